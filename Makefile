@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_DOCS := /usr/share/doc/postgresql-doc-15/html
+DEMO_CORPUS ?= $(PG_DOCS)
+DEMO_INDEX ?= .scent
+DEMO_QUERY ?= max_connections default
+
+.PHONY: install demo test lint bench pg-docs clean
+
+$(BIN)/.installed: pyproject.toml
+	@echo "==> creating $(VENV) and installing scent with its dev tools"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/.installed
+
+# The PostgreSQL 15 HTML docs (1,173 pages) are the demo corpus and an integration-test corpus.
+pg-docs:
+	@if [ ! -d "$(PG_DOCS)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing postgresql-doc-15 (Debian package)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-doc-15 >/dev/null; \
+	  else \
+	    echo "postgresql-doc-15 is missing: run 'sudo apt-get install postgresql-doc-15' or set DEMO_CORPUS=folder"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+demo: install $(if $(filter $(PG_DOCS),$(DEMO_CORPUS)),pg-docs)
+	@echo "==> indexing $(DEMO_CORPUS) into $(DEMO_INDEX) (incremental: a re-run only reads changed files)"
+	$(BIN)/scent index "$(DEMO_CORPUS)" --index "$(DEMO_INDEX)"
+	@echo "==> scent search \"$(DEMO_QUERY)\""
+	$(BIN)/scent search "$(DEMO_QUERY)" --index "$(DEMO_INDEX)" -k 3
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test: install pg-docs lint
+	$(BIN)/python -m pytest -q -m "integration or not integration"
+
+bench: install
+	$(BIN)/python bench/index_bench.py
+
+clean:
+	rm -rf $(VENV) .scent build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from scent.cli import main
+
+main()

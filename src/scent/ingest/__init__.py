@@ -1,0 +1,1 @@
+"""Turning files into passages: walk, load (per format), chunk, report."""

@@ -1,0 +1,86 @@
+"""The intermediate form every loader produces: the document's extracted text plus its blocks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_WS = re.compile(r"\s+")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+class LoadError(Exception):
+    """A file that cannot be read at all; `reason` is a short code for the ingest report."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph-level span of the extracted text, in one section (and page)."""
+
+    start: int
+    end: int
+    headings: tuple[str, ...] = ()
+    page: int | None = None
+
+
+@dataclass(slots=True)
+class Extracted:
+    """A document as text: `blocks` index into `text`; `warnings` say what was only partly read."""
+
+    text: str
+    title: str
+    blocks: list[Block]
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+class TextBuilder:
+    """Appends blocks to a growing text, separated by blank lines, recording their offsets."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self.blocks: list[Block] = []
+
+    def add(self, text: str, headings: tuple[str, ...] = (), page: int | None = None, *, block: bool = True) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if self._parts:
+            self._parts.append("\n\n")
+            self._length += 2
+        start = self._length
+        self._parts.append(text)
+        self._length += len(text)
+        if block:
+            self.blocks.append(Block(start, self._length, headings, page))
+
+    def text(self) -> str:
+        return "".join(self._parts)
+
+
+def collapse_whitespace(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def paragraph_blocks(
+    text: str, base: int = 0, headings: tuple[str, ...] = (), page: int | None = None
+) -> list[Block]:
+    """Split `text` at blank lines into blocks whose offsets are shifted by `base`, trimmed of whitespace."""
+    blocks = []
+    pos = 0
+    for m in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = m.start() if m else len(text)
+        piece = text[pos:end]
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            s = base + pos + lead
+            blocks.append(Block(s, s + len(stripped), headings, page))
+        if m:
+            pos = m.end()
+    return blocks

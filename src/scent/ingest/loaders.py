@@ -1,0 +1,160 @@
+"""One loader per document format: bytes in, `Extracted` out, `LoadError` for unreadable files.
+
+Loaders are pure functions of the file's bytes (and name), so they are easy to test and to run in a pool.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import PurePath
+
+from scent.ingest.extracted import Extracted, LoadError, TextBuilder, paragraph_blocks
+from scent.ingest.html import load_html
+
+_TEXT_CONTROL = bytes(range(32)).replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"").replace(b"\f", b"")
+
+
+def decode_text(data: bytes) -> tuple[str, list[tuple[str, str]]]:
+    """Decode a text file as UTF-8; reject binary content; replace (and report) invalid bytes."""
+    if not data.strip():
+        raise LoadError("empty", "the file holds no text")
+    head = data[:8192]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LoadError("binary", "NUL bytes: binary content with a text extension")
+    controls = sum(head.count(bytes([c])) for c in _TEXT_CONTROL)
+    if controls > len(head) * 0.1:
+        raise LoadError("binary", f"{controls} control bytes in the first {len(head)}: not text")
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as e:
+        text = data.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd")
+        return text, [("invalid-utf8", f"first invalid byte at offset {e.start}; {bad} replaced with U+FFFD")]
+
+
+def load_txt(data: bytes, name: str) -> Extracted:
+    text, warnings = decode_text(data)
+    return Extracted(text, PurePath(name).stem, paragraph_blocks(text), warnings)
+
+
+def load_md(data: bytes, name: str) -> Extracted:
+    """Markdown stays as written; headings (found by a real parser, so not inside code) set the section."""
+    from markdown_it import MarkdownIt
+
+    text, warnings = decode_text(data)
+    lines = text.splitlines(keepends=True)
+    line_start = [0]
+    for line in lines:
+        line_start.append(line_start[-1] + len(line))
+    tokens = MarkdownIt("commonmark").parse(text)
+    headings: list[tuple[int, int, int, str]] = []  # (first line, end line, level, text)
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.map:
+            headings.append((tok.map[0], tok.map[1], int(tok.tag[1]), tokens[i + 1].content.strip()))
+    blocks = []
+    stack: list[tuple[int, str]] = []
+    title = next((h[3] for h in headings if h[2] == 1), PurePath(name).stem)
+    cursor = 0
+    for first, end, level, heading in [*headings, (len(lines), len(lines), 0, "")]:
+        section = text[line_start[cursor] : line_start[first]]
+        blocks += paragraph_blocks(section, line_start[cursor], tuple(h for _, h in stack))
+        if level:
+            stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading)]
+        cursor = end
+    return Extracted(text, title, blocks, warnings)
+
+
+def load_pdf(data: bytes, name: str) -> Extracted:
+    """Text per page; the page number is kept on every block."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError("encrypted-pdf", "the PDF is encrypted with a password")
+        pages = list(reader.pages)
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as e:
+        raise LoadError("corrupt-pdf", f"{type(e).__name__}: {e}") from e
+    builder = TextBuilder()
+    warnings: list[tuple[str, str]] = []
+    for number, page in enumerate(pages, start=1):
+        try:
+            page_text = page.extract_text() or ""
+        except Exception as e:  # pypdf raises many types on damaged content streams
+            warnings.append(("unreadable-page", f"page {number}: {type(e).__name__}: {e}"))
+            continue
+        for block in paragraph_blocks(page_text):
+            builder.add(page_text[block.start : block.end], page=number)
+    if not builder.blocks:
+        raise LoadError("no-text", "no extractable text (a scanned PDF needs OCR first)")
+    title = _pdf_title(reader) or PurePath(name).stem
+    return Extracted(builder.text(), title, builder.blocks, warnings)
+
+
+def _pdf_title(reader: object) -> str:
+    try:
+        meta = reader.metadata  # type: ignore[attr-defined]
+        return str(meta.title).strip() if meta and meta.title else ""
+    except Exception:
+        return ""
+
+
+def load_docx(data: bytes, name: str) -> Extracted:
+    """Paragraphs and tables in document order; 'Heading N' / 'Title' styles set the section."""
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as e:  # python-docx surfaces zip, xml and package errors alike
+        raise LoadError("corrupt-docx", f"{type(e).__name__}: {e}") from e
+    builder = TextBuilder()
+    stack: list[tuple[int, str]] = []
+    title = (document.core_properties.title or "").strip()
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                builder.add(" | ".join(c.text.strip() for c in row.cells), tuple(h for _, h in stack))
+            continue
+        text = item.text.strip()
+        style = (item.style.name if item.style is not None else "") or ""
+        level = 1 if style == "Title" else _heading_level(style)
+        if level and text:
+            stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, text)]
+            title = title or text
+            builder.add(text, block=False)
+        else:
+            builder.add(text, tuple(h for _, h in stack))
+    if not builder.blocks:
+        raise LoadError("empty", "the document holds no text")
+    return Extracted(builder.text(), title or PurePath(name).stem, builder.blocks)
+
+
+def _heading_level(style: str) -> int:
+    if style.startswith("Heading "):
+        digits = style.removeprefix("Heading ").strip()
+        return int(digits) if digits.isdigit() else 0
+    return 0
+
+
+LOADERS: dict[str, Callable[[bytes, str], Extracted]] = {
+    ".txt": load_txt,
+    ".md": load_md,
+    ".markdown": load_md,
+    ".html": load_html,
+    ".htm": load_html,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+}
+
+
+def load(data: bytes, name: str) -> Extracted:
+    """Extract a document by its extension (`.jsonl` corpus files are read by `scent.ingest.corpus`)."""
+    loader = LOADERS.get(PurePath(name).suffix.lower())
+    if loader is None:
+        raise LoadError("unsupported", f"no loader for {PurePath(name).suffix!r}")
+    return loader(data, name)

@@ -1,0 +1,221 @@
+"""`scent index`: bring an index folder up to date with the files under some paths, incrementally.
+
+Crash safety: each document's passages are committed to SQLite as `pending` before BM25 sees them; BM25 commits
+in groups; then the group is marked `indexed`. A run killed at any point leaves documents `pending` (or
+`deleting`), and the next run first replays them into BM25 (delete-by-document, then add), which is idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from scent.config import IngestConfig, SearchConfig
+from scent.index import bm25
+from scent.index.layout import REPORT_FILE, STORE_FILE, TANTIVY_DIR
+from scent.index.store import Store
+from scent.ingest.chunk import chunk
+from scent.ingest.corpus import BadLine, read_corpus
+from scent.ingest.extracted import LoadError
+from scent.ingest.loaders import load
+from scent.ingest.walk import Candidate, display_path, walk
+from scent.types import IngestIssue, IngestSummary, Passage
+
+Progress = Callable[[str, int], None]  # (event, value): ("total", n_files) | ("file", n_passages) | ("path", ...)
+
+
+def passage_id(path: str, text: str, occurrence: int) -> str:
+    """Content hash of a passage: stable across runs; the same paragraph twice in a file gets two ids."""
+    return hashlib.sha256(f"{path}\x00{occurrence}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def document_passages(data: bytes, path: str, config: IngestConfig) -> tuple[str, str, list[Passage], list[
+        dict[str, object]], str | None]:
+    """(kind, title, passages, warnings, extracted text) of one file; raises LoadError when unreadable."""
+    if path.lower().endswith(".jsonl"):
+        return _corpus_passages(data, path)
+    extracted = load(data, path)
+    passages: list[Passage] = []
+    occurrences: dict[str, int] = {}
+    for seq, span in enumerate(chunk(extracted, config.chunk)):
+        text = extracted.text[span.start : span.end]
+        n = occurrences[text] = occurrences.get(text, -1) + 1
+        passages.append(Passage(id=passage_id(path, text, n), path=path, title=extracted.title,
+                                headings=list(span.headings), page=span.page, start=span.start, end=span.end,
+                                seq=seq, text=text))
+    warnings: list[dict[str, object]] = [{"reason": r, "detail": d} for r, d in extracted.warnings]
+    return path.rsplit(".", 1)[-1].lower(), extracted.title, passages, warnings, extracted.text
+
+
+def _corpus_passages(data: bytes, path: str) -> tuple[str, str, list[Passage], list[dict[str, object]], None]:
+    passages: list[Passage] = []
+    warnings: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for item in read_corpus(data.splitlines()):
+        if isinstance(item, BadLine):
+            warnings.append({"reason": item.reason, "detail": item.detail, "line": item.line})
+        elif item.id in seen:
+            warnings.append({"reason": "duplicate-id", "detail": f"id {item.id!r} appears earlier", "line": item.line})
+        else:
+            seen.add(item.id)
+            passages.append(Passage(id=item.id, path=path, source_id=item.id, title=item.title, start=0,
+                                    end=len(item.text), seq=len(passages), text=item.text))
+    if not passages:
+        raise LoadError("no-records", f"no valid record in {len(warnings)} non-empty lines")
+    return "jsonl", Path(path).stem, passages, warnings, None
+
+
+class Builder:
+    """One incremental indexing run over an index folder."""
+
+    def __init__(self, index_dir: Path, config: IngestConfig | None = None,
+                 search: SearchConfig | None = None, progress: Progress | None = None) -> None:
+        self.dir = index_dir
+        self.config = config or IngestConfig()
+        self.progress = progress or (lambda event, value: None)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(index_dir / STORE_FILE)
+        self.writer = bm25.Writer(bm25.open_index(index_dir / TANTIVY_DIR, create=True),
+                                  (search or SearchConfig()).writer_heap_mb)
+        self.summary = IngestSummary(index=str(index_dir))
+        self.skipped: list[IngestIssue] = []
+        self._group: list[int] = []
+        self._group_passages = 0
+
+    def run(self, paths: list[Path]) -> IngestSummary:
+        start = time.monotonic()
+        try:
+            self._recover()
+            candidates: list[Candidate] = []
+            for item in walk(paths, self.config, skip=self.dir):
+                (self.skipped.append(item) if isinstance(item, IngestIssue) else candidates.append(item))
+            manifest = self.store.documents()
+            walked_roots = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
+            seen = {(c.root, display_path(c.relpath)) for c in candidates}
+            gone = [row.doc for key, row in manifest.items()
+                    if key[0] in walked_roots and key not in seen and not os.path.lexists(os.path.join(*key))]
+            self.progress("total", len(candidates))
+            for c in candidates:
+                self._one(c, manifest.get((c.root, display_path(c.relpath))), gone)
+            self._commit_group()
+            self._remove(gone)
+        except KeyboardInterrupt:
+            self.store.rollback()
+            self.summary.interrupted = True
+        finally:
+            self.writer.close()
+            self.summary.documents_total, self.summary.passages_total = self.store.counts()
+            self._write_report()
+            self.store.close()
+        self.summary.seconds = round(time.monotonic() - start, 3)
+        return self.summary
+
+    def _one(self, c: Candidate, row: object, gone: list[int]) -> None:
+        from scent.index.store import DocRow
+
+        assert row is None or isinstance(row, DocRow)
+        path = display_path(c.relpath)
+        self.progress("path", 0)
+        if row and row.state == "indexed" and (row.size, row.mtime_ns) == (c.size, c.mtime_ns):
+            self.summary.unchanged += 1
+            self.progress("file", 0)
+            return
+        try:
+            with open(c.abspath, "rb") as f:
+                data = f.read()
+            sha = hashlib.sha256(data).hexdigest()
+            if row and row.state == "indexed" and row.sha256 == sha:
+                self.store.touch(row.doc, c.mtime_ns)
+                self.summary.unchanged += 1
+                self.progress("file", 0)
+                return
+            kind, title, passages, warnings, text = document_passages(data, path, self.config)
+        except (OSError, LoadError) as e:
+            reason, detail = (e.reason, e.detail) if isinstance(e, LoadError) else ("unreadable", str(e.strerror))
+            self.skipped.append(IngestIssue(path=path, status="skipped", reason=reason, detail=detail))
+            if row:  # a file that became unreadable must not leave stale passages behind
+                gone.append(row.doc)
+            self.progress("file", 0)
+            return
+        self.store.begin()
+        doc = self.store.upsert_document(c.root, path, kind, title, sha, c.size, c.mtime_ns, warnings, text)
+        duplicates = self.store.insert_passages(doc, passages)
+        warnings += [{"reason": "duplicate-id", "detail": f"id {p.id!r} is already indexed from another document"}
+                     for p in duplicates]
+        self.store.finish_document(doc, warnings)
+        self.store.commit()
+        dropped = {p.id for p in duplicates}
+        accepted = [p for p in passages if p.id not in dropped] if dropped else passages
+        self.writer.delete(doc)
+        self.writer.add(doc, accepted)
+        if row:
+            self.summary.updated += 1
+            self.summary.passages_removed += row.n_passages
+        else:
+            self.summary.added += 1
+        self.summary.passages_added += len(accepted)
+        self._group.append(doc)
+        self._group_passages += len(accepted)
+        self.progress("file", len(accepted))
+        if self._group_passages >= self.config.commit_every_passages:
+            self._commit_group()
+
+    def _commit_group(self) -> None:
+        if self._group:
+            self.writer.commit()
+            self.store.mark(self._group, "indexed")
+            self._group, self._group_passages = [], 0
+
+    def _remove(self, docs: list[int]) -> None:
+        if not docs:
+            return
+        counts = dict(self.store.db.execute(
+            f"SELECT doc, n_passages FROM documents WHERE doc IN ({','.join('?' * len(docs))})", docs).fetchall())
+        self.store.mark(docs, "deleting")
+        for doc in docs:
+            self.writer.delete(doc)
+        self.writer.commit()
+        self.store.begin()
+        self.store.delete_documents(docs)
+        self.store.commit()
+        self.summary.removed += len(docs)
+        self.summary.passages_removed += sum(counts.values())
+
+    def _recover(self) -> None:
+        """Replay documents a killed run left `pending` or `deleting` into BM25."""
+        pending, deleting = self.store.docs_in_state("pending"), self.store.docs_in_state("deleting")
+        if not pending and not deleting:
+            return
+        for doc in pending + deleting:
+            self.writer.delete(doc)
+        for doc in pending:
+            self.writer.add(doc, self.store.doc_passages(doc))
+        self.writer.commit()
+        self.store.begin()
+        self.store.mark(pending, "indexed")
+        self.store.delete_documents(deleting)
+        self.store.commit()
+
+    def _write_report(self) -> None:
+        """`ingest-report.jsonl`: files skipped by this run, then every indexed document read only in part."""
+        partial = []
+        for (_root, path), row in sorted(self.store.documents().items()):
+            for w in row.warnings:
+                partial.append(IngestIssue(path=path, status="partial", reason=str(w["reason"]),
+                                           detail=str(w.get("detail", "")), line=w.get("line")))
+        self.summary.skipped = len(self.skipped)
+        self.summary.partial = len({i.path for i in partial})
+        tmp = self.dir / (REPORT_FILE + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for issue in [*self.skipped, *partial]:
+                f.write(issue.model_dump_json(exclude_none=True) + "\n")
+        os.replace(tmp, self.dir / REPORT_FILE)
+
+
+def build(index_dir: Path, paths: list[Path], config: IngestConfig | None = None,
+          search: SearchConfig | None = None, progress: Progress | None = None) -> IngestSummary:
+    """Index `paths` into `index_dir` (created if needed); only new or changed files are read."""
+    return Builder(index_dir, config, search, progress).run(paths)
