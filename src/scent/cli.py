@@ -39,6 +39,8 @@ def index_cmd(
     include: Annotated[list[str], typer.Option(help="Glob of files to include (repeatable).")] = [],  # noqa: B006
     exclude: Annotated[list[str], typer.Option(help="Glob of files or folders to skip (repeatable).")] = [],  # noqa: B006
     max_file_mb: Annotated[float, typer.Option(help="Skip (and report) files larger than this.")] = 50.0,
+    commit_every: Annotated[int, typer.Option(help="Commit every N passages: bounds the work a kill loses.",
+                                              min=1)] = 20_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -47,7 +49,8 @@ def index_cmd(
     from scent.config import IngestConfig
     from scent.ingest.pipeline import build
 
-    config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb)
+    config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb,
+                          commit_every_passages=commit_every)
     with IndexProgress(enabled=not quiet and not as_json) as progress:
         summary = build(index, paths, config, progress=progress)
     s = summary

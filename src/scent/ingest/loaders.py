@@ -122,8 +122,8 @@ def load_docx(data: bytes, name: str) -> Extracted:
             continue
         text = item.text.strip()
         style = (item.style.name if item.style is not None else "") or ""
-        level = 1 if style == "Title" else _heading_level(style)
-        if level and text:
+        level = _heading_level(style)
+        if level is not None and text:
             stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, text)]
             title = title or text
             builder.add(text, block=False)
@@ -134,11 +134,12 @@ def load_docx(data: bytes, name: str) -> Extracted:
     return Extracted(builder.text(), title or PurePath(name).stem, builder.blocks)
 
 
-def _heading_level(style: str) -> int:
-    if style.startswith("Heading "):
-        digits = style.removeprefix("Heading ").strip()
-        return int(digits) if digits.isdigit() else 0
-    return 0
+def _heading_level(style: str) -> int | None:
+    """0 for the document title, N for 'Heading N', None for body text."""
+    if style == "Title":
+        return 0
+    digits = style.removeprefix("Heading ").strip()
+    return int(digits) if style.startswith("Heading ") and digits.isdigit() else None
 
 
 LOADERS: dict[str, Callable[[bytes, str], Extracted]] = {
