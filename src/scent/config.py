@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 
@@ -34,3 +38,82 @@ class SearchConfig(BaseModel):
     """BM25 index settings."""
 
     writer_heap_mb: int = Field(256, ge=16, description="Tantivy indexing memory budget.")
+
+
+class LLMConfig(BaseModel):
+    """How model calls are made (all backends)."""
+
+    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout for HTTP backends.")
+    max_retries: int = Field(5, ge=0, description="Retries on 429/5xx/timeouts/connection errors.")
+    backoff_base_s: float = Field(0.5, ge=0, description="First backoff delay; doubles per retry (full jitter).")
+    backoff_max_s: float = Field(30.0, ge=0, description="Cap on one backoff delay, Retry-After included.")
+    json_repairs: int = Field(2, ge=0, description="Corrective turns when a reply does not match its schema.")
+    n_ctx: int = Field(8192, ge=512, description="Context window for embedded (llama.cpp) models.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp; None = all cores.")
+
+
+ROLES = ("planner", "searcher", "reader", "writer", "judge")
+DEFAULT_MODEL_SPEC = "llamacpp:default"
+
+
+class ModelsConfig(BaseModel):
+    """The model of each agent role, as a spec: llamacpp:default | llamacpp:PATH.gguf | openai:URL#MODEL |
+    scripted:FILE. Every role always has an explicit spec; nothing falls back silently."""
+
+    model_config = {"extra": "forbid"}
+
+    planner: str = Field(DEFAULT_MODEL_SPEC, description="Restates the question, lists what must be found.")
+    searcher: str = Field(DEFAULT_MODEL_SPEC, description="Proposes queries and chooses what to open.")
+    reader: str = Field(DEFAULT_MODEL_SPEC, description="Reads passages and records evidence with quotes.")
+    writer: str = Field(DEFAULT_MODEL_SPEC, description="Writes the cited answer or report.")
+    judge: str = Field(DEFAULT_MODEL_SPEC, description="Checks that each cited passage supports its claim.")
+
+    def describe(self) -> str:
+        return ", ".join(f"{role}={getattr(self, role)}" for role in ROLES)
+
+
+class ScentConfig(BaseModel):
+    """Everything read from `scent.toml` (and overridden on the command line)."""
+
+    model_config = {"extra": "forbid"}
+
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    local_only: bool = Field(False, description="Refuse any model endpoint that is not on a loopback address.")
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; the message says what to fix."""
+
+
+def load_config(path: Path | None = None, models: Sequence[str] = (), local_only: bool | None = None) -> ScentConfig:
+    """`scent.toml` (the given file, else ./scent.toml if present), then `--model [ROLE=]SPEC` overrides.
+
+    In the file, `[models] default = SPEC` applies to every role not named there."""
+    import tomllib
+
+    data: dict[str, Any] = {}
+    file = path or (Path("scent.toml") if Path("scent.toml").is_file() else None)
+    if file is not None:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"cannot read config {file}: {e}") from e
+    roles = dict(data.pop("models", {}))
+    default = roles.pop("default", None)
+    for override in models:
+        role, sep, spec = override.partition("=")
+        if sep and role in ROLES:
+            roles[role] = spec
+        elif sep and ":" not in role:
+            raise ConfigError(f"--model {override!r}: unknown role {role!r}; roles are {', '.join(ROLES)}")
+        else:
+            default, roles = override, {}
+    if default is not None:
+        roles = {role: roles.get(role, default) for role in ROLES}
+    if local_only is not None:
+        data["local_only"] = local_only
+    try:
+        return ScentConfig(models=ModelsConfig(**roles), **data)
+    except ValidationError as e:
+        raise ConfigError(f"invalid configuration{f' in {file}' if file else ''}: {e}") from e

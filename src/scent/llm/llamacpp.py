@@ -1,0 +1,160 @@
+"""The embedded default: a GGUF chat model run in-process by llama.cpp (`llamacpp:default`, `llamacpp:NAME`,
+`llamacpp:/path/to/model.gguf`).
+
+Structured output is grammar-constrained: the JSON schema becomes a llama.cpp grammar, so even a 0.5B model
+can only emit JSON of that shape. Tools are offered the same way: the reply is constrained to one call of one of
+the given tools (`{"name": …, "arguments": {…}}`), which makes tool use reliable on small models.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from scent.config import LLMConfig
+from scent.llm.base import (
+    ChatBackend,
+    Completion,
+    ContextOverflowError,
+    LLMError,
+    Message,
+    ToolCall,
+    Usage,
+    split_reasoning,
+)
+
+_OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, n_ctx: int, n_threads: int, chat_format: str | None) -> tuple[Any, threading.Lock]:
+    """Each model file is loaded once per process and shared (with a lock: a llama.cpp context is not
+    re-entrant)."""
+    import atexit
+
+    from llama_cpp import Llama
+
+    llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                  chat_format=chat_format, verbose=False)
+    atexit.register(llama.close)  # freed before interpreter teardown, or llama.cpp's finalizer errors at exit
+    return llama, threading.Lock()
+
+
+def resolve_model_path(name: str) -> tuple[Path, str | None]:
+    """(GGUF path, chat format to force or None) for `default`, a catalog name, or a path to a .gguf file."""
+    if name.endswith(".gguf") or os.sep in name:
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise LLMError(f"llamacpp: no GGUF file at {path}")
+        return path, None
+    from scent.llm import catalog
+
+    try:
+        entry = catalog.get_entry(catalog.DEFAULT_MODEL if name == "default" else name)
+        return catalog.resolve_gguf(entry.name), entry.chat_format
+    except (catalog.UnknownModelError, catalog.ModelNotInstalledError, catalog.ModelChecksumError) as e:
+        raise LLMError(f"llamacpp:{name}: {e}") from e
+
+
+def tool_choice_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """A schema whose instances are exactly one call of one of `tools` (OpenAI tool format)."""
+    options = []
+    for tool in tools:
+        fn = tool.get("function", tool)
+        options.append({"type": "object", "properties": {
+            "name": {"const": fn["name"]}, "arguments": fn.get("parameters") or {"type": "object"}},
+            "required": ["name", "arguments"]})
+    return {"anyOf": options} if len(options) > 1 else options[0]
+
+
+def _tools_prompt(tools: list[dict[str, Any]]) -> str:
+    import json
+
+    lines = ["You can call one of these tools. Reply with a JSON object {\"name\": …, \"arguments\": {…}}."]
+    for tool in tools:
+        fn = tool.get("function", tool)
+        lines.append(f"- {fn['name']}: {fn.get('description', '')} parameters: "
+                     f"{json.dumps(fn.get('parameters') or {}, separators=(',', ':'))}")
+    return "\n".join(lines)
+
+
+class LlamaCppLLM(ChatBackend):
+    def __init__(self, model: str = "default", config: LLMConfig | None = None) -> None:
+        self.config = config or LLMConfig()
+        self.path, self.chat_format = resolve_model_path(model)
+        self.spec = f"llamacpp:{model}"
+        self.json_repairs = self.config.json_repairs
+        self.n_threads = self.config.n_threads or os.cpu_count() or 1
+
+    def _model(self) -> tuple[Any, threading.Lock]:
+        return _load(str(self.path), self.config.n_ctx, self.n_threads, self.chat_format)
+
+    def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
+              max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
+        llama, lock = self._model()
+        if tools:
+            schema = tool_choice_schema(tools)
+            messages = [{"role": "system", "content": _tools_prompt(tools)}, *messages]
+        kwargs: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens, "temperature": temperature,
+                                  "stop": stop or None, "stream": on_token is not None}
+        if schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+        started = time.perf_counter()
+        with lock:
+            try:
+                result = llama.create_chat_completion(**kwargs)
+                if on_token is not None:
+                    result = _collect(result, on_token, llama, messages)
+            except ValueError as e:
+                overflow = _OVERFLOW.search(str(e))
+                if overflow:
+                    raise ContextOverflowError(self.spec, int(overflow.group(1)), max_tokens,
+                                               int(overflow.group(2))) from e
+                raise LLMError(f"{self.spec}: {e}") from e
+        choice = result["choices"][0]
+        text, reasoning = split_reasoning(choice["message"].get("content") or "")
+        usage = result.get("usage") or {}
+        completion = Completion(model=f"{self.spec} ({self.path.name})", text=text, reasoning=reasoning,
+                                usage=Usage(prompt_tokens=usage.get("prompt_tokens", 0),
+                                            completion_tokens=usage.get("completion_tokens", 0)),
+                                latency_ms=(time.perf_counter() - started) * 1000,
+                                finish_reason=choice.get("finish_reason") or "")
+        if tools:
+            completion.tool_calls = _parse_tool_call(text)
+        return completion
+
+
+def _parse_tool_call(text: str) -> list[ToolCall]:
+    from scent.llm.base import extract_json
+
+    try:
+        value = extract_json(text)
+    except ValueError:
+        return []
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        args = value.get("arguments")
+        return [ToolCall(id="call_0", name=value["name"], arguments=args if isinstance(args, dict) else {})]
+    return []
+
+
+def _collect(chunks: Any, on_token: Any, llama: Any, messages: list[Message]) -> dict[str, Any]:
+    """Fold llama.cpp's streamed chunks into a completion dict (usage counted with the model's tokenizer)."""
+    parts: list[str] = []
+    finish = ""
+    for chunk in chunks:
+        choice = chunk["choices"][0]
+        piece = choice.get("delta", {}).get("content") or ""
+        if piece:
+            parts.append(piece)
+            on_token(piece)
+        finish = choice.get("finish_reason") or finish
+    text = "".join(parts)
+    prompt = sum(len(llama.tokenize(str(m.get("content", "")).encode(), add_bos=False)) for m in messages)
+    completion = len(llama.tokenize(text.encode(), add_bos=False)) if text else 0
+    return {"choices": [{"message": {"content": text}, "finish_reason": finish}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion}}
