@@ -146,3 +146,10 @@ def test_config_errors_say_what_to_fix(tmp_path: Path):
     (tmp_path / "broken.toml").write_text("[models\n")
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "broken.toml")
+
+
+def test_backends_satisfy_the_llm_protocol(tmp_path: Path):
+    from scent.protocols import LLM
+
+    assert isinstance(load_llm(f"scripted:{_script(tmp_path / 's.jsonl', 'x')}"), LLM)
+    assert isinstance(load_llm("openai:http://127.0.0.1:9/v1#m"), LLM)

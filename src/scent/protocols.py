@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scent.types import Hit, Passage
+
+if TYPE_CHECKING:
+    from scent.llm.base import Completion, Message
 
 
 @runtime_checkable
@@ -21,4 +25,21 @@ class Index(Protocol):
 
     def neighbours(self, passage_id: str, before: int = 1, after: int = 1) -> list[Passage]:
         """Return the passage and its neighbours in the same document, in document order."""
+        ...
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """A chat model. Backends: `scent.llm.load_llm("llamacpp:…" | "openai:URL#MODEL" | "scripted:FILE")`."""
+
+    spec: str
+
+    def complete(self, messages: list[Message], *, schema: dict[str, Any] | None = None,
+                 tools: list[dict[str, Any]] | None = None, max_tokens: int = 512, temperature: float = 0.0,
+                 stop: list[str] | None = None, on_token: Callable[[str], None] | None = None) -> Completion:
+        """One chat completion; with `schema`, `Completion.json_value` is valid against it (or it raises)."""
+        ...
+
+    async def acomplete(self, messages: list[Message], **kwargs: Any) -> Completion:
+        """The same call without blocking the event loop."""
         ...
