@@ -140,3 +140,32 @@ def test_index_includes_and_excludes(tmp_path: Path):
     assert s.documents_total == 1
     with Index.open(tmp_path / "i") as idx:
         assert idx.search("beaver", 1)[0].path == "guide.md"
+
+
+def test_corpus_file_with_no_valid_record_is_skipped_and_reported(tmp_path: Path):
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "bad.jsonl").write_text("{nope\n[1]\n")
+    (root / "empty.jsonl").write_text("")
+    (root / "good.txt").write_text("Good text survives.")
+    s = build(tmp_path / "i", [root])
+    report = [json.loads(line) for line in (tmp_path / "i" / "ingest-report.jsonl").read_text().splitlines()]
+    assert sorted((r["path"], r["reason"]) for r in report) == [("bad.jsonl", "no-records"),
+                                                                ("empty.jsonl", "no-records")]
+    with Index.open(tmp_path / "i") as idx:
+        assert s.documents_total == 1 and idx.search("good text", 1)[0].path == "good.txt"
+        assert idx.tantivy.searcher().num_docs == 1
+
+
+def test_large_corpus_file_is_streamed_past_the_document_size_cap(tmp_path: Path):
+    root = tmp_path / "c"
+    root.mkdir()
+    with (root / "big.jsonl").open("w") as f:
+        for i in range(25_000):  # two batches and a half; ~1.6 MB, over the 1 MB cap below
+            f.write(json.dumps({"id": f"r{i}", "title": f"Record {i}", "text": f"filler words number {i} " * 3}) + "\n")
+    (root / "big.txt").write_text("word " * 300_000)
+    s = build(tmp_path / "i", [root], config=IngestConfig(max_file_mb=1))
+    assert (s.passages_total, s.skipped) == (25_000, 1)
+    with Index.open(tmp_path / "i") as idx:
+        assert idx.search("Record 24999", 1)[0].id == "r24999"
+        assert idx.tantivy.searcher().num_docs == 25_000

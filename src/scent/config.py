@@ -27,7 +27,9 @@ class IngestConfig(BaseModel):
         "empty means every supported extension.",
     )
     exclude: list[str] = Field(default_factory=list, description="Glob patterns of files or folders to skip.")
-    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped and reported.")
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Documents larger than this are skipped and reported (corpus .jsonl files are "
+        "streamed and exempt).")
     chunk: ChunkConfig = Field(default_factory=ChunkConfig)
     commit_every_passages: int = Field(
         20_000, ge=1, description="Commit to disk after roughly this many passages (bounds work lost on a kill)."

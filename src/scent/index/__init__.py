@@ -32,17 +32,21 @@ class Index:
         if not (path / STORE_FILE).exists() or not (path / TANTIVY_DIR / "meta.json").exists():
             raise IndexNotFoundError(f"no scent index in {str(path)!r}: build one with `scent index FOLDER "
                                      f"--index {path}`")
-        return cls(path, Store(path / STORE_FILE, readonly=True), bm25.open_index(path / TANTIVY_DIR),
-                   config or SearchConfig())
+        tantivy_index = bm25.open_index(path / TANTIVY_DIR)
+        tantivy_index.config_reader("OnCommit")  # see new commits of a concurrent `scent index` without polling
+        return cls(path, Store(path / STORE_FILE, readonly=True), tantivy_index, config or SearchConfig())
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """The `k` best passages for `query` (BM25), best first, each with a query-focused snippet."""
-        self.tantivy.reload()
+    def search(self, query: str, k: int = 10, snippets: bool = False) -> list[Hit]:
+        """The `k` best passages for `query` (BM25), best first; `snippets` adds a query-focused excerpt."""
         ranked = bm25.search(self.tantivy, query, k)
         passages = self.store.get_many([pid for pid, _ in ranked])
         # ids missing from the store belong to a document being re-indexed right now: leave them out
-        return [Hit(**passages[pid].model_dump(), score=score, snippet=snippet(passages[pid].text, query))
+        hits = [Hit.model_construct(**passages[pid].__dict__, score=score, snippet="")
                 for pid, score in ranked if pid in passages]
+        if snippets:
+            for hit in hits:
+                hit.snippet = snippet(hit.text, query)
+        return hits
 
     def get(self, passage_id: str) -> Passage | None:
         return self.store.get_many([passage_id]).get(passage_id)

@@ -82,6 +82,10 @@ class Writer:
     def commit(self) -> None:
         self.writer.commit()
 
+    def rollback(self) -> None:
+        """Drop every operation since the last commit."""
+        self.writer.rollback()
+
     def close(self) -> None:
         """Let background segment merges finish; the writer cannot be used afterwards."""
         self.writer.wait_merging_threads()

@@ -67,8 +67,10 @@ class DocRow:
 
 def _passage(row: Sequence[Any]) -> Passage:
     pid, path, source_id, title, headings, page, start, end, seq, text = row
-    return Passage(id=pid, path=path, source_id=source_id, title=title, headings=json.loads(headings),
-                   page=page, start=start, end=end, seq=seq, text=text)
+    # rows come from our own store, validated when written: no need to validate again
+    return Passage.model_construct(id=pid, path=path, source_id=source_id, title=title,
+                                   headings=json.loads(headings) if headings != "[]" else [], page=page,
+                                   start=start, end=end, seq=seq, text=text)
 
 
 class Store:
@@ -159,8 +161,8 @@ class Store:
 
     def insert_passages(self, doc: int, passages: Sequence[Passage]) -> list[Passage]:
         """Insert; returns the passages whose id already exists (kept out, reported by the caller)."""
-        rows = [(p.id, doc, p.seq, p.source_id, p.title, json.dumps(p.headings), p.page, p.start, p.end, p.text)
-                for p in passages]
+        rows = [(p.id, doc, p.seq, p.source_id, p.title, json.dumps(p.headings) if p.headings else "[]", p.page,
+                 p.start, p.end, p.text) for p in passages]
         sql = "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         self.db.execute("SAVEPOINT batch")
         try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scent.config import IngestConfig, SearchConfig
@@ -32,12 +33,34 @@ def passage_id(path: str, text: str, occurrence: int) -> str:
     return hashlib.sha256(f"{path}\x00{occurrence}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def document_passages(data: bytes, path: str, config: IngestConfig) -> tuple[str, str, list[Passage], list[
-        dict[str, object]], str | None]:
-    """(kind, title, passages, warnings, extracted text) of one file; raises LoadError when unreadable."""
+@dataclass
+class LoadedDocument:
+    """A document ready to index: its passages come in batches (a corpus file is streamed, not held in memory);
+    `warnings` may grow while the batches are read."""
+
+    kind: str
+    title: str
+    text: str | None
+    batches: Iterator[list[Passage]]
+    warnings: list[dict[str, object]] = field(default_factory=list)
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_document(abspath: str, path: str, config: IngestConfig) -> LoadedDocument:
+    """Load and chunk one file; raises LoadError (or OSError) when it cannot be read at all."""
     if path.lower().endswith(".jsonl"):
-        return _corpus_passages(data, path)
-    extracted = load(data, path)
+        document = LoadedDocument("jsonl", Path(path).stem, None, iter(()))
+        document.batches = _corpus_batches(abspath, path, document.warnings)
+        return document
+    with open(abspath, "rb") as f:
+        extracted = load(f.read(), path)
     passages: list[Passage] = []
     occurrences: dict[str, int] = {}
     for seq, span in enumerate(chunk(extracted, config.chunk)):
@@ -46,26 +69,32 @@ def document_passages(data: bytes, path: str, config: IngestConfig) -> tuple[str
         passages.append(Passage(id=passage_id(path, text, n), path=path, title=extracted.title,
                                 headings=list(span.headings), page=span.page, start=span.start, end=span.end,
                                 seq=seq, text=text))
-    warnings: list[dict[str, object]] = [{"reason": r, "detail": d} for r, d in extracted.warnings]
-    return path.rsplit(".", 1)[-1].lower(), extracted.title, passages, warnings, extracted.text
+    return LoadedDocument(path.rsplit(".", 1)[-1].lower(), extracted.title, extracted.text, iter([passages]),
+                          [{"reason": r, "detail": d} for r, d in extracted.warnings])
 
 
-def _corpus_passages(data: bytes, path: str) -> tuple[str, str, list[Passage], list[dict[str, object]], None]:
-    passages: list[Passage] = []
-    warnings: list[dict[str, object]] = []
+def _corpus_batches(abspath: str, path: str, warnings: list[dict[str, object]],
+                    batch_size: int = 10_000) -> Iterator[list[Passage]]:
     seen: set[str] = set()
-    for item in read_corpus(data.splitlines()):
-        if isinstance(item, BadLine):
-            warnings.append({"reason": item.reason, "detail": item.detail, "line": item.line})
-        elif item.id in seen:
-            warnings.append({"reason": "duplicate-id", "detail": f"id {item.id!r} appears earlier", "line": item.line})
-        else:
-            seen.add(item.id)
-            passages.append(Passage(id=item.id, path=path, source_id=item.id, title=item.title, start=0,
-                                    end=len(item.text), seq=len(passages), text=item.text))
-    if not passages:
-        raise LoadError("no-records", f"no valid record in {len(warnings)} non-empty lines")
-    return "jsonl", Path(path).stem, passages, warnings, None
+    batch: list[Passage] = []
+    with open(abspath, "rb") as f:
+        for item in read_corpus(f):
+            if isinstance(item, BadLine):
+                warnings.append({"reason": item.reason, "detail": item.detail, "line": item.line})
+            elif item.id in seen:
+                warnings.append({"reason": "duplicate-id", "detail": f"id {item.id!r} appears earlier",
+                                 "line": item.line})
+            else:
+                seen.add(item.id)
+                # fields are already checked by read_corpus: skip pydantic validation on this hot path
+                batch.append(Passage.model_construct(id=item.id, path=path, source_id=item.id, title=item.title,
+                                                     headings=[], page=None, start=0, end=len(item.text),
+                                                     seq=len(seen) - 1, text=item.text))
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+    if batch:
+        yield batch
 
 
 class Builder:
@@ -124,15 +153,14 @@ class Builder:
             self.progress("file", 0)
             return
         try:
-            with open(c.abspath, "rb") as f:
-                data = f.read()
-            sha = hashlib.sha256(data).hexdigest()
+            sha = file_sha256(c.abspath)
             if row and row.state == "indexed" and row.sha256 == sha:
                 self.store.touch(row.doc, c.mtime_ns)
                 self.summary.unchanged += 1
                 self.progress("file", 0)
                 return
-            kind, title, passages, warnings, text = document_passages(data, path, self.config)
+            loaded = read_document(c.abspath, path, self.config)
+            accepted = self._store_document(c, path, sha, loaded)
         except (OSError, LoadError) as e:
             reason, detail = (e.reason, e.detail) if isinstance(e, LoadError) else ("unreadable", str(e.strerror))
             self.skipped.append(IngestIssue(path=path, status="skipped", reason=reason, detail=detail))
@@ -140,28 +168,53 @@ class Builder:
                 gone.append(row.doc)
             self.progress("file", 0)
             return
-        self.store.begin()
-        doc = self.store.upsert_document(c.root, path, kind, title, sha, c.size, c.mtime_ns, warnings, text)
-        duplicates = self.store.insert_passages(doc, passages)
-        warnings += [{"reason": "duplicate-id", "detail": f"id {p.id!r} is already indexed from another document"}
-                     for p in duplicates]
-        self.store.finish_document(doc, warnings)
-        self.store.commit()
-        dropped = {p.id for p in duplicates}
-        accepted = [p for p in passages if p.id not in dropped] if dropped else passages
-        self.writer.delete(doc)
-        self.writer.add(doc, accepted)
         if row:
             self.summary.updated += 1
             self.summary.passages_removed += row.n_passages
         else:
             self.summary.added += 1
-        self.summary.passages_added += len(accepted)
-        self._group.append(doc)
-        self._group_passages += len(accepted)
-        self.progress("file", len(accepted))
+        self.summary.passages_added += accepted
+        self._group_passages += accepted
+        self.progress("file", accepted)
         if self._group_passages >= self.config.commit_every_passages:
             self._commit_group()
+
+    def _store_document(self, c: Candidate, path: str, sha: str, loaded: LoadedDocument) -> int:
+        """Write one document's passages to the store (one transaction) and queue them for BM25; returns how
+        many were accepted (ids already indexed from another document are reported and left out)."""
+        self.store.begin()
+        doc = self.store.upsert_document(c.root, path, loaded.kind, loaded.title, sha, c.size, c.mtime_ns,
+                                         [], loaded.text)
+        self.writer.delete(doc)
+        accepted = 0
+        try:
+            for batch in loaded.batches:
+                duplicates = self.store.insert_passages(doc, batch)
+                if duplicates:
+                    loaded.warnings += [{"reason": "duplicate-id", "detail": f"id {p.id!r} is already indexed "
+                                         "from another document"} for p in duplicates]
+                    dropped = {p.id for p in duplicates}
+                    batch = [p for p in batch if p.id not in dropped]
+                self.writer.add(doc, batch)
+                accepted += len(batch)
+            if accepted == 0 and loaded.kind == "jsonl":
+                raise LoadError("no-records", f"no valid record ({len(loaded.warnings)} bad lines)")
+        except (OSError, LoadError):
+            self._abandon(doc)
+            raise
+        self.store.finish_document(doc, loaded.warnings)
+        self.store.commit()
+        self._group.append(doc)
+        return accepted
+
+    def _abandon(self, doc: int) -> None:
+        """A document failed half-way: undo its store transaction and its uncommitted BM25 operations (which
+        drops the group's too), then re-queue the group's documents from the store."""
+        self.store.rollback()
+        self.writer.rollback()
+        for other in self._group:
+            self.writer.delete(other)
+            self.writer.add(other, self.store.doc_passages(other))
 
     def _commit_group(self) -> None:
         if self._group:

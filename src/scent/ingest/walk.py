@@ -106,7 +106,7 @@ def _file(root: str, rel: str, config: IngestConfig, limit: int, explicit: bool 
         yield IngestIssue(path=display_path(rel), status="skipped", reason="not-a-file",
                           detail="not a regular file (device, FIFO or socket)")
         return
-    if st.st_size > limit:
+    if st.st_size > limit and not rel.lower().endswith(".jsonl"):  # corpus files are streamed, not loaded
         yield IngestIssue(path=display_path(rel), status="skipped", reason="too-large",
                           detail=f"{st.st_size / 1e6:.1f} MB > limit {config.max_file_mb:g} MB (--max-file-mb)")
         return
