@@ -78,7 +78,7 @@ def search(
     with _open(index) as idx:
         hits = idx.search(query, k, snippets=True)
     if as_json:
-        typer.echo(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return
     from rich.console import Console
 
@@ -108,9 +108,9 @@ def show(
     if target is None:
         raise _fail(f"no passage {passage_id!r} in {index}", 1)
     if as_json:
-        typer.echo(json.dumps({**target.model_dump(),
-                               "before": [p.model_dump() for p in around if p.seq < target.seq],
-                               "after": [p.model_dump() for p in around if p.seq > target.seq]},
+        typer.echo(json.dumps({**target.to_dict(),
+                               "before": [p.to_dict() for p in around if p.seq < target.seq],
+                               "after": [p.to_dict() for p in around if p.seq > target.seq]},
                               ensure_ascii=False, indent=2))
         return
     from rich.console import Console

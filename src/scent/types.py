@@ -1,29 +1,47 @@
-"""Data shared across components. Every type is JSON-serialisable (pydantic)."""
+"""Data shared across components. Every type is JSON-serialisable.
+
+Passages and hits are plain slotted dataclasses, not pydantic models: they are built by the hundred thousand
+when indexing and ten at a time per query, where pydantic's construction cost was most of scent's search time
+(BENCHMARKS.md). `dataclasses.asdict` serialises them; pydantic models may hold them as fields.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 
-class Passage(BaseModel):
-    """A paragraph-sized span of one document, with its provenance."""
+@dataclass(slots=True, kw_only=True)
+class Passage:
+    """A paragraph-sized span of one document, with its provenance.
 
-    id: str = Field(description="Content hash (or the id given by a corpus file); stable across re-index.")
-    path: str = Field(description="Document path relative to the indexed root (a corpus file for JSONL).")
-    source_id: str | None = Field(default=None, description="Record id inside a corpus file.")
-    title: str = Field(description="Document title (corpus files: the record's title).")
-    headings: list[str] = Field(default_factory=list, description="Section heading path, outermost first.")
-    page: int | None = Field(default=None, description="1-based page number (PDF only).")
-    start: int = Field(description="Start offset (characters) in the document's extracted text.")
-    end: int = Field(description="End offset (exclusive); text == extracted_text[start:end].")
-    seq: int = Field(description="Position of the passage within its document, from 0.")
+    id: content hash (or the id given by a corpus file), stable across re-index. path: document path relative to
+    the indexed root (the corpus file for JSONL). source_id: record id inside a corpus file. title: document
+    title (corpus files: the record's). headings: section heading path, outermost first. page: 1-based (PDF).
+    start/end: character offsets, so that text == extracted_text[start:end]. seq: position in the document.
+    """
+
+    id: str
+    path: str
+    title: str
     text: str
+    start: int
+    end: int
+    seq: int
+    source_id: str | None = None
+    headings: list[str] = field(default_factory=list)
+    page: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
+@dataclass(slots=True, kw_only=True)
 class Hit(Passage):
-    """A passage returned by a search, with its score and a query-focused snippet."""
+    """A passage returned by a search, with its score and (on request) a query-focused snippet."""
 
     score: float
     snippet: str = ""

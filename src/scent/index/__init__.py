@@ -38,11 +38,8 @@ class Index:
 
     def search(self, query: str, k: int = 10, snippets: bool = False) -> list[Hit]:
         """The `k` best passages for `query` (BM25), best first; `snippets` adds a query-focused excerpt."""
-        ranked = bm25.search(self.tantivy, query, k)
-        passages = self.store.get_many([pid for pid, _ in ranked])
-        # ids missing from the store belong to a document being re-indexed right now: leave them out
-        hits = [Hit.model_construct(**passages[pid].__dict__, score=score, snippet="")
-                for pid, score in ranked if pid in passages]
+        # ids missing from the store belong to a document being re-indexed right now: left out
+        hits = self.store.hits(bm25.search(self.tantivy, query, k))
         if snippets:
             for hit in hits:
                 hit.snippet = snippet(hit.text, query)

@@ -11,9 +11,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from scent.types import Passage
+from scent.types import Hit, Passage
 
 FORMAT_VERSION = "1"
 
@@ -65,12 +65,14 @@ class DocRow:
     warnings: list[dict[str, object]]
 
 
-def _passage(row: Sequence[Any]) -> Passage:
+P = TypeVar("P", bound=Passage)
+
+
+def _passage(row: Sequence[Any], cls: type[P] = Passage, **extra: Any) -> P:  # type: ignore[assignment]
     pid, path, source_id, title, headings, page, start, end, seq, text = row
-    # rows come from our own store, validated when written: no need to validate again
-    return Passage.model_construct(id=pid, path=path, source_id=source_id, title=title,
-                                   headings=json.loads(headings) if headings != "[]" else [], page=page,
-                                   start=start, end=end, seq=seq, text=text)
+    return cls(id=pid, path=path, source_id=source_id, title=title,
+               headings=json.loads(headings) if headings != "[]" else [], page=page, start=start, end=end,
+               seq=seq, text=text, **extra)
 
 
 class Store:
@@ -83,6 +85,7 @@ class Store:
         if not readonly:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA cache_size=-65536")  # 64 MB: id-keyed inserts touch pages all over the index
             self.db.executescript(_SCHEMA)
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
 
@@ -90,7 +93,7 @@ class Store:
         self.db.close()
 
     # -- reading -------------------------------------------------------------------------------------------
-    def get_many(self, ids: Sequence[str]) -> dict[str, Passage]:
+    def _rows(self, ids: Sequence[str]) -> dict[str, Sequence[Any]]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
@@ -98,7 +101,15 @@ class Store:
             f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc) WHERE p.id IN ({marks})",
             list(ids),
         )
-        return {row[0]: _passage(row) for row in rows}
+        return {row[0]: row for row in rows}
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, Passage]:
+        return {pid: _passage(row) for pid, row in self._rows(ids).items()}
+
+    def hits(self, ranked: Sequence[tuple[str, float]]) -> list[Hit]:
+        """Hits for (id, score) pairs, in order; ids the store no longer holds are left out."""
+        rows = self._rows([pid for pid, _ in ranked])
+        return [_passage(rows[pid], Hit, score=score) for pid, score in ranked if pid in rows]
 
     def neighbours(self, passage_id: str, before: int, after: int) -> list[Passage]:
         row = self.db.execute("SELECT doc, seq FROM passages WHERE id = ?", (passage_id,)).fetchone()

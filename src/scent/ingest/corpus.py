@@ -55,7 +55,7 @@ def read_corpus(lines: Iterable[bytes]) -> Iterator[Record | BadLine]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = json.loads(raw.decode("utf-8"))  # decoding first skips json's own encoding sniffing
         except UnicodeDecodeError as e:
             yield BadLine(number, "invalid-utf8", str(e))
             continue

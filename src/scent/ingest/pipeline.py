@@ -11,6 +11,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,11 @@ def read_document(abspath: str, path: str, config: IngestConfig) -> LoadedDocume
                           [{"reason": r, "detail": d} for r, d in extracted.warnings])
 
 
+def _then_none(batches: Iterator[list[Passage]]) -> Iterator[list[Passage] | None]:
+    yield from batches
+    yield None
+
+
 def _corpus_batches(abspath: str, path: str, warnings: list[dict[str, object]],
                     batch_size: int = 10_000) -> Iterator[list[Passage]]:
     seen: set[str] = set()
@@ -86,10 +92,8 @@ def _corpus_batches(abspath: str, path: str, warnings: list[dict[str, object]],
                                  "line": item.line})
             else:
                 seen.add(item.id)
-                # fields are already checked by read_corpus: skip pydantic validation on this hot path
-                batch.append(Passage.model_construct(id=item.id, path=path, source_id=item.id, title=item.title,
-                                                     headings=[], page=None, start=0, end=len(item.text),
-                                                     seq=len(seen) - 1, text=item.text))
+                batch.append(Passage(id=item.id, path=path, source_id=item.id, title=item.title, start=0,
+                                     end=len(item.text), seq=len(seen) - 1, text=item.text))
                 if len(batch) >= batch_size:
                     yield batch
                     batch = []
@@ -188,15 +192,15 @@ class Builder:
         self.writer.delete(doc)
         accepted = 0
         try:
-            for batch in loaded.batches:
-                duplicates = self.store.insert_passages(doc, batch)
-                if duplicates:
-                    loaded.warnings += [{"reason": "duplicate-id", "detail": f"id {p.id!r} is already indexed "
-                                         "from another document"} for p in duplicates]
-                    dropped = {p.id for p in duplicates}
-                    batch = [p for p in batch if p.id not in dropped]
-                self.writer.add(doc, batch)
-                accepted += len(batch)
+            # pipelined: the store inserts batch k in a thread (sqlite releases the GIL) while this thread
+            # parses batch k+1 and feeds batch k-1 to BM25
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending: tuple[Future[list[Passage]], list[Passage]] | None = None
+                for batch in _then_none(loaded.batches):
+                    ready = pending
+                    pending = (pool.submit(self.store.insert_passages, doc, batch), batch) if batch else None
+                    if ready is not None:
+                        accepted += self._index_batch(doc, ready[1], ready[0].result(), loaded.warnings)
             if accepted == 0 and loaded.kind == "jsonl":
                 raise LoadError("no-records", f"no valid record ({len(loaded.warnings)} bad lines)")
         except (OSError, LoadError):
@@ -206,6 +210,16 @@ class Builder:
         self.store.commit()
         self._group.append(doc)
         return accepted
+
+    def _index_batch(self, doc: int, batch: list[Passage], duplicates: list[Passage],
+                     warnings: list[dict[str, object]]) -> int:
+        if duplicates:
+            warnings += [{"reason": "duplicate-id", "detail": f"id {p.id!r} is already indexed from another "
+                          "document"} for p in duplicates]
+            dropped = {p.id for p in duplicates}
+            batch = [p for p in batch if p.id not in dropped]
+        self.writer.add(doc, batch)
+        return len(batch)
 
     def _abandon(self, doc: int) -> None:
         """A document failed half-way: undo its store transaction and its uncommitted BM25 operations (which
