@@ -18,7 +18,7 @@ from pathlib import Path
 from scent.config import IngestConfig, SearchConfig
 from scent.index import bm25
 from scent.index.layout import REPORT_FILE, STORE_FILE, TANTIVY_DIR
-from scent.index.store import Store
+from scent.index.store import DocRow, Store
 from scent.ingest.chunk import chunk
 from scent.ingest.corpus import BadLine, read_corpus
 from scent.ingest.extracted import LoadError
@@ -26,7 +26,7 @@ from scent.ingest.loaders import load
 from scent.ingest.walk import Candidate, display_path, walk
 from scent.types import IngestIssue, IngestSummary, Passage
 
-Progress = Callable[[str, int], None]  # (event, value): ("total", n_files) | ("file", n_passages) | ("path", ...)
+Progress = Callable[[str, int], None]  # (event, value): ("total", files to consider) | ("file", passages added)
 
 
 def passage_id(path: str, text: str, occurrence: int) -> str:
@@ -146,12 +146,8 @@ class Builder:
         self.summary.seconds = round(time.monotonic() - start, 3)
         return self.summary
 
-    def _one(self, c: Candidate, row: object, gone: list[int]) -> None:
-        from scent.index.store import DocRow
-
-        assert row is None or isinstance(row, DocRow)
+    def _one(self, c: Candidate, row: DocRow | None, gone: list[int]) -> None:
         path = display_path(c.relpath)
-        self.progress("path", 0)
         if row and row.state == "indexed" and (row.size, row.mtime_ns) == (c.size, c.mtime_ns):
             self.summary.unchanged += 1
             self.progress("file", 0)

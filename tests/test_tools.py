@@ -1,0 +1,62 @@
+"""The agent's tools over a real index: schemas from docstrings, results, and errors as observations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scent.index import Index
+from scent.ingest.pipeline import build
+from scent.tools import Tools, tool_schema
+
+
+@pytest.fixture()
+def tools(tmp_path: Path):
+    root = tmp_path / "docs"
+    root.mkdir()
+    sections = "\n\n".join(f"## Part {i}\n\n" + " ".join(f"Filler sentence {i}.{j}." for j in range(60))
+                           for i in range(4))
+    (root / "manual.md").write_text(f"# Manual\n\n{sections}\n\n## Limits\n\nThe default limit is 42 widgets.\n")
+    (root / "other.txt").write_text("Widgets are small. Nothing about limits here.")
+    build(tmp_path / "idx", [root])
+    with Index.open(tmp_path / "idx") as index:
+        yield Tools(index)
+
+
+def test_schemas_come_from_signatures_and_docstrings(tools: Tools):
+    schema = tool_schema(tools.search)["function"]
+    assert schema["name"] == "search" and schema["description"].startswith("Search the documents")
+    params = schema["parameters"]
+    assert params["required"] == ["query"] and params["properties"]["k"] == {
+        "type": "integer", "description": "how many passages to return (1-20)", "default": 5}
+    assert [s["function"]["name"] for s in tools.schemas()] == ["search", "open_document", "find_in_document"]
+
+
+def test_search_open_find(tools: Tools):
+    found = tools.search("default limit widgets", k=3)
+    assert found.ids and "42 widgets" in found.text and "Manual › Limits" in found.text
+    limit_id = found.ids[0]
+    opened = tools.open_document(limit_id, window=1)
+    assert opened.ids[-1] == limit_id and len(opened.ids) == 2 and "Filler sentence 3" in opened.text
+    located = tools.find_in_document(opened.ids[0], "42 WIDGETS")
+    assert located.ids == [limit_id] and "42 widgets" in located.text
+    assert "does not occur" in tools.find_in_document(limit_id, "zebra").text
+
+
+@pytest.mark.parametrize("name,args,message", [
+    ("delete_everything", {}, "Unknown tool"),
+    ("search", {}, "missing argument(s) ['query']"),
+    ("search", {"query": "x", "limit": 3}, "unknown argument(s) ['limit']"),
+    ("search", {"query": "x", "k": "many"}, "Bad call to search"),
+    ("open_document", {"passage_id": "nope"}, "No passage with id 'nope'"),
+    ("find_in_document", {"passage_id": "nope", "pattern": "x"}, "No passage with id 'nope'"),
+    ("find_in_document", {"passage_id": "nope", "pattern": " "}, "The pattern is empty"),
+])
+def test_bad_calls_come_back_as_error_observations(tools: Tools, name: str, args: dict[str, object], message: str):
+    observation = tools.call(name, args)
+    assert observation.error and message in observation.text
+
+
+def test_call_converts_json_arguments(tools: Tools):
+    assert tools.call("search", {"query": "widgets", "k": "1"}).ids == tools.search("widgets", 1).ids
