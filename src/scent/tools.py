@@ -83,7 +83,7 @@ class Tools:
             return Observation("open_document", f"No passage with id {passage_id!r}.", error=True)
         first = around[0]
         head = f"{first.title} ({first.path})"
-        body = "\n\n".join(f"[{p.id}]{' (page %d)' % p.page if p.page else ''} {p.text}" for p in around)
+        body = "\n\n".join(f"[{p.id}]{f' (page {p.page})' if p.page else ''} {p.text}" for p in around)
         return Observation("open_document", f"{head}\n\n{body}", [p.id for p in around])
 
     def find_in_document(self, passage_id: str, pattern: str) -> Observation:
