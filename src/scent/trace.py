@@ -1,0 +1,112 @@
+"""Run traces: one append-only JSON Lines file per run, one event per line, flushed as it happens.
+
+Every event has `seq` (0, 1, 2, …), `t` (seconds since the run started), `type`, and its own fields. Event types
+(DESIGN.md): run_start, plan, llm_call, tool_call, tool_result, note, reflect, answer, verify, calibrate, run_end.
+A run killed mid-write leaves at most one partial last line; `read_trace` drops it, so a trace is always readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from scent.llm.base import ChatBackend, Completion, Message
+
+
+class TraceWriter:
+    """Appends events to a trace file. Thread-safe: concurrent sub-agents share one writer."""
+
+    def __init__(self, path: str | Path, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        previous = []
+        if self.path.exists():
+            previous = read_trace(self.path)
+            self._repair_tail()
+        self.seq = previous[-1]["seq"] + 1 if previous else 0
+        self._offset = previous[-1]["t"] if previous else 0.0
+        self._started = time.monotonic()
+        self._file = self.path.open("a", encoding="utf-8")
+        self._fsync = fsync
+        self._lock = threading.Lock()
+
+    def _repair_tail(self) -> None:
+        """Cut a partial last line (a killed writer) so that appended events start on a line of their own."""
+        with self.path.open("rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+
+    def emit(self, type: str, **fields: Any) -> dict[str, Any]:
+        with self._lock:
+            event = {"seq": self.seq, "t": round(self._offset + time.monotonic() - self._started, 4), "type": type,
+                     **fields}
+            self._file.write(json.dumps(event, ensure_ascii=False, default=_jsonable) + "\n")
+            self._file.flush()
+            if self._fsync:
+                os.fsync(self._file.fileno())
+            self.seq += 1
+            return event
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return str(value)
+
+
+def read_trace(path: str | Path) -> list[dict[str, Any]]:
+    """All complete events of a trace; a partial final line (from a killed run) is dropped."""
+    events = []
+    with Path(path).open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return events
+
+
+def prompt_hash(messages: list[Message], schema: dict[str, Any] | None = None) -> str:
+    return hashlib.sha256(json.dumps([messages, schema], sort_keys=True).encode()).hexdigest()[:16]
+
+
+class TracedLLM(ChatBackend):
+    """Wraps a backend so that every call (repairs included) is an `llm_call` event: role, model, the prompt
+    actually sent, the reply, tokens and milliseconds."""
+
+    def __init__(self, inner: ChatBackend, trace: TraceWriter, role: str) -> None:
+        self.inner = inner
+        self.trace = trace
+        self.role = role
+        self.spec = inner.spec
+        self.json_repairs = inner.json_repairs
+
+    def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
+              max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
+        try:
+            reply = self.inner._chat(messages, schema=schema, tools=tools, max_tokens=max_tokens,
+                                     temperature=temperature, stop=stop, on_token=on_token)
+        except Exception as e:
+            self.trace.emit("llm_call", role=self.role, model=self.spec, prompt_hash=prompt_hash(messages, schema),
+                            messages=messages, error=f"{type(e).__name__}: {e}")
+            raise
+        self.trace.emit("llm_call", role=self.role, model=reply.model, spec=self.spec,
+                        prompt_hash=prompt_hash(messages, schema), messages=messages, schema=schema,
+                        reply=reply.text, reasoning=reply.reasoning or None,
+                        tool_calls=[c.model_dump() for c in reply.tool_calls] or None,
+                        prompt_tokens=reply.usage.prompt_tokens, completion_tokens=reply.usage.completion_tokens,
+                        ms=round(reply.latency_ms, 1))
+        return reply
