@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -229,6 +229,118 @@ def models(
         default = "  (default)" if m["default"] else ""
         typer.echo(f"  {m['name']:<20} {m['size_mb']:>5.0f} MB  {m['base_model']}  [{state}]{default}\n"
                    f"  {'':<20} licence: {m['licence']}")
+
+
+QuestionArg = Annotated[str, typer.Argument(help="The question.")]
+TraceOption = Annotated[Path | None, typer.Option(help="Trace file (JSONL); default traces/<time>.jsonl.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")]
+CalibrationOption = Annotated[Path | None, typer.Option(help="A calibrator fitted by `scent calibrate`.")]
+
+
+@app.command()
+def ask(question: QuestionArg, index: IndexOption = Path(DEFAULT_INDEX_DIR), model: ModelOption = [],  # noqa: B006
+        config: ConfigOption = None, local_only: LocalOnlyOption = None, trace: TraceOption = None,
+        calibration: CalibrationOption = None, quiet: QuietOption = False, as_json: JsonOption = False) -> None:
+    """Answer a question from the index, citing the exact passages — or say it is not in the corpus."""
+    _run_agent(question, index, "answer", model, config, local_only, trace, calibration, quiet, as_json)
+
+
+@app.command()
+def research(question: QuestionArg, index: IndexOption = Path(DEFAULT_INDEX_DIR),
+             model: ModelOption = [],  # noqa: B006
+             config: ConfigOption = None, local_only: LocalOnlyOption = None, trace: TraceOption = None,
+             calibration: CalibrationOption = None, quiet: QuietOption = False, as_json: JsonOption = False) -> None:
+    """Research a question and write a markdown report with references to the passages it cites."""
+    _run_agent(question, index, "report", model, config, local_only, trace, calibration, quiet, as_json)
+
+
+@app.command()
+def resume(trace: Annotated[Path, typer.Argument(help="The trace of a killed run.")],
+           quiet: QuietOption = False, as_json: JsonOption = False) -> None:
+    """Finish a killed `ask`/`research` run from its trace, without redoing the model calls it made."""
+    from scent.agent.resume import run_state
+
+    try:
+        start, end, _events = run_state(str(trace))
+    except (OSError, ValueError) as e:
+        raise _fail(str(e)) from None
+    if end is not None:
+        typer.echo("the run had finished; its answer:", err=True)
+        _print_answer(end["answer"], as_json)
+        return
+    models = [f"{role}={spec}" for role, spec in start["models"].items()]
+    _run_agent(start["question"], Path(start["index"]), start["mode"], models, None, start.get("local_only"),
+               trace, Path(start["calibration"]) if start.get("calibration") else None, quiet, as_json,
+               resume_from=trace)
+
+
+def _run_agent(question: str, index: Path, mode: str, model: list[str], config: Path | None,
+               local_only: bool | None, trace: Path | None, calibration: Path | None, quiet: bool, as_json: bool,
+               resume_from: Path | None = None) -> None:
+    import time
+
+    from scent.agent import Agent
+    from scent.agent.calibrate import Calibrator
+    from scent.agent.progress import ProgressPrinter
+    from scent.agent.resume import ReplayThenLive, recorded_replies, run_state
+    from scent.config import ROLES
+    from scent.llm import LLMError, load_llm
+    from scent.trace import TraceWriter
+
+    cfg = _config(config, model, local_only)
+    if not question.strip():
+        raise _fail("the question is empty")
+    try:
+        backends: dict[str, Any] = {}  # roles that name the same spec share one backend (one script, one model)
+        for spec in dict.fromkeys(getattr(cfg.models, role) for role in ROLES):
+            backends[spec] = load_llm(spec, cfg.llm, cfg.local_only)
+        llms = {role: backends[getattr(cfg.models, role)] for role in ROLES}
+        calibrator = Calibrator.load(calibration) if calibration else None
+    except (LLMError, OSError, ValueError) as e:
+        raise _fail(str(e)) from None
+    if resume_from is not None:
+        replies = recorded_replies(run_state(str(resume_from))[2])
+        llms = {role: ReplayThenLive(llm, replies) for role, llm in llms.items()}
+    typer.echo(f"models: {cfg.models.describe()}", err=True)
+    trace = trace or Path("traces") / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}.jsonl"
+    with _open(index) as idx:
+        if idx.stats()["passages"] == 0:
+            raise _fail(f"the index {index} is empty: add documents with `scent index FOLDER --index {index}`")
+        writer = TraceWriter(trace, listeners=[] if quiet else [ProgressPrinter()])
+        if resume_from is not None:
+            writer.emit("resume", replies=sum(len(q) for q in replies.values()))
+        agent = Agent(idx, llms, calibrator=calibrator, run_info={
+            "index": str(index), "local_only": cfg.local_only, "calibration": str(calibration) if calibration
+            else None})
+        try:
+            answer = agent.run(question, writer, "report" if mode == "report" else "answer")
+        finally:
+            writer.close()
+    _print_answer(answer.model_dump(), as_json)
+
+
+def _print_answer(answer: dict, as_json: bool) -> None:  # type: ignore[type-arg]
+    if as_json:
+        keys = ("answer", "abstained", "confidence", "citations", "usage", "trace", "status", "explanation",
+                "closest", "report")
+        out = {k: answer[k] for k in keys if k in answer}
+        out["citations"] = [{k: c[k] for k in ("n", "id", "path", "title", "quote")} for c in answer["citations"]]
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if answer.get("report"):
+        typer.echo(answer["report"])
+    else:
+        typer.echo(answer["answer"] + ("\n\n" + answer["explanation"] if answer["explanation"] else ""))
+        for c in answer["citations"]:
+            typer.echo(f"[{c['n']}] {c['title']} — {c['path']}: “{c['quote']}”")
+    if answer["abstained"] and answer["closest"]:
+        typer.echo("\nclosest evidence found:")
+        for c in answer["closest"]:
+            typer.echo(f"  - {c['title']} — {c['path']}: “{c['quote'][:200]}”")
+    u = answer["usage"]
+    typer.echo(f"\n[confidence {answer['confidence']:.2f} · {u['llm_calls']} model calls · {u['searches']} searches · "
+               f"{u['opens']} opens · {u['prompt_tokens'] + u['completion_tokens']} tokens · {u['seconds']} s · "
+               f"trace {answer['trace']}]", err=True)
 
 
 def _esc(text: str) -> str:

@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from scent.llm.base import ChatBackend, Completion, Message
 class TraceWriter:
     """Appends events to a trace file. Thread-safe: concurrent sub-agents share one writer."""
 
-    def __init__(self, path: str | Path, fsync: bool = False) -> None:
+    def __init__(self, path: str | Path, fsync: bool = False,
+                 listeners: list[Callable[[dict[str, Any]], None]] | None = None) -> None:
         self.path = Path(path)
+        self.listeners = listeners or []
         self.path.parent.mkdir(parents=True, exist_ok=True)
         previous = []
         if self.path.exists():
@@ -51,7 +54,9 @@ class TraceWriter:
             if self._fsync:
                 os.fsync(self._file.fileno())
             self.seq += 1
-            return event
+        for listener in self.listeners:
+            listener(event)
+        return event
 
     def close(self) -> None:
         self._file.close()
@@ -108,5 +113,5 @@ class TracedLLM(ChatBackend):
                         reply=reply.text, reasoning=reply.reasoning or None,
                         tool_calls=[c.model_dump() for c in reply.tool_calls] or None,
                         prompt_tokens=reply.usage.prompt_tokens, completion_tokens=reply.usage.completion_tokens,
-                        ms=round(reply.latency_ms, 1))
+                        ms=round(reply.latency_ms, 1), replayed=reply.replayed or None)
         return reply

@@ -76,3 +76,52 @@ class IngestSummary(BaseModel):
     documents_total: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+
+
+class Evidence(BaseModel):
+    """One item of the evidence ledger: a verbatim quote from a passage and what it establishes."""
+
+    id: str = Field(description="Content hash of (passage id, quote): the id the writer cites.")
+    passage_id: str
+    path: str
+    title: str
+    headings: list[str] = Field(default_factory=list)
+    page: int | None = None
+    quote: str = Field(description="A span that occurs verbatim in the passage text.")
+    establishes: str = Field(default="", description="What the quote shows, in the reader's words.")
+    question: str = Field(default="", description="The (sub-)question it was found for.")
+
+
+class Citation(BaseModel):
+    n: int
+    id: str = Field(description="The cited passage id.")
+    evidence_id: str
+    path: str
+    title: str
+    quote: str
+    supported: bool = True
+
+
+class Usage(BaseModel):
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    searches: int = 0
+    opens: int = 0
+    seconds: float = 0.0
+
+
+class Answer(BaseModel):
+    """The result of `scent ask` / `scent research`."""
+
+    question: str
+    answer: str
+    explanation: str = ""
+    abstained: bool = False
+    confidence: float = 0.0
+    citations: list[Citation] = Field(default_factory=list)
+    closest: list[Citation] = Field(default_factory=list, description="When abstaining: the nearest evidence.")
+    status: Literal["complete", "partial", "budget_exhausted"] = "complete"
+    usage: Usage = Field(default_factory=Usage)
+    trace: str | None = None
+    report: str | None = Field(default=None, description="The markdown report (`scent research`).")

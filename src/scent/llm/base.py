@@ -52,6 +52,7 @@ class Completion(BaseModel):
     reasoning: str = Field(default="", description="<think> text stripped from the answer (kept for the trace).")
     finish_reason: str = ""
     attempts: int = Field(default=1, description="Calls made, counting retries and JSON repairs.")
+    replayed: bool = Field(default=False, description="Served from a trace by `scent resume`, not the model.")
 
     model_config = {"populate_by_name": True}
 

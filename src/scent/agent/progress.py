@@ -1,0 +1,37 @@
+"""Live progress of a run on stderr, driven by its trace events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ProgressPrinter:
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+        self.pending_query = ""
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        from rich.markup import escape
+
+        kind = event["type"]
+        say = self.console.print
+        if kind == "run_start":
+            say(f"[dim]models: {', '.join(f'{r}={s}' for r, s in event['models'].items())}[/dim]")
+        elif kind == "plan":
+            facts = "; ".join(event["facts"]) or "—"
+            say(f"[bold]plan[/bold] {escape(event['restated'])}  [dim]facts: {escape(facts)}[/dim]")
+        elif kind == "tool_call":
+            args = event["args"]
+            self.pending_query = str(args.get("query") or args.get("pattern") or args.get("passage_id"))
+        elif kind == "tool_result":
+            say(f"  [cyan]{event['tool']}[/cyan] {escape(self.pending_query)} → {len(event['ids'])} passages")
+        elif kind == "note":
+            say(f"  [green]evidence[/green] {escape(event['title'])}: “{escape(event['quote'][:100])}”")
+        elif kind == "reflect" and not event["enough"]:
+            say(f"  [yellow]missing[/yellow] {escape('; '.join(event['missing']))}")
+        elif kind == "calibrate":
+            say(f"[dim]confidence {event['confidence']:.2f} from {event['signals']}[/dim]")
+        elif kind == "error":
+            say(f"  [red]model failure ({event['role']}), continuing: {escape(event['error'][:120])}[/red]")
