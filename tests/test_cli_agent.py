@@ -1,0 +1,62 @@
+"""`scent ask` / `scent research` / `scent resume` through the real CLI, with a scripted model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent_fixtures import DOCS
+from conftest import scent
+from scent.agent.search import candidate_sentences
+from scent.index import Index
+
+QUESTION = "What is the default widget limit?"
+
+
+def _setup(tmp_path: Path) -> tuple[Path, Path]:
+    root = tmp_path / "docs"
+    root.mkdir()
+    for name, text in DOCS.items():
+        (root / name).write_text(text)
+    scent("index", root, "--index", tmp_path / "idx", "-q")
+    with Index.open(tmp_path / "idx") as idx:
+        hits = idx.search(QUESTION, 5)[:3]
+    n = next(i for i, (_, s) in enumerate(candidate_sentences(QUESTION, hits), 1) if "default limit" in s)
+    replies = [{"restated": "limit", "facts": [], "sub_questions": []}, {"sentences": [n]},
+               {"enough": True, "missing": []},
+               {"answer": "42 widgets", "explanation": "42 per user [1].", "citations": [1], "confidence": 90},
+               {"supported": True}]
+    script = tmp_path / "script.jsonl"  # one script for every role: the roles share one backend
+    script.write_text("".join(json.dumps({"response": {"text": json.dumps(r)}}) + "\n" for r in replies))
+    return tmp_path / "idx", script
+
+
+def test_ask_json(tmp_path: Path):
+    index, script = _setup(tmp_path)
+    proc = scent("ask", QUESTION, "--index", index, "--model", f"scripted:{script}", "--json", "--trace",
+                 tmp_path / "t.jsonl")
+    out = json.loads(proc.stdout)
+    assert {"answer", "abstained", "confidence", "citations", "usage", "trace"} <= out.keys()
+    assert out["answer"] == "42 widgets" and out["abstained"] is False
+    assert out["citations"][0].keys() == {"n", "id", "path", "title", "quote"}
+    assert out["citations"][0]["path"] == "widgets.md"
+    assert out["usage"].keys() >= {"llm_calls", "prompt_tokens", "completion_tokens", "searches", "opens",
+                                   "seconds"}
+    assert "models: planner=scripted:" in proc.stderr and "search" in proc.stderr  # live progress on stderr
+    again = scent("resume", tmp_path / "t.jsonl", "--json")  # a finished run: its answer, nothing re-run
+    assert json.loads(again.stdout)["answer"] == "42 widgets" and "had finished" in again.stderr
+
+
+def test_ask_errors_are_clear(tmp_path: Path):
+    index, script = _setup(tmp_path)
+    missing = scent("ask", QUESTION, "--index", tmp_path / "nope", "--model", f"scripted:{script}", check=False)
+    assert missing.returncode == 2 and "no scent index" in missing.stderr
+    empty = scent("ask", "  ", "--index", index, "--model", f"scripted:{script}", check=False)
+    assert empty.returncode == 2 and "empty" in empty.stderr
+    remote = scent("ask", QUESTION, "--index", index, "--model", "openai:https://api.example.com/v1#m",
+                   "--local-only", check=False)
+    assert remote.returncode == 2 and "not a loopback address" in remote.stderr
+    (tmp_path / "blank").mkdir()
+    scent("index", tmp_path / "blank", "--index", tmp_path / "blank-idx", "-q")
+    blank = scent("ask", QUESTION, "--index", tmp_path / "blank-idx", "--model", f"scripted:{script}", check=False)
+    assert blank.returncode == 2 and "is empty" in blank.stderr
