@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agent_fixtures import DOCS
 from conftest import scent
+
 from scent.agent.search import candidate_sentences
 from scent.index import Index
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from agent_fixtures import make_index, scripts
+
 from scent.agent import Agent
 from scent.agent.resume import ReplayThenLive, recorded_replies, run_state
 from scent.agent.search import candidate_sentences
