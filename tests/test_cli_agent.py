@@ -61,3 +61,13 @@ def test_ask_errors_are_clear(tmp_path: Path):
     scent("index", tmp_path / "blank", "--index", tmp_path / "blank-idx", "-q")
     blank = scent("ask", QUESTION, "--index", tmp_path / "blank-idx", "--model", f"scripted:{script}", check=False)
     assert blank.returncode == 2 and "is empty" in blank.stderr
+
+
+def test_export_browsecomp_plus_run_format(tmp_path: Path):
+    index, script = _setup(tmp_path)
+    scent("ask", QUESTION, "--index", index, "--model", f"scripted:{script}", "--trace", tmp_path / "t.jsonl", "-q")
+    run = json.loads(scent("export", tmp_path / "t.jsonl", "--query-id", "q7").stdout)
+    assert run["query_id"] == "q7" and run["status"] == "complete"
+    assert run["tool_call_counts"] == {"search": 1} and len(run["retrieved_docids"]) >= 1
+    assert run["result"][0]["output"] == "42 widgets" and run["result"][0]["citations"]
+    assert run["result"][0]["citations"][0] in run["retrieved_docids"]

@@ -274,6 +274,22 @@ def resume(trace: Annotated[Path, typer.Argument(help="The trace of a killed run
                resume_from=trace)
 
 
+@app.command()
+def export(trace: Annotated[Path, typer.Argument(help="A run's trace.")],
+           query_id: Annotated[str | None, typer.Option(help="Query id to record (default: the question).")] = None
+           ) -> None:
+    """Print a run in the BrowseComp-Plus run format (query_id, tool_call_counts, status, retrieved_docids,
+    result)."""
+    from scent.agent.export import browsecomp_run
+    from scent.trace import read_trace
+
+    try:
+        events = read_trace(trace)
+    except OSError as e:
+        raise _fail(f"cannot read {trace}: {e.strerror}") from None
+    typer.echo(json.dumps(browsecomp_run(events, query_id), ensure_ascii=False, indent=2))
+
+
 def _run_agent(question: str, index: Path, mode: str, model: list[str], config: Path | None,
                local_only: bool | None, trace: Path | None, calibration: Path | None, quiet: bool, as_json: bool,
                resume_from: Path | None = None) -> None:
