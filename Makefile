@@ -8,6 +8,7 @@ PG_DOCS := /usr/share/doc/postgresql-doc-15/html
 DEMO_CORPUS ?= $(PG_DOCS)
 DEMO_INDEX ?= .scent
 DEMO_QUERY ?= max_connections default
+DEMO_QUESTION ?= What is the default value of max_connections?
 
 .PHONY: install demo test lint bench pg-docs clean
 
@@ -40,6 +41,8 @@ demo: install $(if $(filter $(PG_DOCS),$(DEMO_CORPUS)),pg-docs)
 	$(BIN)/scent index "$(DEMO_CORPUS)" --index "$(DEMO_INDEX)"
 	@echo "==> scent search \"$(DEMO_QUERY)\""
 	$(BIN)/scent search "$(DEMO_QUERY)" --index "$(DEMO_INDEX)" -k 3
+	@echo "==> scent ask \"$(DEMO_QUESTION)\"  (embedded model on the CPU: a minute or two)"
+	$(BIN)/scent ask "$(DEMO_QUESTION)" --index "$(DEMO_INDEX)"
 
 lint: install
 	$(BIN)/ruff check src tests bench
