@@ -232,7 +232,7 @@ def models(
 
 
 QuestionArg = Annotated[str, typer.Argument(help="The question.")]
-TraceOption = Annotated[Path | None, typer.Option(help="Trace file (JSONL); default traces/<time>.jsonl.")]
+TraceOption = Annotated[Path | None, typer.Option(help="Trace file (JSONL); default INDEX/traces/<time>-<mode>.jsonl.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")]
 CalibrationOption = Annotated[Path | None, typer.Option(help="A calibrator fitted by `scent calibrate`.")]
 
@@ -318,7 +318,7 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
         replies = recorded_replies(run_state(str(resume_from))[2])
         llms = {role: ReplayThenLive(llm, replies) for role, llm in llms.items()}
     typer.echo(f"models: {cfg.models.describe()}", err=True)
-    trace = trace or Path("traces") / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}.jsonl"
+    trace = trace or index / "traces" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}.jsonl"
     with _open(index) as idx:
         if idx.stats()["passages"] == 0:
             raise _fail(f"the index {index} is empty: add documents with `scent index FOLDER --index {index}`")
