@@ -24,3 +24,9 @@ def data(text: str) -> str:
     """Document text made safe to place between <passage> delimiters: delimiters inside it are defused, so a
     document cannot close its quote and speak as the prompt."""
     return text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
+
+
+def int_choice(low: int, high: int) -> dict[str, Any]:
+    """An integer in [low, high] as an enum: llama.cpp grammars enforce enums but not minimum/maximum (a small
+    model under a grammar will otherwise emit 1000000000000000 for a 0-100 score)."""
+    return {"type": "integer", "enum": list(range(low, high + 1))}

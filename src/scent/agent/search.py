@@ -12,7 +12,7 @@ import re
 from collections import deque
 
 from scent.agent.context import RunContext
-from scent.agent.prompts import data
+from scent.agent.prompts import data, int_choice
 from scent.ingest.chunk import sentence_spans
 from scent.types import Evidence, Passage
 
@@ -23,8 +23,7 @@ MAX_SENTENCES = 24
 
 def read_schema(n: int) -> dict[str, object]:
     return {"type": "object", "additionalProperties": False, "required": ["sentences"],
-            "properties": {"sentences": {"type": "array", "maxItems": 3,
-                                         "items": {"type": "integer", "minimum": 1, "maximum": max(n, 1)}}}}
+            "properties": {"sentences": {"type": "array", "maxItems": 3, "items": int_choice(1, max(n, 1))}}}
 
 
 REFLECT_SCHEMA = {

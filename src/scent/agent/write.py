@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from scent.agent.context import RunContext
 from scent.agent.ledger import find_verbatim
-from scent.agent.prompts import data
+from scent.agent.prompts import data, int_choice
 from scent.types import Citation, Evidence
 
 _TOKEN = re.compile(r"\w+")
@@ -23,9 +23,8 @@ def write_schema(n: int) -> dict[str, object]:
             "required": ["answer", "explanation", "citations", "confidence"],
             "properties": {"answer": {"type": "string", "maxLength": 120},
                            "explanation": {"type": "string", "maxLength": 500},
-                           "citations": {"type": "array", "maxItems": 4,
-                                         "items": {"type": "integer", "minimum": 1, "maximum": max(n, 1)}},
-                           "confidence": {"type": "integer", "minimum": 0, "maximum": 100}}}
+                           "citations": {"type": "array", "maxItems": 4, "items": int_choice(1, max(n, 1))},
+                           "confidence": int_choice(0, 100)}}
 
 
 @dataclass
