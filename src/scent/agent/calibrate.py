@@ -17,12 +17,13 @@ SIGNALS = ("support", "sources", "consistency", "self")
 
 
 class Calibrator(BaseModel):
-    """confidence = sigmoid(bias + Σ weight·signal). The default weights are a prior: an answer needs verified
-    support and words found in its quotes to clear 0.5; the model's own estimate moves it less."""
+    """confidence = sigmoid(bias + Σ weight·signal). The default weights are a prior: an answer clears 0.5 only
+    when its cited quotes are verified *and* contain most of its words — a small model's judge agrees too
+    easily and its self-estimate is high regardless, so those move the score less."""
 
-    bias: float = -3.0
-    weights: dict[str, float] = Field(default_factory=lambda: {"support": 2.5, "sources": 0.8,
-                                                               "consistency": 2.2, "self": 1.0})
+    bias: float = -4.0
+    weights: dict[str, float] = Field(default_factory=lambda: {"support": 2.0, "sources": 0.5,
+                                                               "consistency": 3.5, "self": 1.0})
     fitted_on: str = Field("default prior", description="What data the weights were fitted on.")
 
     def confidence(self, signals: dict[str, float]) -> float:

@@ -71,14 +71,17 @@ def research(ctx: RunContext, question: str, hints: list[str] | None = None) -> 
 
 def candidate_sentences(question: str, passages: list[Passage]) -> list[tuple[Passage, str]]:
     """The passages' sentences, at most MAX_SENTENCES: each passage's opening sentence (it often names the
-    entity), then the rest by words shared with the question, kept in passage order."""
+    entity), then the rest by words shared with the question — half of the previous sentence's share counts
+    too, since an answer often follows the sentence that names its subject — kept in passage order."""
     scored: list[tuple[float, int, Passage, str]] = []
     wanted = {w.lower() for w in _WORD.findall(question)}
     for p in passages:
+        previous = 0
         for i, (start, end) in enumerate(sentence_spans(p.text, 0, len(p.text))):
             sentence = " ".join(p.text[start:end].split())
             overlap = len(wanted & {w.lower() for w in _WORD.findall(sentence)})
-            scored.append((overlap + (100 if i == 0 else 0), len(scored), p, sentence))
+            scored.append((overlap + previous / 2 + (100 if i == 0 else 0), len(scored), p, sentence))
+            previous = overlap
     keep = sorted(sorted(scored, key=lambda s: -s[0])[:MAX_SENTENCES], key=lambda s: s[1])
     return [(p, sentence) for _, _, p, sentence in keep]
 
