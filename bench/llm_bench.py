@@ -1,7 +1,7 @@
 """Embedded LLM candidates side by side: speed, JSON validity with and without a grammar, and a small quality set.
 
     .venv/bin/python bench/llm_bench.py [--models qwen2.5-coder-0.5b,smollm2-135m,gemma3-270m] [--quick]
-        [--out bench/out] [--repeats 3] [--json-prompts 50] [--quality-items 20] [--unconstrained-repairs 20]
+        [--out bench/out] [--repeats 3] [--json-prompts 50] [--quality-items 20] [--unconstrained-repairs 10]
 
 For each model (catalogue names, loaded through `scent.llm.load_llm("llamacpp:NAME")`):
 
@@ -11,18 +11,23 @@ For each model (catalogue names, loaded through `scent.llm.load_llm("llamacpp:NA
    generation tok/s come from llama.cpp's own counters (`llama_perf_context`, deltas around the call); the
    end-to-end figures divide the same token counts by the streamed time to first token, and by the time after it.
 2. JSON validity. `--json-prompts` structured prompts (5 task shapes x 10 miniwiki passages, every schema bounded
-   with maxLength / maxItems / enum / integer minimum-maximum); the schema is shown in the prompt. Each prompt gets
-   one grammar-constrained call and one unconstrained call (`backend._chat`, no repair, KV cache cleared before each
-   so the latencies are comparable), both checked with `scent.llm.base.parse_structured`. "With repairs" adds up to
-   2 corrective turns: `complete()` (LLMConfig(json_repairs=2)) for the constrained path, re-run only where the
-   single call failed (its first attempt is that same call at temperature 0), and the same repair messages
-   (`repair_messages`) around unconstrained calls for the other path, on the first `--unconstrained-repairs` prompts
-   only (default 20, 4 per task shape: the small models fail nearly every unconstrained call, and each repair turn
-   is another max-length generation).
+   with maxLength / maxItems / enum; integer ranges are enforced as enums with scent's own `int_choice`, because
+   llama-cpp-python's schema-to-grammar converter ignores minimum/maximum, and shown in the prompt as
+   minimum/maximum). Each prompt gets one grammar-constrained call and one unconstrained call (`backend._chat`, no
+   repair, KV cache cleared before each so the latencies are comparable), both checked with
+   `scent.llm.base.parse_structured`. "With repairs" adds up to 2 corrective turns: `complete()`
+   (LLMConfig(json_repairs=2)) for the constrained path, re-run only where the single call failed (its first attempt
+   repeats that call at temperature 0, though with the prompt prefix cached, which can change the reply), and the
+   same repair messages (`repair_messages`) around unconstrained calls for the other path, on the first
+   `--unconstrained-repairs` prompts only (default 10, 2 per task shape: the small models fail nearly every
+   unconstrained call, and each repair turn is another max-length generation). RANGE_PROBE extra constrained calls
+   use plain integer minimum/maximum instead, to show what the grammar does with them.
 3. Quality. The 20 hand-written items in `bench/llm_quality.jsonl`, answered with `complete()` (constrained, with
    repairs) and scored automatically: answer-with-citation (a gold alias in the answer and the right passage number),
    multi-hop search queries (share of the 2 gold entities named in at least one of the 3 queries), and
-   answerable/unanswerable detection (the flag only).
+   answerable/unanswerable detection (the flag only). The citation and answerable items are asked a second time with
+   the same prompt and the schema's fields in the other order (`citation` before `answer`, `answer` before
+   `answerable`): with a grammar the model commits to the fields in schema order.
 
 `--quick` is a smoke run: 5 JSON prompts, 5 quality items (spread over the categories), 1 speed repeat. Progress goes
 to stderr; a markdown section goes to stdout and, with the raw results as JSON, to `--out` (llm_bench.md,
@@ -47,6 +52,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scent.agent.prompts import int_choice
 from scent.config import LLMConfig
 from scent.llm import load_llm
 from scent.llm.base import LLMError, Message, parse_structured, repair_messages
@@ -62,6 +68,7 @@ SPEED_GEN_TOKENS = 128
 JSON_MAX_TOKENS = 200
 QUALITY_MAX_TOKENS = 256
 REPAIRS = 2
+RANGE_PROBE = 5
 
 JsonSchema = dict[str, Any]
 
@@ -104,6 +111,12 @@ def _string(max_length: int) -> JsonSchema:
 
 
 def _int(minimum: int, maximum: int) -> JsonSchema:
+    """An integer range as scent writes it for llama.cpp (an enum: the grammar enforces it)."""
+    return int_choice(minimum, maximum)
+
+
+def _min_max(minimum: int, maximum: int) -> JsonSchema:
+    """An integer range as plain JSON Schema (validated, but not enforced by llama-cpp-python's grammar)."""
     return {"type": "integer", "minimum": minimum, "maximum": maximum}
 
 
@@ -115,7 +128,7 @@ JSON_TASKS: list[tuple[str, str, JsonSchema]] = [
     ("extract", "Extract the main subject of the passage, what kind of thing it is, and the earliest year the passage "
      "mentions (null if it mentions none).",
      _object({"subject": _string(80), "kind": {"enum": _KINDS},
-              "earliest_year": {"anyOf": [_int(0, 2100), {"type": "null"}]}})),
+              "earliest_year": {"anyOf": [_int(1, 2100), {"type": "null"}]}})),
     ("enum", "Classify the topic of the passage and say how confident you are, from 1 (guess) to 5 (certain).",
      _object({"topic": {"enum": _TOPICS}, "confidence": _int(1, 5)})),
     ("queries", "Write three different web search queries that someone could type to find this passage.",
@@ -141,6 +154,24 @@ class JsonPrompt:
     schema: JsonSchema
 
 
+def display_schema(schema: Any) -> Any:
+    """The schema as the prompt shows it: integer enums that are whole ranges written back as minimum/maximum."""
+    if isinstance(schema, list):
+        return [display_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    values = schema.get("enum")
+    if (schema.get("type") == "integer" and isinstance(values, list) and len(values) > 2
+            and values == list(range(values[0], values[-1] + 1))):
+        return {"type": "integer", "minimum": values[0], "maximum": values[-1]}
+    return {k: display_schema(v) for k, v in schema.items()}
+
+
+def system_prompt(schema: JsonSchema) -> str:
+    return ("You are a JSON API. Reply with only a JSON object that matches this JSON Schema, no prose and no code "
+            f"fence:\n{json.dumps(display_schema(schema), separators=(',', ':'))}")
+
+
 def json_prompts(corpus: Sequence[dict[str, str]], limit: int) -> list[JsonPrompt]:
     """len(JSON_TASKS) tasks x 10 passages (300-600 characters, evenly spaced through the corpus file); prompt i
     uses task i % 5 on passage i // 5, so any prefix of the list covers every task shape."""
@@ -150,12 +181,20 @@ def json_prompts(corpus: Sequence[dict[str, str]], limit: int) -> list[JsonPromp
     for i in range(len(JSON_TASKS) * len(passages)):
         task, instruction, schema = JSON_TASKS[i % len(JSON_TASKS)]
         doc = passages[i // len(JSON_TASKS)]
-        system = ("You are a JSON API. Reply with only a JSON object that matches this JSON Schema, no prose and no "
-                  f"code fence:\n{json.dumps(schema, separators=(',', ':'))}")
+        system = system_prompt(schema)
         user = f"Passage ({doc['title']}):\n{doc['text']}\n\nTask: {instruction}"
         prompts.append(JsonPrompt(f"json-{i:02d}", task, doc["id"],
                                   [{"role": "system", "content": system}, {"role": "user", "content": user}], schema))
     return prompts[:limit]
+
+
+def range_probe(prompts: Sequence[JsonPrompt]) -> list[JsonPrompt]:
+    """The first RANGE_PROBE "integers" prompts with their integer ranges as plain minimum/maximum."""
+    schema = _object({"people_named": _min_max(0, 20), "years_mentioned": _min_max(0, 20),
+                      "sentences": _min_max(1, 30), "names_a_place": {"type": "boolean"}})
+    return [JsonPrompt(f"{p.id}-minmax", "integers-minmax", p.passage_id,
+                       [{"role": "system", "content": system_prompt(schema)}, p.messages[1]], schema)
+            for p in prompts if p.task == "integers"][:RANGE_PROBE]
 
 
 CITATION_SCHEMA = _object({"answer": _string(100), "citation": {"enum": [1, 2, 3]}})
@@ -163,6 +202,8 @@ MULTIHOP_SCHEMA = _object({"queries": {"type": "array", "items": _string(80), "m
 UNANSWERABLE_SCHEMA = _object({"answerable": {"type": "boolean"}, "answer": _string(100)})
 QUALITY_SCHEMAS = {"citation": CITATION_SCHEMA, "multihop": MULTIHOP_SCHEMA, "unanswerable": UNANSWERABLE_SCHEMA}
 CATEGORIES = tuple(QUALITY_SCHEMAS)
+REORDERED_SCHEMAS = {"citation": _object({"citation": {"enum": [1, 2, 3]}, "answer": _string(100)}),
+                     "unanswerable": _object({"answer": _string(100), "answerable": {"type": "boolean"}})}
 
 
 def load_quality(path: Path, limit: int) -> list[dict[str, Any]]:
@@ -419,10 +460,13 @@ class QualityResult:
     error: str = ""
 
 
-def measure_quality(llm: LlamaCppLLM, items: Sequence[dict[str, Any]]) -> list[QualityResult]:
+def measure_quality(llm: LlamaCppLLM, items: Sequence[dict[str, Any]],
+                    schemas: dict[str, JsonSchema]) -> list[QualityResult]:
+    """Items whose category has a schema in `schemas`, answered under that schema."""
     results: list[QualityResult] = []
+    items = [it for it in items if it["category"] in schemas]
     for n, item in enumerate(items, 1):
-        schema = QUALITY_SCHEMAS[item["category"]]
+        schema = schemas[item["category"]]
         _llama(llm).reset()
         started = time.perf_counter()
         try:
@@ -462,6 +506,8 @@ class ModelReport:
     speed: list[SpeedRun] = field(default_factory=list)
     json: list[JsonResult] = field(default_factory=list)
     quality: list[QualityResult] = field(default_factory=list)
+    quality_reordered: list[QualityResult] = field(default_factory=list)
+    range_probe: list[Call] = field(default_factory=list)
 
     def speed_summary(self) -> dict[str, float]:
         keys = ("prompt_tokens", "prompt_tok_s", "gen_tok_s", "prompt_tok_s_e2e", "gen_tok_s_e2e", "ttft_s",
@@ -502,15 +548,16 @@ class ModelReport:
                                    for r in self.json if not r.constrained.valid],
         }
 
-    def quality_summary(self) -> dict[str, Any]:
+    def quality_summary(self, reordered: bool = False) -> dict[str, Any]:
+        results = self.quality_reordered if reordered else self.quality
         out: dict[str, Any] = {}
         for category in CATEGORIES:
-            rows = [r for r in self.quality if r.category == category]
+            rows = [r for r in results if r.category == category]
             if rows:
                 out[category] = {"n": len(rows), "score": _mean(r.score for r in rows)}
-        out["overall"] = {"n": len(self.quality), "score": _mean(r.score for r in self.quality)}
-        out["valid_json"] = sum(r.valid for r in self.quality)
-        out["mean_latency_ms"] = _mean(r.latency_ms for r in self.quality)
+        out["overall"] = {"n": len(results), "score": _mean(r.score for r in results)}
+        out["valid_json"] = sum(r.valid for r in results)
+        out["mean_latency_ms"] = _mean(r.latency_ms for r in results)
         return out
 
 
@@ -553,6 +600,9 @@ def markdown(reports: Sequence[ModelReport], meta: dict[str, Any]) -> str:
                "prompts (single call on those)",
                (f"{_pct(j['unconstrained_valid_repaired'])} ({_pct(j['unconstrained_valid_on_repair_subset'])})"
                 for j in jsons)),
+           row(f"constrained, integer minimum/maximum instead of enums ({len(reports[0].range_probe) if reports else 0}"
+               " probe prompts)",
+               (f"{sum(c.valid for c in r.range_probe)}/{len(r.range_probe)}" for r in reports)),
            row("mean latency constrained / unconstrained (s)",
                (f"{j['constrained_latency_ms'] / 1000:.1f} / {j['unconstrained_latency_ms'] / 1000:.1f}"
                 for j in jsons)),
@@ -580,6 +630,12 @@ def markdown(reports: Sequence[ModelReport], meta: dict[str, Any]) -> str:
     out.append(row("**overall**", (f"**{q['overall']['score']:.2f}**" for q in quals)))
     out.append(row("schema-valid replies", (f"{q['valid_json']}/{q['overall']['n']}" for q in quals)))
     out.append(row("mean latency per item (s)", (f"{q['mean_latency_ms'] / 1000:.1f}" for q in quals)))
+    reordered = [r.quality_summary(reordered=True) for r in reports]
+    for category, label in (("citation", "citation, schema with `citation` before `answer`"),
+                            ("unanswerable", "answerable flag, schema with `answer` before `answerable`")):
+        if any(category in q for q in reordered):
+            out.append(row(f"*same prompt, {label}*",
+                           (f"{q[category]['score']:.2f}" if category in q else "–" for q in reordered)))
     return "".join(out)
 
 
@@ -598,9 +654,15 @@ def run_model(name: str, args: argparse.Namespace, corpus: Sequence[dict[str, st
     log(f"{name}: speed done in {time.perf_counter() - section:.0f}s")
     section = time.perf_counter()
     report.json = measure_json(llm, prompts, args.unconstrained_repairs)
+    for probe in range_probe(prompts):
+        report.range_probe.append(single_call(llm, probe.messages, probe.schema, constrained=True,
+                                              max_tokens=JSON_MAX_TOKENS))
+        log(f"  range probe {probe.id}: {report.range_probe[-1].text[:100]} "
+            f"{'ok' if report.range_probe[-1].valid else 'BAD'}")
     log(f"{name}: json done in {time.perf_counter() - section:.0f}s")
     section = time.perf_counter()
-    report.quality = measure_quality(llm, items)
+    report.quality = measure_quality(llm, items, QUALITY_SCHEMAS)
+    report.quality_reordered = measure_quality(llm, items, REORDERED_SCHEMAS)
     log(f"{name}: quality done in {time.perf_counter() - section:.0f}s")
     return report
 
@@ -614,8 +676,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None, help="speed repeats (default 3, --quick 1)")
     parser.add_argument("--json-prompts", type=int, default=None, help="structured prompts (default 50, --quick 5)")
     parser.add_argument("--quality-items", type=int, default=None, help="quality items (default 20, --quick 5)")
-    parser.add_argument("--unconstrained-repairs", type=int, default=20,
-                        help="repair turns after failed unconstrained calls only for the first N prompts (default 20)")
+    parser.add_argument("--unconstrained-repairs", type=int, default=10,
+                        help="repair turns after failed unconstrained calls only for the first N prompts (default 10)")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args(argv)
@@ -657,7 +719,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         r.name: {"load_s": r.load_s, "chat_format": r.chat_format,
                  "speed": {"median": r.speed_summary(), "runs": [asdict(s) for s in r.speed]},
                  "json": {"summary": r.json_summary(), "results": [asdict(j) for j in r.json]},
-                 "quality": {"summary": r.quality_summary(), "results": [asdict(q) for q in r.quality]}}
+                 "range_probe": [asdict(c) for c in r.range_probe],
+                 "quality": {"summary": r.quality_summary(), "results": [asdict(q) for q in r.quality],
+                             "reordered_summary": r.quality_summary(reordered=True),
+                             "reordered_results": [asdict(q) for q in r.quality_reordered]}}
         for r in reports}}
     (args.out / "llm_bench.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str) + "\n",
                                              encoding="utf-8")
