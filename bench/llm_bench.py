@@ -701,9 +701,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if no_grammar:
         log(f"warning: llama-cpp-python cannot build a grammar for {no_grammar} (falls back to plain JSON)")
     log(f"models {models}: {len(prompts)} JSON prompts, {len(items)} quality items, {args.repeats} speed repeats")
-    reports: list[ModelReport] = []
-    for name in models:
-        reports.append(run_model(name, args, corpus, prompts, items))
     argv_text = " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     meta: dict[str, Any] = {
         "command": f".venv/bin/python bench/llm_bench.py {argv_text}".strip(),
@@ -711,10 +708,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": f"{os.cpu_count()} cores {platform.machine()}, no GPU",
         "llama_cpp": llama_cpp.__version__, "n_ctx": args.n_ctx, "threads": os.cpu_count(),
         "quick": args.quick, "repeats": args.repeats, "models": models,
-        "grammar_fallback_prompts": no_grammar, "runtime_s": time.perf_counter() - began,
+        "grammar_fallback_prompts": no_grammar,
     }
+    reports: list[ModelReport] = []
+    text = ""
+    for name in models:
+        reports.append(run_model(name, args, corpus, prompts, items))
+        meta["runtime_s"] = time.perf_counter() - began
+        meta["complete"] = len(reports) == len(models)
+        text = write_results(args.out, reports, meta)  # after every model, so a killed run keeps what it measured
+    print(text)
+    log(f"done in {meta['runtime_s'] / 60:.1f} min; wrote {args.out / 'llm_bench.json'} and llm_bench.md")
+    return 0
+
+
+def write_results(out: Path, reports: Sequence[ModelReport], meta: dict[str, Any]) -> str:
+    """Write llm_bench.json and llm_bench.md under `out`; returns the markdown."""
     text = markdown(reports, meta)
-    args.out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     payload = {"meta": meta, "models": {
         r.name: {"load_s": r.load_s, "chat_format": r.chat_format,
                  "speed": {"median": r.speed_summary(), "runs": [asdict(s) for s in r.speed]},
@@ -724,13 +735,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "reordered_summary": r.quality_summary(reordered=True),
                              "reordered_results": [asdict(q) for q in r.quality_reordered]}}
         for r in reports}}
-    (args.out / "llm_bench.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str) + "\n",
-                                             encoding="utf-8")
-    (args.out / "llm_bench.md").write_text(text, encoding="utf-8")
-    print(text)
-    log(f"done in {meta['runtime_s'] / 60:.1f} min; wrote {args.out / 'llm_bench.json'} and llm_bench.md")
-    return 0
-
+    (out / "llm_bench.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str) + "\n",
+                                        encoding="utf-8")
+    (out / "llm_bench.md").write_text(text, encoding="utf-8")
+    return text
 
 if __name__ == "__main__":
     sys.exit(main())
