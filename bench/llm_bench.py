@@ -73,7 +73,11 @@ RANGE_PROBE = 5
 JsonSchema = dict[str, Any]
 
 
+LOAD_SAMPLES: list[float] = []
+
+
 def log(message: str) -> None:
+    LOAD_SAMPLES.append(os.getloadavg()[0])  # the bench itself accounts for ~2 on 2 cores
     print(f"[llm_bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
@@ -539,6 +543,8 @@ class ModelReport:
             if repaired else 0.0,
             "constrained_latency_ms": _mean(r.constrained.latency_ms for r in self.json),
             "unconstrained_latency_ms": _mean(r.unconstrained.latency_ms for r in self.json),
+            "constrained_latency_ms_median": _median(r.constrained.latency_ms for r in self.json),
+            "unconstrained_latency_ms_median": _median(r.unconstrained.latency_ms for r in self.json),
             "constrained_completion_tokens": _mean(r.constrained.completion_tokens for r in self.json),
             "unconstrained_completion_tokens": _mean(r.unconstrained.completion_tokens for r in self.json),
             "constrained_truncated": sum(r.constrained.finish_reason == "length" for r in self.json),
@@ -558,6 +564,7 @@ class ModelReport:
         out["overall"] = {"n": len(results), "score": _mean(r.score for r in results)}
         out["valid_json"] = sum(r.valid for r in results)
         out["mean_latency_ms"] = _mean(r.latency_ms for r in results)
+        out["median_latency_ms"] = _median(r.latency_ms for r in results)
         return out
 
 
@@ -579,7 +586,9 @@ def markdown(reports: Sequence[ModelReport], meta: dict[str, Any]) -> str:
     out = [f"## Embedded LLMs (`bench/llm_bench.py`{' --quick' if meta['quick'] else ''})\n\n",
            f"Command: `{meta['command']}`  \n",
            f"Run {meta['started']} on {meta['machine']}; llama-cpp-python {meta['llama_cpp']}, n_ctx {meta['n_ctx']}, "
-           f"{meta['threads']} threads, temperature 0; total {meta['runtime_s'] / 60:.1f} min.\n\n",
+           f"{meta['threads']} threads, temperature 0; total {meta['runtime_s'] / 60:.1f} min. 1-min load average "
+           f"over the run (the bench alone makes ~2): median {meta['load_avg_1min']['median']:.1f}, max "
+           f"{meta['load_avg_1min']['max']:.1f}.\n\n",
            f"### Speed (median of {meta['repeats']}, ~1.5k-token prompt, {SPEED_GEN_TOKENS} generated tokens)\n\n",
            head,
            row("load (s)", (f"{r.load_s:.1f}" for r in reports)),
@@ -603,8 +612,9 @@ def markdown(reports: Sequence[ModelReport], meta: dict[str, Any]) -> str:
            row(f"constrained, integer minimum/maximum instead of enums ({len(reports[0].range_probe) if reports else 0}"
                " probe prompts)",
                (f"{sum(c.valid for c in r.range_probe)}/{len(r.range_probe)}" for r in reports)),
-           row("mean latency constrained / unconstrained (s)",
-               (f"{j['constrained_latency_ms'] / 1000:.1f} / {j['unconstrained_latency_ms'] / 1000:.1f}"
+           row("latency constrained / unconstrained, median (mean) (s)",
+               (f"{j['constrained_latency_ms_median'] / 1000:.1f} / {j['unconstrained_latency_ms_median'] / 1000:.1f}"
+                f" ({j['constrained_latency_ms'] / 1000:.1f} / {j['unconstrained_latency_ms'] / 1000:.1f})"
                 for j in jsons)),
            row("mean completion tokens constrained / unconstrained",
                (f"{j['constrained_completion_tokens']:.0f} / {j['unconstrained_completion_tokens']:.0f}"
@@ -629,7 +639,8 @@ def markdown(reports: Sequence[ModelReport], meta: dict[str, Any]) -> str:
                            (f"{q[category]['score']:.2f}" if category in q else "–" for q in quals)))
     out.append(row("**overall**", (f"**{q['overall']['score']:.2f}**" for q in quals)))
     out.append(row("schema-valid replies", (f"{q['valid_json']}/{q['overall']['n']}" for q in quals)))
-    out.append(row("mean latency per item (s)", (f"{q['mean_latency_ms'] / 1000:.1f}" for q in quals)))
+    out.append(row("latency per item, median (mean) (s)",
+                   (f"{q['median_latency_ms'] / 1000:.1f} ({q['mean_latency_ms'] / 1000:.1f})" for q in quals)))
     reordered = [r.quality_summary(reordered=True) for r in reports]
     for category, label in (("citation", "citation, schema with `citation` before `answer`"),
                             ("unanswerable", "answerable flag, schema with `answer` before `answerable`")):
@@ -715,6 +726,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in models:
         reports.append(run_model(name, args, corpus, prompts, items))
         meta["runtime_s"] = time.perf_counter() - began
+        meta["load_avg_1min"] = {"median": _median(LOAD_SAMPLES), "max": max(LOAD_SAMPLES),
+                                 "samples_over_3": sum(x > 3 for x in LOAD_SAMPLES), "samples": len(LOAD_SAMPLES)}
         meta["complete"] = len(reports) == len(models)
         text = write_results(args.out, reports, meta)  # after every model, so a killed run keeps what it measured
     print(text)
