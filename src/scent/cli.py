@@ -374,10 +374,10 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
     import time
 
     from scent.agent import Agent
-    from scent.agent.calibrate import Calibrator
     from scent.agent.progress import ProgressPrinter
     from scent.agent.resume import ReplayThenLive, recorded_replies, run_state
     from scent.config import ROLES
+    from scent.eval.calibration import load_calibrator
     from scent.llm import LLMError, load_llm
     from scent.trace import TraceWriter
 
@@ -389,7 +389,7 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
         for spec in dict.fromkeys(getattr(cfg.models, role) for role in ROLES):
             backends[spec] = load_llm(spec, cfg.llm, cfg.local_only)
         llms = {role: backends[getattr(cfg.models, role)] for role in ROLES}
-        calibrator = Calibrator.load(calibration) if calibration else None
+        calibrator = load_calibrator(calibration) if calibration else None
     except (LLMError, OSError, ValueError) as e:
         raise _fail(str(e)) from None
     if resume_from is not None:
@@ -450,6 +450,11 @@ def _esc(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+from scent.eval.cli import register as _register_eval  # noqa: E402  (score, eval-retrieval, eval, calibrate)
+
+_register_eval(app)
 
 
 def main() -> None:

@@ -1,0 +1,102 @@
+"""Retrieval quality on a BEIR set: nDCG@10 and recall@100 exactly as pytrec_eval (trec_eval) computes them.
+
+- A run ranks each query's documents by score, descending; ties are broken by document id, descending (trec_eval).
+- nDCG@k: gain = the graded judgement (not 2^g − 1), discount log2(rank + 1); the ideal ranking sorts all of the
+  query's judgements by grade; a document without a judgement gains 0.
+- recall@k: retrieved documents with grade > 0 among the top k, over all documents with grade > 0.
+- Averages are over the queries that have judgements and at least one retrieved document (pytrec_eval evaluates
+  only the queries present in both); the count of queries left out is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from scent.config import ScentConfig
+from scent.eval.datasets import load_beir
+
+Run = dict[str, dict[str, float]]  # query id → document id → score
+Qrels = dict[str, dict[str, int]]  # query id → document id → grade
+
+
+def ranked(scores: dict[str, float]) -> list[str]:
+    """Document ids in trec_eval order: score descending, then id descending."""
+    return [d for d, _ in sorted(scores.items(), key=lambda item: (item[1], item[0]), reverse=True)]
+
+
+def ndcg_at_k(scores: dict[str, float], judgements: dict[str, int], k: int = 10) -> float:
+    dcg = sum(judgements.get(d, 0) / math.log2(rank + 1) for rank, d in enumerate(ranked(scores)[:k], 1))
+    ideal = sorted(judgements.values(), reverse=True)[:k]
+    idcg = sum(g / math.log2(rank + 1) for rank, g in enumerate(ideal, 1) if g > 0)
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall_at_k(scores: dict[str, float], judgements: dict[str, int], k: int = 100) -> float:
+    relevant = {d for d, g in judgements.items() if g > 0}
+    if not relevant:
+        return 0.0
+    return len(relevant & set(ranked(scores)[:k])) / len(relevant)
+
+
+def evaluate_run(run: Run, qrels: Qrels, ndcg_k: int = 10, recall_k: int = 100) -> dict[str, Any]:
+    """Mean nDCG@ndcg_k and recall@recall_k over the evaluated queries, with the per-query values."""
+    evaluated = sorted(q for q in qrels if run.get(q))
+    per_query = {q: {f"ndcg@{ndcg_k}": ndcg_at_k(run[q], qrels[q], ndcg_k),
+                     f"recall@{recall_k}": recall_at_k(run[q], qrels[q], recall_k)} for q in evaluated}
+    n = len(evaluated)
+    return {f"ndcg@{ndcg_k}": sum(v[f"ndcg@{ndcg_k}"] for v in per_query.values()) / n if n else 0.0,
+            f"recall@{recall_k}": sum(v[f"recall@{recall_k}"] for v in per_query.values()) / n if n else 0.0,
+            "queries": n, "queries_without_results": len(qrels) - n, "per_query": per_query}
+
+
+def eval_retrieval(beir_dir: str | Path, retriever: str = "bm25", index_dir: str | Path | None = None,
+                   config: ScentConfig | None = None, split: str = "test", ndcg_k: int = 10,
+                   recall_k: int = 100) -> dict[str, Any]:
+    """Index the BEIR corpus through the normal ingest path (into `index_dir`, reused and updated incrementally
+    when given, else a temporary folder), add vectors when `retriever` needs them (the embedder of
+    `config.embed`), search every judged query with `retriever` (bm25 | dense | hybrid | auto), and score the run."""
+    from scent.config import RetrievalConfig
+    from scent.index import Index
+    from scent.ingest.pipeline import build
+
+    config = config or ScentConfig()
+    beir = load_beir(beir_dir, split)
+    with tempfile.TemporaryDirectory(prefix="scent-beir-") as tmp:
+        folder = Path(index_dir) if index_dir else Path(tmp) / "index"
+        started = time.monotonic()
+        summary = build(folder, [beir.corpus])
+        if retriever != "bm25":
+            _sync_vectors(folder, config)
+        index_seconds = time.monotonic() - started
+        retrieval = RetrievalConfig.model_validate({**config.retrieval.model_dump(), "retriever": retriever})
+        with Index.open(folder, retrieval=retrieval,
+                        embed_config=config.embed, local_only=config.local_only) as index:
+            resolved = index.resolve()
+            started = time.monotonic()
+            run = {qid: {h.id: h.score for h in index.search(text, recall_k)} for qid, text in beir.queries.items()}
+            search_seconds = time.monotonic() - started
+    result = evaluate_run(run, beir.qrels, ndcg_k, recall_k)
+    return {"dataset": str(beir_dir), "retriever": resolved, "split": split,
+            "documents": summary.passages_total, "index_seconds": round(index_seconds, 2),
+            "search_ms_per_query": round(1000 * search_seconds / max(len(run), 1), 2), **result}
+
+
+def _sync_vectors(folder: Path, config: ScentConfig) -> None:
+    """Compute the vectors the dense and hybrid retrievers need (incremental, as `scent index --vectors`)."""
+    from scent.embed import load_embedder
+    from scent.index.dense import read_manifest, sync
+    from scent.index.layout import STORE_FILE
+    from scent.index.store import Store
+
+    manifest = read_manifest(folder)
+    embedder = load_embedder(manifest["embedder"] if manifest else config.embed.spec, config.embed,
+                             config.local_only)
+    store = Store(folder / STORE_FILE, readonly=True)
+    try:
+        sync(folder, store, embedder, config.embed, None)
+    finally:
+        store.close()

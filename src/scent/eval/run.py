@@ -1,0 +1,186 @@
+"""`scent eval`: every question × system, same model and index, one row per pair appended to OUT/results.jsonl.
+
+Resumable: a re-run with the same OUT skips the pairs that have a row (rows that ended in an error are retried).
+The run's settings are kept in OUT/run.json; resuming with different ones is refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from scent.agent.context import AgentConfig
+from scent.eval import systems
+from scent.eval.datasets import Question
+from scent.eval.metrics import answer_scores, citation_precision, citation_recall, support_recall
+from scent.llm.base import ChatBackend
+
+RESULTS_FILE, RUN_FILE = "results.jsonl", "run.json"
+SETTINGS_THAT_MUST_MATCH = ("dataset", "index", "models", "calibration", "config")
+
+
+class EvalConfig(BaseModel):
+    """How `scent eval` runs and scores the systems (a TOML/JSON file via `--eval-config`, flags override)."""
+
+    model_config = {"extra": "forbid"}
+
+    rag_k: int = Field(5, ge=1, le=20, description="Passages the rag baseline puts into its prompt.")
+    verify_rag_citations: bool = Field(True, description="Check rag's cited passage with the agent's judge prompt "
+                                       "(one more judge call per question, counted in rag's cost).")
+    correct_metric: Literal["em", "cover_em", "judge"] = Field(
+        "cover_em", description="What counts as a correct answer for accuracy, calibration and the plots.")
+    judge: bool = Field(False, description="Also grade each answer with the judge role's model (LLM-judge "
+                        "accuracy); these calls are not counted in the systems' cost.")
+    workers: int | None = Field(None, ge=1, description="Questions in parallel; None = 1 for embedded and scripted "
+                                "models (one llama.cpp context; scripted replies are ordered), 4 for HTTP servers.")
+    agent: AgentConfig = Field(default_factory=AgentConfig, description="The research agent's settings.")
+
+
+def default_workers(specs: list[str]) -> int:
+    return 4 if specs and all(s.startswith("openai:") for s in specs) else 1
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a results file; a partial last line (a killed run) is ignored."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return rows
+
+
+def trace_path(out: Path, system: str, question_id: str) -> Path:
+    return out / "traces" / system / (re.sub(r"[^\w.-]", "_", question_id) + ".jsonl")
+
+
+def row_metrics(q: Question, output: systems.SystemOutput, correct_metric: str,
+                judged: bool | None) -> dict[str, Any]:
+    """All per-question metrics of one system's output. `correct` scores the final answer (an abstention is
+    wrong unless the question is unanswerable); `draft_correct` scores the answer the confidence is about."""
+    scores: dict[str, Any] = answer_scores(output.prediction, q.golden_answers, output.abstained)
+    if q.unanswerable:
+        draft_scores = {m: float(systems.is_unknown(output.draft)) for m in ("em", "cover_em")}
+    else:
+        draft_scores = answer_scores(output.draft, q.golden_answers, systems.is_unknown(output.draft))
+    if judged is not None:
+        scores["judge"] = float(judged)
+    key = correct_metric if correct_metric != "judge" or judged is not None else "cover_em"
+    scores["correct"] = scores[key]
+    scores["draft_correct"] = scores[key] if key == "judge" else draft_scores[key]
+    gold = q.supporting_ids
+    retrieval = output.searches > 0 or output.retrieved_ids
+    scores["support_recall"] = support_recall(gold, output.evidence_ids) if retrieval else None
+    scores["support_recall_retrieved"] = support_recall(gold, output.retrieved_ids) if retrieval else None
+    scores["citation_precision"] = citation_precision([c["supported"] for c in output.citations])
+    cited = [] if output.abstained else [c["id"] for c in output.citations if c["supported"]]
+    scores["citation_recall"] = citation_recall(gold, cited) if retrieval else None
+    return scores
+
+
+class EvalRun:
+    """One evaluation run into `out`. `llms` maps each role to a backend; `search` serves the rag baseline."""
+
+    def __init__(self, out: Path, index: Any, llms: dict[str, ChatBackend], config: EvalConfig,
+                 settings: dict[str, Any], calibrator: Any = None,
+                 search: systems.Searcher | None = None) -> None:
+        self.out, self.index, self.llms, self.config = out, index, llms, config
+        self.settings, self.calibrator = settings, calibrator
+        self.search = search or (lambda query, k: index.search(query, k))
+
+    def check_settings(self) -> None:
+        """Write run.json, or refuse when OUT holds a run made with other settings."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / RUN_FILE
+        if path.exists():
+            previous = json.loads(path.read_text())
+            changed = [k for k in SETTINGS_THAT_MUST_MATCH if previous.get(k) != self.settings.get(k)]
+            if changed:
+                raise ValueError(f"{self.out} holds a run with other {', '.join(changed)}; use another --out")
+            self.settings["systems"] = list(dict.fromkeys([*previous.get("systems", []),
+                                                           *self.settings["systems"]]))
+        path.write_text(json.dumps(self.settings, indent=2, ensure_ascii=False))
+
+    def pending(self, questions: list[Question], names: list[str]) -> list[tuple[Question, str]]:
+        done = {(r["id"], r["system"]) for r in read_rows(self.out / RESULTS_FILE) if not r.get("error")}
+        return [(q, s) for q in questions for s in names if (q.id, s) not in done]
+
+    def run(self, questions: list[Question], names: list[str], on_start: Callable[[int], None] | None = None,
+            on_row: Callable[[dict[str, Any]], None] | None = None) -> int:
+        """Run the pending pairs; returns how many rows were written."""
+        self.check_settings()
+        todo = self.pending(questions, names)
+        if on_start:
+            on_start(len(todo))
+        workers = self.config.workers or default_workers([b.spec for b in self.llms.values()])
+        results = self.out / RESULTS_FILE
+        with results.open("a", encoding="utf-8") as f:
+            def one(pair: tuple[Question, str]) -> None:
+                row = self.run_one(*pair)
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                f.flush()
+                if on_row:
+                    on_row(row)
+            if workers == 1:
+                for pair in todo:
+                    one(pair)
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(one, todo))
+        return len(todo)
+
+    def run_one(self, q: Question, system: str) -> dict[str, Any]:
+        from scent.trace import TraceWriter
+
+        path = trace_path(self.out, system, q.id)
+        path.unlink(missing_ok=True)
+        meter = systems.Meter()
+        llms: dict[str, ChatBackend] = {role: systems.MeteredLLM(llm, meter) for role, llm in self.llms.items()}
+        trace = TraceWriter(path)
+        started = time.monotonic()
+        error = None
+        try:
+            if system == "closed-book":
+                output = systems.closed_book(q.question, llms, trace)
+            elif system == "rag":
+                output = systems.rag(q.question, llms, trace, self.search, self.config.rag_k,
+                                     self.config.verify_rag_citations)
+            else:
+                output = systems.agent(q.question, q.id, llms, trace, self.index, self.config.agent,
+                                       self.calibrator, {"index": self.settings.get("index")})
+        except Exception as e:  # a crash on one question is recorded, and retried by the next run
+            error = f"{type(e).__name__}: {e}"
+            output = systems.SystemOutput(prediction="", abstained=True, status="error", error=error)
+        finally:
+            trace.close()
+        seconds = time.monotonic() - started
+        judged = None
+        if self.config.judge and not error:
+            judged = self.judge(q, output)
+        return {"id": q.id, "system": system, "question": q.question, "subset": q.subset,
+                "golden_answers": q.golden_answers, "unanswerable": q.unanswerable,
+                "supporting_ids": q.supporting_ids, **output.model_dump(),
+                "metrics": row_metrics(q, output, self.config.correct_metric, judged),
+                "usage": {**meter.usage(), "searches": output.searches, "opens": output.opens,
+                          "seconds": round(seconds, 3)},
+                "trace": str(path.relative_to(self.out))}
+
+    def judge(self, q: Question, output: systems.SystemOutput) -> bool:
+        if q.unanswerable or output.abstained:
+            return output.abstained == q.unanswerable
+        try:
+            return systems.judge_answer(self.llms["judge"], q.question, q.golden_answers, output.prediction)
+        except Exception:
+            return False

@@ -1,0 +1,240 @@
+"""The systems compared in one run, same model and same index: `closed-book` (one call, no retrieval), `rag` (one
+search of the question, the top-k passages in one prompt, one call returning an answer and the passage it cites)
+and `agent` (the research agent). Each writes a trace and returns a `SystemOutput`.
+
+Model time is metered by `MeteredLLM`: the wall time during which at least one model call is in progress (so
+concurrent sub-agents waiting on one llama.cpp model are not counted twice), plus calls and tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from scent.agent.context import AgentConfig
+from scent.llm.base import ChatBackend, Completion, LLMError, Message
+from scent.trace import TracedLLM, TraceWriter, read_trace
+
+SYSTEMS = ("closed-book", "rag", "agent")
+UNKNOWN = ("", "unknown", "not found", "none", "not found in the corpus")
+
+CLOSED_BOOK_PROMPT = """Question: {question}
+
+Answer from your own knowledge. Give a short answer (a few words) and how confident you are (0-100) that it is
+correct. If you do not know, answer "unknown"."""
+
+RAG_PROMPT = """Question: {question}
+
+Passages:
+{passages}
+
+Answer the question using only these passages. Give a short answer (a few words), the number of the passage that
+supports it (0 if none does), and how confident you are (0-100) that the answer is correct. If the passages do not
+contain the answer, answer "unknown"."""
+
+ANSWER_JUDGE_PROMPT = """Question: {question}
+Correct answer(s): {golds}
+Proposed answer: {prediction}
+
+Does the proposed answer mean the same as a correct answer?"""
+
+ANSWER_JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["correct"],
+                       "properties": {"correct": {"type": "boolean"}}}
+
+
+class Meter:
+    """Counts one run's model calls, tokens and the wall time spent inside them (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.calls = self.failures = self.prompt_tokens = self.completion_tokens = 0
+        self.seconds = 0.0
+        self._active = 0
+        self._since = 0.0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._active == 0:
+                self._since = time.monotonic()
+            self._active += 1
+
+    def leave(self, reply: Completion | None) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                self.seconds += time.monotonic() - self._since
+            if reply is None:
+                self.failures += 1
+                return
+            self.calls += 1
+            self.prompt_tokens += reply.usage.prompt_tokens
+            self.completion_tokens += reply.usage.completion_tokens
+
+    def usage(self) -> dict[str, Any]:
+        return {"llm_calls": self.calls, "llm_failures": self.failures, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "llm_seconds": round(self.seconds, 3)}
+
+
+class MeteredLLM(ChatBackend):
+    """Wraps a backend so that each raw call (retries and JSON repairs included) is metered."""
+
+    def __init__(self, inner: ChatBackend, meter: Meter) -> None:
+        self.inner, self.meter = inner, meter
+        self.spec, self.json_repairs = inner.spec, inner.json_repairs
+
+    def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
+              max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
+        self.meter.enter()
+        reply = None
+        try:
+            reply = self.inner._chat(messages, schema=schema, tools=tools, max_tokens=max_tokens,
+                                     temperature=temperature, stop=stop, on_token=on_token)
+            return reply
+        finally:
+            self.meter.leave(reply)
+
+
+class SystemOutput(BaseModel):
+    """What one system produced for one question (the row of results.jsonl adds metrics and usage)."""
+
+    prediction: str = Field(description="The final answer; the agent's 'Not found' text when it abstained.")
+    draft: str = Field("", description="The answer before abstention: what the confidence is about.")
+    abstained: bool = False
+    confidence: float = 0.0
+    citations: list[dict[str, Any]] = Field(default_factory=list,
+                                            description="{id, supported} of every cited passage, verified or not.")
+    evidence_ids: list[str] = Field(default_factory=list, description="Passages the answer was written from.")
+    retrieved_ids: list[str] = Field(default_factory=list, description="Every passage a tool returned, in order.")
+    signals: dict[str, float] | None = Field(None, description="The agent's calibration signals.")
+    searches: int = 0
+    opens: int = 0
+    status: str = "complete"
+    error: str | None = None
+
+
+Searcher = Callable[[str, int], list[Any]]
+
+
+def is_unknown(text: str) -> bool:
+    return text.strip().lower().rstrip(".") in UNKNOWN
+
+
+def _ask(llm: ChatBackend, prompt: str, schema: dict[str, Any], max_tokens: int) -> dict[str, Any]:
+    from scent.agent import prompts
+
+    system = prompts.template("system").strip()
+    reply = llm.complete([{"role": "system", "content": system}, {"role": "user", "content": prompt}],
+                         schema=schema, max_tokens=max_tokens)
+    return reply.json_value if isinstance(reply.json_value, dict) else {}
+
+
+def _answer_schema(citations: int | None) -> dict[str, Any]:
+    from scent.agent.prompts import int_choice
+
+    properties: dict[str, Any] = {"answer": {"type": "string", "maxLength": 120}, "confidence": int_choice(0, 100)}
+    if citations is not None:
+        properties["citation"] = int_choice(0, citations)
+    return {"type": "object", "additionalProperties": False, "required": list(properties),
+            "properties": properties}
+
+
+def closed_book(question: str, llms: dict[str, ChatBackend], trace: TraceWriter) -> SystemOutput:
+    """One writer call, no retrieval."""
+    writer = TracedLLM(llms["writer"], trace, "writer")
+    trace.emit("run_start", question=question, system="closed-book", models={"writer": writer.spec})
+    try:
+        value = _ask(writer, CLOSED_BOOK_PROMPT.format(question=question), _answer_schema(None), 80)
+    except LLMError as e:
+        return _end(trace, SystemOutput(prediction="", abstained=True, status="partial", error=str(e)))
+    answer = str(value.get("answer", "")).strip()
+    return _end(trace, SystemOutput(prediction=answer, draft=answer, abstained=is_unknown(answer),
+                                    confidence=value.get("confidence", 0) / 100))
+
+
+def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search: Searcher, k: int,
+        verify: bool, passage_chars: int = 1200) -> SystemOutput:
+    """One search of the question, top-k passages into one prompt, one answer citing one passage; the citation is
+    checked by the agent's judge prompt (the same verifier as the agent's) when `verify`."""
+    from scent.agent import prompts
+    from scent.agent.write import JUDGE_SCHEMA
+
+    writer = TracedLLM(llms["writer"], trace, "writer")
+    trace.emit("run_start", question=question, system="rag", models={"writer": writer.spec,
+                                                                      "judge": llms["judge"].spec})
+    trace.emit("tool_call", tool="search", args={"query": question, "k": k})
+    hits = search(question, k)
+    ids = [h.id for h in hits]
+    trace.emit("tool_result", tool="search", ids=ids, error=False)
+    listing = "\n".join(f"[{n}] ({prompts.data(h.title)}) <passage>{prompts.data(h.text[:passage_chars])}</passage>"
+                        for n, h in enumerate(hits, 1))
+    base = SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
+    try:
+        value = _ask(writer, RAG_PROMPT.format(question=question, passages=listing or "(no passages)"),
+                     _answer_schema(len(hits)), 120)
+    except LLMError as e:
+        return _end(trace, base.model_copy(update={"abstained": True, "status": "partial", "error": str(e)}))
+    answer = str(value.get("answer", "")).strip()
+    cited = value.get("citation", 0)
+    citations: list[dict[str, Any]] = []
+    if 1 <= cited <= len(hits) and not is_unknown(answer):
+        supported = True
+        if verify:
+            judge = TracedLLM(llms["judge"], trace, "judge")
+            try:
+                verdict = judge.complete(prompts.messages("judge", claim=f"{question} — {answer}",
+                                                          quote=prompts.data(hits[cited - 1].text[:passage_chars])),
+                                         schema=JUDGE_SCHEMA, max_tokens=20).json_value
+                supported = bool(verdict and verdict.get("supported"))
+            except LLMError:
+                supported = False
+            trace.emit("verify", evidence=ids[cited - 1], verbatim=True, judged=supported)
+        citations.append({"id": ids[cited - 1], "supported": supported})
+    return _end(trace, base.model_copy(update={
+        "prediction": answer, "draft": answer, "abstained": is_unknown(answer),
+        "confidence": value.get("confidence", 0) / 100, "citations": citations}))
+
+
+def agent(question: str, query_id: str, llms: dict[str, ChatBackend], trace: TraceWriter, index: Any,
+          config: AgentConfig, calibrator: Any, run_info: dict[str, Any]) -> SystemOutput:
+    """The research agent; evidence, retrieved passages, the draft answer, signals and citation checks are read
+    back from its trace."""
+    from scent.agent import Agent
+
+    runner = Agent(index, llms, config, calibrator, run_info={"query_id": query_id, "system": "agent", **run_info})
+    try:
+        answer = runner.run(question, trace)
+    except LLMError as e:
+        return SystemOutput(prediction="", abstained=True, status="partial", error=str(e))
+    events = read_trace(trace.path)
+    starts = [i for i, e in enumerate(events) if e["type"] == "run_start"]
+    events = events[starts[-1]:] if starts else events
+    draft: dict[str, Any] = next((e for e in reversed(events) if e["type"] == "answer"), {})
+    calibration: dict[str, Any] = next((e for e in reversed(events) if e["type"] == "calibrate"), {})
+    verified = [bool(e["verbatim"] and e["judged"]) for e in events if e["type"] == "verify"]
+    cited = draft.get("cited", [])
+    evidence = {e["id"]: e["passage_id"] for e in events if e["type"] == "note"}
+    citations = [{"id": evidence.get(eid, eid), "supported": ok} for eid, ok in zip(cited, verified, strict=False)]
+    return SystemOutput(
+        prediction=answer.answer, draft=str(draft.get("answer", "")), abstained=answer.abstained,
+        confidence=answer.confidence, citations=citations, evidence_ids=list(dict.fromkeys(evidence.values())),
+        retrieved_ids=list(dict.fromkeys(i for e in events if e["type"] == "tool_result" for i in e["ids"])),
+        signals=calibration.get("signals"), searches=answer.usage.searches, opens=answer.usage.opens,
+        status=answer.status)
+
+
+def judge_answer(llm: ChatBackend, question: str, golds: list[str], prediction: str) -> bool:
+    """The judge role's verdict on whether `prediction` means the same as one of `golds`."""
+    value = _ask(llm, ANSWER_JUDGE_PROMPT.format(question=question, golds=" | ".join(golds), prediction=prediction),
+                 ANSWER_JUDGE_SCHEMA, 20)
+    return bool(value.get("correct"))
+
+
+def _end(trace: TraceWriter, output: SystemOutput) -> SystemOutput:
+    trace.emit("run_end", status=output.status, abstained=output.abstained, confidence=output.confidence,
+               answer={"answer": output.prediction, "abstained": output.abstained, "confidence": output.confidence,
+                       "citations": [{"id": c["id"]} for c in output.citations if c["supported"]]})
+    return output
