@@ -178,3 +178,24 @@ def test_research_mode_writes_a_report_with_references(tmp_path: Path):
 def test_empty_question_is_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="empty"):
         run(tmp_path, {}, question="   ")
+
+
+def test_sub_questions_naming_things_the_question_does_not_are_dropped(tmp_path: Path):
+    question = "What is the default limit of widgets?"
+    plan = {"restated": question, "facts": [], "sub_questions": [
+        {"question": "What is the default limit of widgets in MySQL?", "depends_on_previous": False},
+        {"question": "Which file configures the widget limits?", "depends_on_previous": False}]}
+    _, events, _ = run(tmp_path, {"planner": [plan], "reader": [{"sentences": []}] * 6}, question=question)
+    planned = [sq["question"] for sq in next(e for e in events if e["type"] == "plan")["sub_questions"]]
+    assert planned == [question, "Which file configures the widget limits?"]
+
+
+def test_an_explanation_that_copies_the_evidence_becomes_the_cited_quotes(tmp_path: Path):
+    n = sentence_number(make_index(tmp_path), QUESTION, 5, "default limit is 42")
+    copied = "[1] (Widget manual) <passage>The default limit is 42 widgets per user"
+    answer, _, _ = run(tmp_path, {"planner": [PLAN],
+        "reader": [{"sentences": [n]}, {"enough": True, "missing": []}],
+        "writer": [{"answer": "42 widgets", "explanation": copied, "citations": [1], "confidence": 90}],
+        "judge": [{"supported": True}]})
+    assert answer.explanation.startswith('[1] "') and "default limit is 42 widgets per user" in answer.explanation
+    assert "<passage>" not in answer.explanation

@@ -69,7 +69,7 @@ class Agent:
         if draft is None:
             return "", "", [], 0.0, None
         citations = verify(ctx, draft)
-        values = signals(draft, citations)
+        values = signals(ctx.question, draft, citations)
         confidence = self.calibrator.confidence(values)
         ctx.trace.emit("calibrate", signals=values, confidence=confidence, calibrator=self.calibrator.fitted_on)
         return draft.answer, draft.explanation, citations, confidence, None

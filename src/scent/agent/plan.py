@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from scent.agent.context import RunContext
@@ -42,11 +44,13 @@ class Plan(BaseModel):
 
 def make_plan(ctx: RunContext) -> Plan:
     """The planner's plan, made safe: the question itself is always the first thing searched, sub-questions
-    that merely repeat it are dropped, and a failed planner call degrades to "search the question"."""
+    that merely repeat it or name things the question does not (a small model's guesses: "… in MySQL?" for a
+    PostgreSQL corpus) are dropped, and a failed planner call degrades to "search the question"."""
     value = ctx.ask("planner", "plan", SCHEMA, max_tokens=300, question=ctx.question) or {}
     question = SubQuestion(question=ctx.question)
     subs = [SubQuestion(**s) for s in value.get("sub_questions", [])
-            if s.get("question", "").strip() and _differs(s["question"], ctx.question)]
+            if s.get("question", "").strip() and _differs(s["question"], ctx.question)
+            and not _new_names(s["question"], ctx.question)]
     plan = Plan(restated=value.get("restated") or ctx.question, facts=value.get("facts") or [],
                 sub_questions=[question, *subs])
     ctx.trace.emit("plan", **plan.model_dump())
@@ -56,3 +60,11 @@ def make_plan(ctx: RunContext) -> Plan:
 def _differs(a: str, b: str) -> bool:
     wa, wb = set(a.lower().split()), set(b.lower().split())
     return len(wa ^ wb) > max(2, len(wa | wb) // 4)
+
+
+_NAME = re.compile(r"(?<=\w )[A-Z][\w'-]*")  # a capitalised word that does not start the sentence
+
+
+def _new_names(sub_question: str, question: str) -> set[str]:
+    """Names in the sub-question that the question does not contain."""
+    return {n for n in _NAME.findall(sub_question) if n.lower() not in question.lower()}

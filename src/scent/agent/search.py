@@ -13,12 +13,12 @@ from collections import deque
 
 from scent.agent.context import RunContext
 from scent.agent.prompts import data, int_choice
-from scent.ingest.chunk import sentence_spans
+from scent.agent.relevance import rank_spans
 from scent.types import Evidence, Passage
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'-]{3,}")
 
-MAX_SENTENCES = 24
+MAX_CANDIDATES = 8  # a 0.5B reader shown more picks by position
 
 
 def read_schema(n: int) -> dict[str, object]:
@@ -70,25 +70,13 @@ def research(ctx: RunContext, question: str, hints: list[str] | None = None) -> 
 
 
 def candidate_sentences(question: str, passages: list[Passage]) -> list[tuple[Passage, str]]:
-    """The passages' sentences, at most MAX_SENTENCES: each passage's opening sentence (it often names the
-    entity), then the rest by words shared with the question — half of the previous sentence's share counts
-    too, since an answer often follows the sentence that names its subject — kept in passage order."""
-    scored: list[tuple[float, int, Passage, str]] = []
-    wanted = {w.lower() for w in _WORD.findall(question)}
-    for p in passages:
-        previous = 0
-        for i, (start, end) in enumerate(sentence_spans(p.text, 0, len(p.text))):
-            sentence = " ".join(p.text[start:end].split())
-            overlap = len(wanted & {w.lower() for w in _WORD.findall(sentence)})
-            scored.append((overlap + previous / 2 + (100 if i == 0 else 0), len(scored), p, sentence))
-            previous = overlap
-    keep = sorted(sorted(scored, key=lambda s: -s[0])[:MAX_SENTENCES], key=lambda s: s[1])
-    return [(p, sentence) for _, _, p, sentence in keep]
+    """What the reader chooses from: the passages' most relevant spans, best first (see `relevance`)."""
+    return [(span.passage, span.text) for span in rank_spans(question, passages, MAX_CANDIDATES)]
 
 
 def read_passages(ctx: RunContext, question: str, passages: list[Passage]) -> list[Evidence]:
-    """The reader picks the sentences that help, by number: a choice even a 0.5B model makes reliably, and
-    the quote is the passage's own words by construction."""
+    """The reader picks the spans that help, by number, from a short list ranked by the program: a choice even a
+    0.5B model makes reliably, and the quote is the passage's own words by construction."""
     candidates = candidate_sentences(question, passages)
     if not candidates:
         return []

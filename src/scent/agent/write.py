@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from scent.agent.context import RunContext
 from scent.agent.ledger import find_verbatim
 from scent.agent.prompts import data, int_choice
+from scent.agent.relevance import relevance
 from scent.types import Citation, Evidence
 
 _TOKEN = re.compile(r"\w+")
 _STOP = {"the", "a", "an", "of", "in", "on", "and", "or", "is", "was", "to", "for", "by", "with", "at", "it"}
-MAX_EVIDENCE = 8
+MAX_EVIDENCE = 6
 
 JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["supported"],
                 "properties": {"supported": {"type": "boolean"}}}
@@ -22,7 +23,7 @@ def write_schema(n: int) -> dict[str, object]:
     return {"type": "object", "additionalProperties": False,
             "required": ["answer", "explanation", "citations", "confidence"],
             "properties": {"answer": {"type": "string", "maxLength": 120},
-                           "explanation": {"type": "string", "maxLength": 500},
+                           "explanation": {"type": "string", "maxLength": 300},
                            "citations": {"type": "array", "maxItems": 4, "items": int_choice(1, max(n, 1))},
                            "confidence": int_choice(0, 100)}}
 
@@ -37,11 +38,16 @@ class Draft:
 
 
 def select_evidence(ctx: RunContext) -> list[Evidence]:
-    """The evidence the writer sees: the main question's own finds first, then each sub-question's, each in the
-    order found. The order is deterministic even when sub-agents ran concurrently (resume relies on it)."""
+    """The evidence the writer sees: the items most relevant to the question (or to the sub-question they were
+    found for, whichever is higher), ties in the order found. The order is deterministic even when sub-agents
+    ran concurrently (resume relies on it)."""
     order = {id(e): i for i, e in enumerate(ctx.ledger.items)}
-    items = sorted(ctx.ledger.items, key=lambda e: (e.question != ctx.question, e.question, order[id(e)]))
-    return items[:MAX_EVIDENCE]
+
+    def rank(e: Evidence) -> tuple[float, int]:
+        text = f"{e.title} {e.quote}"
+        return -max(relevance(ctx.question, text), relevance(e.question, text) if e.question else 0.0), order[id(e)]
+
+    return sorted(ctx.ledger.items, key=rank)[:MAX_EVIDENCE]
 
 
 def numbered(evidence: list[Evidence]) -> str:
@@ -52,16 +58,29 @@ def write_answer(ctx: RunContext) -> Draft | None:
     evidence = select_evidence(ctx)
     if not evidence:
         return None
-    value = ctx.ask("writer", "write", write_schema(len(evidence)), max_tokens=350, question=ctx.question,
+    value = ctx.ask("writer", "write", write_schema(len(evidence)), max_tokens=220, question=ctx.question,
                     evidence=numbered(evidence))
     if value is None:
         return None
     numbers = [n for n in dict.fromkeys(value["citations"] + _inline(value["explanation"])) if 1 <= n <= len(evidence)]
-    draft = Draft(value["answer"].strip(), value["explanation"].strip(), numbers, [evidence[n - 1] for n in numbers],
-                  value["confidence"] / 100)
+    cited = [evidence[n - 1] for n in numbers]
+    explanation = clean_explanation(value["explanation"], list(zip(numbers, cited, strict=True)))
+    draft = Draft(value["answer"].strip(), explanation, numbers, cited, value["confidence"] / 100)
     ctx.trace.emit("answer", answer=draft.answer, explanation=draft.explanation,
                    cited=[e.id for e in draft.cited], self_confidence=draft.self_confidence)
     return draft
+
+
+_ECHO = re.compile(r"(\[\d+\]\s*)?(\([^()]*\)\s*)?<passage>.*?(</passage>|$)", re.S)
+
+
+def clean_explanation(text: str, cited: list[tuple[int, Evidence]]) -> str:
+    """A small model often copies the evidence listing into its explanation. Copied blocks are cut; when
+    nothing of the model's own is left, the explanation becomes the cited quotes themselves, marked as such."""
+    own = " ".join(_ECHO.sub(" ", text).split())
+    if len(_TOKEN.findall(re.sub(r"\[\d+\]", "", own))) >= 3:
+        return own
+    return " ".join(f'[{n}] "{e.quote}"' for n, e in cited)
 
 
 def _inline(text: str) -> list[int]:
@@ -71,7 +90,7 @@ def _inline(text: str) -> list[int]:
 def renumber(text: str, mapping: dict[int, int]) -> str:
     """Rewrite [n] markers by `mapping`; markers of citations that were dropped disappear."""
     return re.sub(r"\s?\[(\d+)\]", lambda m: f" [{mapping[int(m.group(1))]}]" if int(m.group(1)) in mapping
-                  else "", text)
+                  else "", text).strip()
 
 
 def verify(ctx: RunContext, draft: Draft) -> list[Citation]:
@@ -95,11 +114,14 @@ def verify_evidence(ctx: RunContext, claim: str, cited: list[tuple[int, Evidence
     return citations
 
 
-def signals(draft: Draft, citations: list[Citation]) -> dict[str, float]:
+def signals(question: str, draft: Draft, citations: list[Citation]) -> dict[str, float]:
+    """The calibrator's inputs (see `scent.agent.calibrate`). `coverage` is what tells an off-corpus question
+    from an answered one: quotes about something else share few of the question's words."""
     supported = [c for c in citations if c.supported]
     answer_words = {w for w in _TOKEN.findall(draft.answer.lower()) if w not in _STOP}
     quote_words = {w for c in supported for w in _TOKEN.findall(c.quote.lower())}
     return {"support": len(supported) / len(citations) if citations else 0.0,
             "sources": min(len({c.path for c in supported}), 3) / 3,
             "consistency": len(answer_words & quote_words) / len(answer_words) if answer_words else 0.0,
+            "coverage": relevance(question, " ".join(f"{c.title} {c.quote}" for c in supported)),
             "self": draft.self_confidence}
