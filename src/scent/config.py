@@ -49,7 +49,7 @@ class EmbedConfig(BaseModel):
                       "(any OpenAI-compatible /v1/embeddings). An index keeps the spec it was built with.")
     max_tokens: int = Field(256, ge=8, le=512, description="Word pieces of title + headings + text the bundled "
                             "model reads; the rest of a longer passage is cut off (its trained window is 256).")
-    batch_size: int = Field(32, ge=1, description="Texts per forward pass (or per HTTP request).")
+    batch_size: int = Field(16, ge=1, description="Texts per forward pass (or per HTTP request).")
     checkpoint_every: int = Field(1024, ge=1, description="Passages per vector shard written to disk: a kill "
                                   "loses at most this much embedding work.")
     ann_threshold: int = Field(100_000, ge=1, description="From this many vectors on, an HNSW index (usearch) is "

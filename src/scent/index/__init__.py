@@ -39,6 +39,7 @@ class Index:
         self.embed_config = embed_config or EmbedConfig()
         self.local_only = local_only
         self._embedder = embedder
+        self._embedder_checked = False
         self._dense: DenseIndex | bool | None = False  # False: not opened yet
         self._lock = threading.Lock()
 
@@ -75,7 +76,9 @@ class Index:
                     self._embedder = load_embedder(dense.spec, self.embed_config, self.local_only)
                 except EmbedError as e:
                     raise VectorsError(f"the vectors in {self.path} need the embedder {dense.spec}: {e}") from None
+            if not self._embedder_checked:
                 check_dim(dense.manifest, self._embedder, self.path)
+                self._embedder_checked = True
             return self._embedder
 
     def _require_dense(self) -> DenseIndex:
@@ -134,8 +137,7 @@ class Index:
 
     def stats(self) -> dict[str, int]:
         documents, passages = self.store.counts()
-        dense = self.dense()
-        return {"documents": documents, "passages": passages, "vectors": len(dense) if dense else 0}
+        return {"documents": documents, "passages": passages}
 
     def close(self) -> None:
         self.store.close()
