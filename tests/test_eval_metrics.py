@@ -127,7 +127,7 @@ def test_datasets(tmp_path: Path):
     assert not q2.unanswerable and q2.subset == "all" and q2.supporting_ids == []
     assert len(load_questions(path, limit=1)) == 1
     path.write_text('{"id": "1", "question": "Q?"}\n')
-    with pytest.raises(DatasetError, match="q.jsonl:1"):
+    with pytest.raises(DatasetError, match=r"q\.jsonl:1"):
         load_questions(path)
     beir = tmp_path / "beir"
     (beir / "qrels").mkdir(parents=True)

@@ -52,6 +52,8 @@ def write_plots(out: Path, summary: dict[str, Any], rows: Sequence[dict[str, Any
     fig, axes = plt.subplots(1, max(len(per_system), 1), figsize=(4 * max(len(per_system), 1), 4), squeeze=False)
     for ax, (name, rs) in zip(axes[0], per_system.items(), strict=False):
         _reliability(ax, name, rs, summary["systems"][name].get("ece"))
+    fig.suptitle("Reliability: bars = share correct per confidence bin (count above), dots = (mean confidence, "
+                 "share correct), dashed = perfect calibration", fontsize=9)
     fig.tight_layout()
     fig.savefig(paths[1], dpi=120)
     plt.close(fig)
@@ -90,11 +92,13 @@ def _reliability(ax: Any, name: str, rows: Sequence[dict[str, Any]], ece: float 
         if counts[b]:
             ax.bar(b * width, correct[b] / counts[b], width=width, align="edge", color=COLOURS.get(name, "#1f77b4"),
                    alpha=0.75, edgecolor="black")
-            ax.text((b + 0.5) * width, min(correct[b] / counts[b], 0.92) + 0.02, str(counts[b]), ha="center",
+            ax.plot(confidence[b] / counts[b], correct[b] / counts[b], "o", color="black", markersize=4)
+            ax.text((b + 0.5) * width, correct[b] / counts[b] + 0.02, str(counts[b]), ha="center",
                     fontsize=8)
     ax.plot([0, 1], [0, 1], linestyle="--", color="black", linewidth=1)
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.08)
     ax.set_xlabel("confidence")
     ax.set_ylabel("share correct")
     ax.set_title(f"{name}: ECE {ece:.3f}" if ece is not None else name)
+
