@@ -99,8 +99,12 @@ def test_eval_scripted_end_to_end_resume_and_calibrate(tmp_path: Path):
     assert export["query_id"] == "q1" and export["status"] == "complete" and gold in export["retrieved_docids"]
     assert export["tool_call_counts"]["search"] >= 1
 
+    with (out / "results.jsonl").open("a") as f:
+        f.write('{"id": "q1", "sys')  # a row cut off by a kill
     again = scent(*args)  # resumable: every pair has a row, so no model call is made (the script is spent)
-    assert len((out / "results.jsonl").read_text().splitlines()) == 6 and "| metric |" in again.stdout
+    lines = (out / "results.jsonl").read_text().splitlines()
+    assert len(lines) == 6 and "| metric |" in again.stdout
+    assert [json.loads(line)["id"] for line in lines]  # the partial line was cut off
 
     calib = tmp_path / "calib.json"
     fitted = json.loads(scent("calibrate", "--results", out, "--out", calib, "--json").stdout)

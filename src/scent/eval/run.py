@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,15 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             break
     return rows
+
+
+def _cut_partial_line(path: Path) -> None:
+    """Drop a partial last line (a killed run) so that appended rows start on a line of their own."""
+    if path.exists():
+        with path.open("rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
 
 
 def trace_path(out: Path, system: str, question_id: str) -> Path:
@@ -126,11 +136,14 @@ class EvalRun:
             on_start(len(todo))
         workers = self.config.workers or default_workers([b.spec for b in self.llms.values()])
         results = self.out / RESULTS_FILE
+        _cut_partial_line(results)
+        lock = threading.Lock()
         with results.open("a", encoding="utf-8") as f:
             def one(pair: tuple[Question, str]) -> None:
                 row = self.run_one(*pair)
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                f.flush()
+                with lock:
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    f.flush()
                 if on_row:
                     on_row(row)
             if workers == 1:
