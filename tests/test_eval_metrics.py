@@ -152,3 +152,25 @@ def test_golden_fixture_reproduces_the_published_numbers(shared_data: Path):
         assert result[key] == pytest.approx(expected, abs=0.05), key
     out = json.loads(scent("score", "--predictions", fixture, "--json").stdout)
     assert out == result
+
+
+def test_calibrate_splits_fits_and_records_the_questions(tmp_path: Path):
+    from scent.eval.calibration import IsotonicCalibrator, calibrate, load_calibrator
+
+    good, bad = {"support": 1.0, "sources": 1 / 3, "consistency": 1.0, "self": 0.9}, {"support": 1.0, "self": 0.9}
+    rows = [{"id": f"q{i}", "system": "agent", "signals": good if i % 2 else bad, "error": None,
+             "metrics": {"draft_correct": float(i % 2)}} for i in range(40)]
+    rows.append({"id": "q0", "system": "rag", "signals": None, "error": None, "metrics": {"draft_correct": 1.0}})
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fitted, report = calibrate(tmp_path, "platt", fit_share=0.5, strength=0.1)
+    fit_ids = {f"q{i}" for i in range(40) if in_fit_part(f"q{i}", 0.5)}
+    assert set(fitted.question_ids) == fit_ids and 0 < len(fit_ids) < 40
+    assert report["held_out_before"]["n"] == 40 - len(fit_ids)
+    assert report["held_out_after"]["brier"] < report["held_out_before"]["brier"]
+    fitted.save(tmp_path / "c.json")
+    assert load_calibrator(tmp_path / "c.json").question_ids == fitted.question_ids  # type: ignore[attr-defined]
+    iso, _ = calibrate(tmp_path, "isotonic")
+    assert isinstance(iso, IsotonicCalibrator) and len(iso.question_ids) == 40
+    assert iso.confidence(good) == 1.0 and iso.confidence(bad) == 0.0 and iso.confidence({"support": 0}) == 0.0
+    iso.save(tmp_path / "i.json")
+    assert isinstance(load_calibrator(tmp_path / "i.json"), IsotonicCalibrator)
