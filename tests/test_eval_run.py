@@ -149,3 +149,17 @@ def test_eval_retrieval_on_dbpedia(shared_data: Path):
     out = json.loads(scent("eval-retrieval", "--beir", shared_data / "beir-dbpedia-5k", "--json").stdout)
     assert out["queries"] == 40 and out["documents"] == 5000
     assert 0.3 < out["ndcg@10"] < 0.5 and 0.75 < out["recall@100"] < 0.95  # BM25: 0.374 / 0.856 when written
+
+
+def test_llm_judge_grades_answers_outside_the_systems_cost(tmp_path: Path):
+    index, dataset, _, _ = _setup(tmp_path)
+    script = tmp_path / "judge.jsonl"
+    replies = [{"answer": "forty-two", "confidence": 70}, {"correct": True}, {"answer": "unknown", "confidence": 5}]
+    script.write_text("".join(json.dumps({"response": {"text": json.dumps(r)}}) + "\n" for r in replies))
+    out = tmp_path / "out"
+    scent("eval", "--dataset", dataset, "--index", index, "--systems", "closed-book", "--out", out, "--model",
+          f"scripted:{script}", "--judge", "--quiet", "--no-plots")
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["metrics"]["judge"] for r in rows] == [1.0, 1.0]  # q2: a correct abstention, no judge call
+    assert rows[0]["metrics"]["em"] == 0.0 and rows[0]["usage"]["llm_calls"] == 1
+    assert json.loads((out / "summary.json").read_text())["systems"]["closed-book"]["judge"] == 1.0
