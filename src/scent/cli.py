@@ -50,6 +50,8 @@ def _open(index: Path, cfg: Any = None, retriever: str | None = None):  # type: 
 def _sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | None, rebuild: bool,
                   show: bool) -> dict[str, Any] | None:
     """Bring the index's vectors up to date (`scent index`); None when vectors are off."""
+    import os
+
     from scent.embed import EmbedError, bundled_available, load_embedder
     from scent.index.dense import VectorsError, read_manifest, sync
     from scent.index.layout import STORE_FILE
@@ -57,6 +59,8 @@ def _sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | N
 
     manifest = read_manifest(index)
     spec = embedder or (manifest["embedder"] if manifest and not rebuild else cfg.embed.spec)
+    if vectors is None and os.environ.get("SCENT_VECTORS", "").lower() in ("0", "off", "false", "no"):
+        vectors = False  # e.g. test suites that index large corpora and only need BM25
     if vectors is None:  # default: on when the index has vectors or the chosen embedder can run here
         vectors = manifest is not None or embedder is not None or spec != "minilm" or bundled_available()
     if not vectors:
@@ -91,7 +95,7 @@ def index_cmd(
                                               min=1)] = 20_000,
     vectors: Annotated[bool | None, typer.Option(
         "--vectors/--no-vectors", help="Compute dense vectors for new/changed passages (default: on when the "
-        "bundled embedder is installed or the index already has vectors).")] = None,
+        "bundled embedder is installed or the index already has vectors, unless SCENT_VECTORS=0).")] = None,
     embedder: Annotated[str | None, typer.Option(
         help="minilm | openai:BASE_URL#MODEL (default: the one the index's vectors were made with, else the "
         "config's).")] = None,
