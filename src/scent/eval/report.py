@@ -84,7 +84,8 @@ def summarize(rows: Sequence[dict[str, Any]], settings: dict[str, Any]) -> dict[
     names += sorted({r["system"] for r in rows} - set(names))
     ok = [r for r in rows if not r.get("error")]
     seconds, llm_seconds = sum(r["usage"]["seconds"] for r in ok), sum(r["usage"]["llm_seconds"] for r in ok)
-    return {"dataset": settings.get("dataset"), "index": settings.get("index"), "models": settings.get("models"),
+    return {"dataset": settings.get("dataset"), "index": settings.get("index"), "retriever": settings.get("retriever"),
+            "models": settings.get("models"),
             "calibration": settings.get("calibration"), "correct_metric": settings.get("config", {}).get(
                 "correct_metric", "cover_em"), "questions": len({r["id"] for r in rows}),
             "excluded_for_calibration": settings.get("excluded_for_calibration", 0),
@@ -127,7 +128,8 @@ def markdown(summary: dict[str, Any]) -> str:
     names = list(summary["systems"])
     s = summary["systems"]
     lines = [f"# Evaluation: {summary['dataset']}", "",
-             f"{summary['questions']} questions · index `{summary['index']}` · accuracy = "
+             f"{summary['questions']} questions · index `{summary['index']}` · retriever {summary['retriever']} · "
+             f"accuracy = "
              f"{summary['correct_metric']} · calibration: {summary['calibration'] or 'default prior'}"
              + (f" ({summary['excluded_for_calibration']} questions it was fitted on excluded)"
                 if summary["excluded_for_calibration"] else ""), "",
