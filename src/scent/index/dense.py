@@ -143,7 +143,6 @@ def sync(index_dir: Path, store: Store, embedder: Embedder, config: EmbedConfig 
         current.add(key)
         if key not in have:
             todo.append((pid, key[1], text))
-    stale = len(have - current)
     progress("total", len(todo))
     next_shard = max((int(n) for n in manifest["shards"]), default=-1) + 1
     try:
@@ -171,7 +170,6 @@ def sync(index_dir: Path, store: Store, embedder: Embedder, config: EmbedConfig 
         summary.removed = _compact(folder, manifest, current, next_shard)
         summary.ann = _build_ann(folder, manifest, config)
     summary.total = len(current) if not summary.interrupted else len(have & current) + summary.embedded
-    summary.removed = summary.removed or (0 if summary.interrupted else stale)
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
 
