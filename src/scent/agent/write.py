@@ -74,6 +74,15 @@ def write_answer(ctx: RunContext) -> Draft | None:
 _ECHO = re.compile(r"(\[\d+\]\s*)?(\([^()]*\)\s*)?<passage>.*?(</passage>|$)", re.S)
 
 
+def _consistency(answer_words: set[str], quote_words: set[str], supported: list[Citation]) -> float:
+    """Share of the answer's words found in its supported quotes. A yes/no answer (a comparison) cannot occur
+    in a quote: it counts as consistent when its support spans two documents (both sides compared), half
+    otherwise."""
+    if answer_words in ({"yes"}, {"no"}):
+        return 1.0 if len({c.path for c in supported}) >= 2 else 0.5
+    return len(answer_words & quote_words) / len(answer_words) if answer_words else 0.0
+
+
 def clean_explanation(text: str, cited: list[tuple[int, Evidence]]) -> str:
     """A small model often copies the evidence listing into its explanation. Copied blocks are cut; when
     nothing of the model's own is left, the explanation becomes the cited quotes themselves, marked as such."""
@@ -122,6 +131,6 @@ def signals(question: str, draft: Draft, citations: list[Citation]) -> dict[str,
     quote_words = {w for c in supported for w in _TOKEN.findall(c.quote.lower())}
     return {"support": len(supported) / len(citations) if citations else 0.0,
             "sources": min(len({c.path for c in supported}), 3) / 3,
-            "consistency": len(answer_words & quote_words) / len(answer_words) if answer_words else 0.0,
+            "consistency": _consistency(answer_words, quote_words, supported),
             "coverage": relevance(question, " ".join(f"{c.title} {c.quote}" for c in supported)),
             "self": draft.self_confidence}
