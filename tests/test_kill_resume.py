@@ -69,7 +69,7 @@ def test_killed_index_run_resumes_without_loss_or_duplicates(corpus: tuple[Path,
     root, expected = corpus
     index = tmp_path / "idx"
     cmd = [sys.executable, "-m", "scent", "index", str(root), "--index", str(index), "--quiet",
-           "--commit-every", "300"]
+           "--commit-every", "300", "--no-vectors"]  # vectors have their own kill test (test_dense)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while _passage_count(index) < len(expected) // 4 and proc.poll() is None and time.monotonic() < deadline:

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def pg_index(pg_docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     index = tmp_path_factory.mktemp("pg") / "idx"
-    summary = json.loads(scent("index", pg_docs, "--index", index, "--json").stdout)
+    # BM25 only: these tests are about ingest and keyword search; embedding these corpora takes 15 min on 2 cores
+    summary = json.loads(scent("index", pg_docs, "--index", index, "--json", "--no-vectors").stdout)
     assert summary["skipped"] == 0 and summary["documents_total"] > 1100
     return index
 
@@ -37,13 +38,13 @@ def test_pg_docs_max_connections_default_top3(pg_index: Path):
 
 
 def test_pg_docs_reindex_is_incremental(pg_index: Path, pg_docs: Path):
-    summary = json.loads(scent("index", pg_docs, "--index", pg_index, "--json").stdout)
+    summary = json.loads(scent("index", pg_docs, "--index", pg_index, "--json", "--no-vectors").stdout)
     assert summary["unchanged"] == summary["documents_total"] and summary["added"] == summary["updated"] == 0
 
 
 def test_shared_wikipedia_corpus(shared_data: Path, tmp_path: Path):
     corpus = shared_data / "miniwiki" / "corpus.jsonl"
-    summary = json.loads(scent("index", corpus, "--index", tmp_path / "wiki", "--json").stdout)
+    summary = json.loads(scent("index", corpus, "--index", tmp_path / "wiki", "--json", "--no-vectors").stdout)
     lines = sum(1 for line in corpus.open() if line.strip())
     assert summary["passages_total"] == lines and summary["partial"] == 0
     questions = [json.loads(line) for line in (shared_data / "hotpotqa" / "dev.jsonl").open()]
