@@ -199,3 +199,14 @@ def test_an_explanation_that_copies_the_evidence_becomes_the_cited_quotes(tmp_pa
         "judge": [{"supported": True}]})
     assert answer.explanation.startswith('[1] "') and "default limit is 42 widgets per user" in answer.explanation
     assert "<passage>" not in answer.explanation
+
+
+def test_when_the_writer_cites_nothing_the_evidence_holding_the_answer_is_cited(tmp_path: Path):
+    index = make_index(tmp_path)
+    n = sentence_number(index, QUESTION, 5, "default limit is 42")
+    answer, events, _ = run(tmp_path, {
+        "planner": [PLAN], "reader": [{"sentences": [n]}, {"enough": True, "missing": []}],
+        "writer": [{"answer": "42 widgets", "explanation": "The manual says so.", "citations": [], "confidence": 90}],
+        "judge": [{"supported": True}]})
+    assert [c.path for c in answer.citations] == ["widgets.md"] and not answer.abstained
+    assert next(e for e in events if e["type"] == "verify")["verbatim"] is True

@@ -63,6 +63,7 @@ def write_answer(ctx: RunContext) -> Draft | None:
     if value is None:
         return None
     numbers = [n for n in dict.fromkeys(value["citations"] + _inline(value["explanation"])) if 1 <= n <= len(evidence)]
+    numbers = numbers or containing(value["answer"], evidence)
     cited = [evidence[n - 1] for n in numbers]
     explanation = clean_explanation(value["explanation"], list(zip(numbers, cited, strict=True)))
     draft = Draft(value["answer"].strip(), explanation, numbers, cited, value["confidence"] / 100)
@@ -72,6 +73,16 @@ def write_answer(ctx: RunContext) -> Draft | None:
 
 
 _ECHO = re.compile(r"(\[\d+\]\s*)?(\([^()]*\)\s*)?<passage>.*?(</passage>|$)", re.S)
+
+
+def containing(answer: str, evidence: list[Evidence], limit: int = 2) -> list[int]:
+    """Numbers of the evidence whose title or quote holds every word of the answer: the citations, when the
+    writer named none. They still go through verification like the writer's own."""
+    words = {w for w in _TOKEN.findall(answer.lower()) if w not in _STOP}
+    if not words or words in ({"yes"}, {"no"}, {"unknown"}):
+        return []
+    return [n for n, e in enumerate(evidence, 1)
+            if words <= set(_TOKEN.findall(f"{e.title} {e.quote}".lower()))][:limit]
 
 
 def _consistency(answer_words: set[str], quote_words: set[str], supported: list[Citation]) -> float:
