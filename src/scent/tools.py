@@ -58,7 +58,8 @@ class Tools:
         self.max_k = max_k
 
     def search(self, query: str, k: int = 5) -> Observation:
-        """Search the documents for passages matching a query (BM25 keywords; "quoted phrases" match exactly).
+        """Search the documents for passages matching a query (keywords, and by meaning when the index has
+        vectors; "quoted phrases" match exactly).
 
         Args:
             query: keywords, names or a quoted phrase to look for
