@@ -1,80 +1,74 @@
-"""A rich progress bar on stderr for `scent index` (a no-op when disabled)."""
+"""Rich progress bars on stderr for `scent index` and `scent eval` (no-ops when disabled)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
-class IndexProgress:
+class StderrBar:
+    """One rich progress task on stderr; subclasses name its columns and feed it. Nothing is imported or drawn
+    when disabled."""
+
+    fields: ClassVar[dict[str, Any]] = {}  # the task's custom fields and their start values
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+
+    def columns(self, progress: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        if self.enabled:
+            from rich import progress
+            from rich.console import Console
+
+            self._bar = progress.Progress(*self.columns(progress), console=Console(stderr=True), transient=False)
+            self._bar.__enter__()
+            self._task = self._bar.add_task(type(self).__name__, total=None, **self.fields)
+        return self
+
+    def update(self, **changes: Any) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, **changes)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+class IndexProgress(StderrBar):
     """Receives the pipeline's (event, value) calls and draws files done / total with a passage count."""
 
+    fields: ClassVar[dict[str, Any]] = {"passages": 0}
+
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+        super().__init__(enabled)
         self.passages = 0
-        self._bar: Any = None
-        self._task: Any = None
 
-    def __enter__(self) -> IndexProgress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                                 TextColumn("{task.fields[passages]} passages"), TimeElapsedColumn(),
-                                 console=Console(stderr=True), transient=False)
-            self._bar.__enter__()
-            self._task = self._bar.add_task("index", total=None, passages=0)
-        return self
+    def columns(self, progress: Any) -> list[Any]:
+        return [progress.TextColumn("indexing"), progress.BarColumn(), progress.MofNCompleteColumn(),
+                progress.TextColumn("files"), progress.TextColumn("{task.fields[passages]} passages"),
+                progress.TimeElapsedColumn()]
 
     def __call__(self, event: str, value: int) -> None:
-        if self._bar is None:
-            return
         if event == "total":
-            self._bar.update(self._task, total=value)
+            self.update(total=value)
         elif event == "file":
             self.passages += value
-            self._bar.update(self._task, advance=1, passages=self.passages)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
+            self.update(advance=1, passages=self.passages)
 
 
-class EmbedProgress:
+class EmbedProgress(StderrBar):
     """Receives `dense.sync`'s (event, value) calls and draws passages embedded / to embed, with the rate."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._bar: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> EmbedProgress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TaskProgressColumn,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("passages"),
-                                 TaskProgressColumn(), TimeRemainingColumn(), console=Console(stderr=True),
-                                 transient=False)
-            self._bar.__enter__()
-            self._task = self._bar.add_task("embed", total=None)
-        return self
+    def columns(self, progress: Any) -> list[Any]:
+        return [progress.TextColumn("embedding"), progress.BarColumn(), progress.MofNCompleteColumn(),
+                progress.TextColumn("passages"), progress.TaskProgressColumn(), progress.TimeRemainingColumn()]
 
     def __call__(self, event: str, value: int) -> None:
-        if self._bar is None:
-            return
         if event == "total":
-            self._bar.update(self._task, total=value)
+            self.update(total=value)
         elif event == "embedded":
-            self._bar.update(self._task, advance=value)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
+            self.update(advance=value)

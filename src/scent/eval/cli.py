@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import typer
+
+from scent.cli_progress import StderrBar
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./scent.toml).")]
@@ -230,37 +232,21 @@ def _check_retriever(idx: Any) -> str:
     return chosen
 
 
-class _Progress:
-    """A rich progress bar on stderr over the pending question × system pairs (a no-op when disabled)."""
+class _Progress(StderrBar):
+    """Progress over the pending question × system pairs, with the last row's verdict."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._bar: Any = None
-        self._task: Any = None
+    fields: ClassVar[dict[str, Any]] = {"last": ""}
 
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                 TextColumn("{task.fields[last]}"), console=Console(stderr=True))
-            self._bar.__enter__()
-            self._task = self._bar.add_task("eval", total=None, last="")
-        return self
+    def columns(self, progress: Any) -> list[Any]:
+        return [progress.TextColumn("eval"), progress.BarColumn(), progress.MofNCompleteColumn(),
+                progress.TimeElapsedColumn(), progress.TextColumn("{task.fields[last]}")]
 
     def start(self, total: int) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, total=total)
+        self.update(total=total)
 
     def advance(self, row: dict[str, Any]) -> None:
-        if self._bar is not None:
-            verdict = "✓" if row["metrics"]["correct"] else "abstained" if row["abstained"] else "✗"
-            self._bar.update(self._task, advance=1, last=f"{row['id']} {row['system']} {verdict}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
+        verdict = "✓" if row["metrics"]["correct"] else "abstained" if row["abstained"] else "✗"
+        self.update(advance=1, last=f"{row['id']} {row['system']} {verdict}")
 
 
 def register(app: typer.Typer) -> None:

@@ -22,6 +22,7 @@ from scent.eval import systems
 from scent.eval.datasets import Question
 from scent.eval.metrics import answer_scores, citation_precision, citation_recall, support_recall
 from scent.llm.base import ChatBackend
+from scent.trace import read_trace
 
 RESULTS_FILE, RUN_FILE = "results.jsonl", "run.json"
 SETTINGS_THAT_MUST_MATCH = ("dataset", "index", "models", "calibration", "config")
@@ -50,17 +51,7 @@ def default_workers(specs: list[str]) -> int:
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of a results file; a partial last line (a killed run) is ignored."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return rows
+    return read_trace(path) if path.exists() else []  # the same append-only JSONL as a trace
 
 
 def _cut_partial_line(path: Path) -> None:
