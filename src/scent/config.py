@@ -81,6 +81,10 @@ class LLMConfig(BaseModel):
     json_repairs: int = Field(2, ge=0, description="Corrective turns when a reply does not match its schema.")
     n_ctx: int = Field(8192, ge=512, description="Context window for embedded (llama.cpp) models.")
     n_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp; None = all cores.")
+    api_key_origins: list[str] = Field(
+        default_factory=list, description="Non-loopback origins (https://host[:port]) that may receive the API key "
+        "from SCENT_API_KEY / OPENAI_API_KEY. Loopback endpoints always may; OPENAI_API_KEY also goes to its own "
+        "OPENAI_BASE_URL (default api.openai.com). No other endpoint ever receives a key (docs/security.md).")
 
 
 ROLES = ("planner", "searcher", "reader", "writer", "judge")

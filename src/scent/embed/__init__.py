@@ -39,13 +39,16 @@ def load_embedder(spec: str = DEFAULT_SPEC, config: EmbedConfig | None = None, l
         except ImportError as e:
             raise EmbedError(str(e)) from None
     if kind == "openai":
-        from urllib.parse import urlsplit
-
         from scent.llm import LLMError, check_local
+        from scent.llm.http import EndpointError, split_endpoint
 
         url, _, model = rest.partition("#")
-        if not urlsplit(url).scheme.startswith("http") or not model:
+        if not url.startswith(("http://", "https://")) or not model:
             raise EmbedError(f"embedder spec {spec!r}: expected openai:http(s)://HOST[:PORT]/v1#MODEL")
+        try:
+            split_endpoint(url)
+        except EndpointError as e:
+            raise EmbedError(f"embedder spec {spec!r}: {e}") from None
         if local_only:
             try:
                 check_local(spec)
@@ -53,5 +56,5 @@ def load_embedder(spec: str = DEFAULT_SPEC, config: EmbedConfig | None = None, l
                 raise EmbedError(str(e)) from None
         from scent.embed.openai_compat import OpenAIEmbedder
 
-        return OpenAIEmbedder(url, model, config)
+        return OpenAIEmbedder(url, model, config, local_only=local_only)
     raise EmbedError(f"unknown embedder {spec!r}; expected {SPEC_HELP}")

@@ -19,15 +19,17 @@ if TYPE_CHECKING:
 
 
 class OpenAIEmbedder:
-    def __init__(self, base_url: str, model: str, config: EmbedConfig | None = None, retries: int = 3) -> None:
-        import httpx
+    def __init__(self, base_url: str, model: str, config: EmbedConfig | None = None, retries: int = 3,
+                 local_only: bool = False) -> None:
+        from scent.llm.http import make_client
 
         self.config = config or EmbedConfig()
         self.spec = f"openai:{base_url}#{model}"
         self.url = base_url.rstrip("/") + "/embeddings"
         self.model = model
         self.retries = retries
-        self.client = httpx.Client(timeout=self.config.timeout_s)
+        # no proxy for loopback (none at all under local-only), no redirects followed; no API key is sent
+        self.client = make_client(self.url, self.config.timeout_s, local_only)
         self._dim: int | None = None
 
     @property
@@ -71,6 +73,11 @@ class OpenAIEmbedder:
         for attempt in range(self.retries + 1):
             try:
                 response = self.client.post(self.url, json=body)
+                if 300 <= response.status_code < 400:
+                    from scent.llm.http import redirect_message
+
+                    raise EmbedError(redirect_message(self.url, response.status_code,
+                                                      response.headers.get("location")))
                 if response.status_code < 500 and response.status_code != 429:
                     response.raise_for_status()
                     return response.json()

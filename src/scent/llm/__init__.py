@@ -7,15 +7,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from scent.config import LLMConfig
 from scent.llm.base import ChatBackend, Completion, ContextOverflowError, LLMError, StructuredOutputError
+from scent.llm.http import EndpointError, is_loopback_host, split_endpoint
 
 __all__ = ["ChatBackend", "Completion", "ContextOverflowError", "LLMError", "LocalOnlyError",
-           "StructuredOutputError", "load_llm"]
+           "StructuredOutputError", "check_local", "is_loopback_host", "load_llm"]
 
 SPEC_HELP = "llamacpp:default | llamacpp:PATH.gguf | openai:BASE_URL#MODEL | scripted:FILE"
 
@@ -24,22 +23,15 @@ class LocalOnlyError(LLMError):
     """A non-loopback endpoint was named while local-only mode is on."""
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for 'localhost' and loopback addresses; host names are not resolved (DNS could point anywhere)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_local(spec: str) -> None:
     """Raise LocalOnlyError, before any request, if `spec` names an endpoint off this machine."""
     kind, _, rest = spec.partition(":")
     if kind != "openai":
         return  # llamacpp and scripted never leave the process
-    host = urlsplit(rest.partition("#")[0]).hostname or ""
+    try:
+        host = split_endpoint(rest.partition("#")[0])[1]
+    except EndpointError as e:
+        raise LLMError(f"model spec {spec!r}: {e}") from None
     if not is_loopback_host(host):
         raise LocalOnlyError(f"local-only mode: refusing {spec!r} — host {host!r} is not a loopback address "
                              "(use 127.0.0.1, ::1 or localhost, or turn local-only off)")
@@ -58,11 +50,15 @@ def load_llm(spec: str, config: LLMConfig | None = None, local_only: bool = Fals
         return LlamaCppLLM(rest or "default", config)
     if kind == "openai":
         url, _, model = rest.partition("#")
-        if not urlsplit(url).scheme.startswith("http") or not model:
+        if not url.startswith(("http://", "https://")) or not model:
             raise LLMError(f"model spec {spec!r}: expected openai:http(s)://HOST[:PORT]/v1#MODEL")
+        try:
+            split_endpoint(url)
+        except EndpointError as e:
+            raise LLMError(f"model spec {spec!r}: {e}") from None
         from scent.llm.openai_compat import OpenAICompatLLM
 
-        return OpenAICompatLLM(url, model, config)
+        return OpenAICompatLLM(url, model, config, local_only=local_only)
     if kind == "scripted":
         from scent.llm.scripted import ScriptedLLM
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import email.utils
 import json
-import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from scent.config import LLMConfig
@@ -26,8 +28,10 @@ from scent.llm.base import (
     Usage,
     split_reasoning,
 )
+from scent.llm.http import api_key_for, make_client, redirect_message
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+_ERROR_BYTES = 64 * 1024
 _CONTEXT_LIMIT = re.compile(r"(?:maximum context length|context window|context length)[^0-9]{0,40}(\d+)", re.I)
 
 
@@ -44,19 +48,29 @@ def retry_delay(attempt: int, retry_after: str | None, base: float, cap: float, 
     return rng.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
 
+class _Retry(Exception):
+    """One attempt failed in a way worth retrying (429/5xx, timeout, connection error)."""
+
+    def __init__(self, problem: str, retry_after: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem, self.retry_after = problem, retry_after
+
+
+class _Renegotiate(Exception):
+    """The server rejected `json_schema`: send again with `json_object` + `schema`."""
+
+
 class OpenAICompatLLM(ChatBackend):
     def __init__(self, base_url: str, model: str, config: LLMConfig | None = None, api_key: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        import httpx
-
+                 sleep: Callable[[float], None] = time.sleep, local_only: bool = False) -> None:
         self.config = config or LLMConfig()
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.spec = f"openai:{self.base_url}#{model}"
         self.json_repairs = self.config.json_repairs
-        key = api_key or os.environ.get("SCENT_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        key = api_key or api_key_for(self.base_url, self.config.api_key_origins)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.client = httpx.Client(timeout=httpx.Timeout(self.config.timeout_s, connect=10.0), headers=headers)
+        self.client = make_client(self.base_url, self.config.timeout_s, local_only, headers)
         self._sleep = sleep
         self._rng = random.Random()
         # OpenAI's `json_schema` response format first; servers that only know `json_object` + `schema`
@@ -81,60 +95,87 @@ class OpenAICompatLLM(ChatBackend):
             body["stream_options"] = {"include_usage": True}
         return body
 
-    def _post(self, body: dict[str, Any]) -> Any:
-        """POST with retries; returns the open (streaming) response. The caller closes it."""
-        import httpx
-
-        url = f"{self.base_url}/chat/completions"
+    def _request(self, body: dict[str, Any], on_token: Callable[[str], None] | None) -> dict[str, Any]:
+        """The reply of one call, with retries; each attempt must complete within `timeout_s`."""
         attempt = 0
         while True:
             attempt += 1
-            retry_after = None
             try:
-                response = self.client.send(self.client.build_request("POST", url, json=body), stream=True)
-            except (httpx.TransportError, httpx.TimeoutException) as e:
-                problem = f"{type(e).__name__}: {e}"
-            else:
-                if response.status_code < 400:
-                    return response
-                response.read()
-                response.close()
-                problem = f"HTTP {response.status_code}: {response.text[:300]}"
-                if _rejects_json_schema(body, response.text) and self._schema_format == "json_schema":
-                    self._schema_format = "json_object"
-                    body = {**body, "response_format": {"type": "json_object",
-                                                        "schema": body["response_format"]["json_schema"]["schema"]}}
-                    attempt -= 1  # a format negotiation, not a failure
-                    continue
-                if response.status_code not in _RETRY_STATUS:
-                    self._raise_for(response.status_code, response.text, body)
-                retry_after = response.headers.get("retry-after")
+                return self._attempt(body, on_token)
+            except _Renegotiate:
+                self._schema_format = "json_object"
+                body = {**body, "response_format": {"type": "json_object",
+                                                    "schema": body["response_format"]["json_schema"]["schema"]}}
+                attempt -= 1  # a format negotiation, not a failure
+                continue
+            except _Retry as e:
+                problem, retry_after = e.problem, e.retry_after
             if attempt > self.config.max_retries:
                 raise LLMError(f"{self.spec}: giving up after {attempt} attempts; last error: {problem}")
             self._sleep(retry_delay(attempt, retry_after, self.config.backoff_base_s, self.config.backoff_max_s,
                                     self._rng))
 
+    def _attempt(self, body: dict[str, Any], on_token: Callable[[str], None] | None) -> dict[str, Any]:
+        """One request under a deadline for the whole exchange. httpx's timeout is per socket read, so a server
+        that drips a byte at a time would otherwise hold the call forever: the exchange runs in a worker thread
+        and is abandoned (told to stop at its next read) when `timeout_s` has passed."""
+        cancel = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scent-http")
+        future = pool.submit(self._exchange, body, on_token, cancel)
+        pool.shutdown(wait=False)
+        try:
+            return future.result(timeout=self.config.timeout_s)
+        except FutureTimeout:
+            cancel.set()
+            raise _Retry(f"no complete reply within timeout_s={self.config.timeout_s:g} s") from None
+
+    def _exchange(self, body: dict[str, Any], on_token: Callable[[str], None] | None,
+                  cancel: threading.Event) -> dict[str, Any]:
+        import httpx
+
+        url = f"{self.base_url}/chat/completions"
+        try:
+            response = self.client.send(self.client.build_request("POST", url, json=body), stream=True)
+        except (httpx.TransportError, httpx.TimeoutException) as e:
+            raise _Retry(f"{type(e).__name__}: {e}") from None
+        try:
+            status = response.status_code
+            if 300 <= status < 400:
+                raise LLMError(redirect_message(url, status, response.headers.get("location")))
+            if status >= 400:
+                text = _read_bounded(response, _ERROR_BYTES, cancel).decode("utf-8", "replace")
+                if _rejects_json_schema(body, text) and self._schema_format == "json_schema":
+                    raise _Renegotiate
+                if status not in _RETRY_STATUS:
+                    self._raise_for(status, text, body)
+                raise _Retry(f"HTTP {status}: {text[:300]}", response.headers.get("retry-after"))
+            max_tokens = int(body["max_tokens"])
+            if body.get("stream"):
+                return _collect_stream(response.iter_lines(), on_token or (lambda t: None), max_tokens, cancel)
+            raw = _read_bounded(response, _reply_bytes(max_tokens), cancel, what="reply")
+            return json.loads(raw)  # type: ignore[no-any-return]
+        except (httpx.TransportError, httpx.TimeoutException) as e:
+            raise _Retry(f"{type(e).__name__} while reading the reply: {e}") from None
+        except (ValueError, KeyError) as e:
+            raise LLMError(f"{self.spec}: unreadable response: {e}") from e
+        finally:
+            response.close()
+
     def _raise_for(self, status: int, text: str, body: dict[str, Any]) -> None:
         limit = _CONTEXT_LIMIT.search(text)
         if status == 400 and limit:
             raise ContextOverflowError(self.spec, -1, body["max_tokens"], int(limit.group(1)))
-        raise LLMError(f"{self.spec}: HTTP {status}: {text[:500]}")
+        hint = ""
+        if status in (401, 403) and "authorization" not in {k.lower() for k in self.client.headers}:
+            hint = (" (no API key was sent: a key from SCENT_API_KEY / OPENAI_API_KEY goes only to loopback "
+                    "endpoints and to the origins in [llm] api_key_origins; see docs/security.md)")
+        raise LLMError(f"{self.spec}: HTTP {status}: {text[:500]}{hint}")
 
     def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
               max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
         started = time.perf_counter()
         stream = on_token is not None
-        response = self._post(self._body(messages, schema, tools, max_tokens, temperature, stop, stream))
-        try:
-            if stream:
-                data = _collect_stream(response.iter_lines(), on_token)
-            else:
-                response.read()
-                data = response.json()
-        except (ValueError, KeyError) as e:
-            raise LLMError(f"{self.spec}: unreadable response: {e}") from e
-        finally:
-            response.close()
+        data = self._request(self._body(messages, schema, tools, max_tokens, temperature, stop, stream), on_token)
         return self._completion(data, (time.perf_counter() - started) * 1000)
 
     def _completion(self, data: dict[str, Any], latency_ms: float) -> Completion:
@@ -170,12 +211,41 @@ def _tool_call(raw: dict[str, Any]) -> ToolCall:
                     arguments=parsed if isinstance(parsed, dict) else {"_value": parsed})
 
 
-def _collect_stream(lines: Iterator[str], on_token: Callable[[str], None]) -> dict[str, Any]:
-    """Fold an SSE stream of chat.completion.chunk events into one non-streamed response."""
+def _reply_bytes(max_tokens: int) -> int:
+    """The most bytes a non-streamed reply of `max_tokens` tokens can reasonably take: a token is a few
+    characters, each at most 6 bytes JSON-escaped, plus the envelope. A server that ignores max_tokens is cut off
+    here instead of filling memory."""
+    return 64 * 1024 + 64 * max_tokens
+
+
+def _read_bounded(response: Any, limit: int, cancel: threading.Event, what: str = "error body") -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    for part in response.iter_bytes():
+        if cancel.is_set():
+            raise _Retry("abandoned after the deadline")
+        parts.append(part)
+        size += len(part)
+        if size > limit:
+            if what == "reply":
+                raise LLMError(f"{response.request.url}: reply over {limit} bytes, more than max_tokens allows "
+                               "(the server ignored max_tokens)")
+            break
+    return b"".join(parts)[:limit]
+
+
+def _collect_stream(lines: Iterator[str], on_token: Callable[[str], None], max_tokens: int = 1 << 30,
+                    cancel: threading.Event | None = None) -> dict[str, Any]:
+    """Fold an SSE stream of chat.completion.chunk events into one non-streamed response. At most `max_tokens`
+    content pieces are taken (a server that ignores max_tokens is cut off: finish_reason "length"), and the
+    fold stops when the caller abandoned the request."""
     content: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
     finish, model, usage = "", "", None
+    pieces = 0
     for line in lines:
+        if cancel is not None and cancel.is_set():
+            raise _Retry("abandoned after the deadline")
         if not line.startswith("data:"):
             continue
         payload = line[5:].strip()
@@ -187,14 +257,19 @@ def _collect_stream(lines: Iterator[str], on_token: Callable[[str], None]) -> di
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
             if delta.get("content"):
+                pieces += 1
                 content.append(delta["content"])
                 on_token(delta["content"])
             for call in delta.get("tool_calls") or []:
+                pieces += 1
                 slot = calls.setdefault(call.get("index", 0), {"id": "", "function": {"name": "", "arguments": ""}})
                 slot["id"] = call.get("id") or slot["id"]
                 fn = call.get("function") or {}
                 slot["function"]["name"] += fn.get("name") or ""
                 slot["function"]["arguments"] += fn.get("arguments") or ""
             finish = choice.get("finish_reason") or finish
+        if pieces > max_tokens + 8 and not finish:  # a little slack: some servers split a token's bytes
+            finish = "length"
+            break
     message = {"content": "".join(content), "tool_calls": [calls[i] for i in sorted(calls)]}
     return {"model": model, "choices": [{"message": message, "finish_reason": finish}], "usage": usage}
