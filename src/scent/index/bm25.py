@@ -68,7 +68,15 @@ class Writer:
 
     def __init__(self, index: Any, heap_mb: int = 256) -> None:
         self.index = index
-        self.writer = index.writer(heap_mb * 1024 * 1024)
+        try:
+            self.writer = index.writer(heap_mb * 1024 * 1024)
+        except ValueError as e:
+            if "LockBusy" not in str(e):
+                raise
+            from scent.index.lock import IndexBusyError
+
+            raise IndexBusyError("another process holds the BM25 index's writer lock: wait for it to finish and "
+                                 "run again") from None
 
     def delete(self, doc: int) -> None:
         self.writer.delete_documents_by_term("doc", doc)

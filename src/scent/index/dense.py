@@ -110,7 +110,17 @@ def _store_texts(store: Store) -> Iterator[tuple[str, str]]:
 
 def sync(index_dir: Path, store: Store, embedder: Embedder, config: EmbedConfig | None = None,
          progress: Progress | None = None, rebuild: bool = False) -> SyncSummary:
-    """Embed the store's passages that have no vector yet, drop vectors of passages gone, compact, build ANN."""
+    """Embed the store's passages that have no vector yet, drop vectors of passages gone, compact, build ANN.
+    Holds the index's writer lock (IndexBusyError when another process writes): the shard clean-up below deletes
+    every file the manifest does not name, which is only safe with one writer."""
+    from scent.index.lock import writer_lock
+
+    with writer_lock(index_dir):
+        return _sync(index_dir, store, embedder, config, progress, rebuild)
+
+
+def _sync(index_dir: Path, store: Store, embedder: Embedder, config: EmbedConfig | None,
+          progress: Progress | None, rebuild: bool) -> SyncSummary:
     import numpy as np
 
     config = config or EmbedConfig()
@@ -257,7 +267,19 @@ class DenseIndex:
 
     @classmethod
     def open(cls, index_dir: Path, ann_ef: int = 128, use_ann: bool = True) -> DenseIndex | None:
-        """None when the index has no vectors."""
+        """None when the index has no vectors. A reader takes no lock: when a concurrent `scent index` compacts
+        the shards between our reading the manifest and opening them, the manifest is read again."""
+        for attempt in range(5):
+            try:
+                return cls._open(index_dir, ann_ef, use_ann)
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return None  # not reached
+
+    @classmethod
+    def _open(cls, index_dir: Path, ann_ef: int, use_ann: bool) -> DenseIndex | None:
         import numpy as np
 
         manifest = read_manifest(index_dir)
