@@ -16,6 +16,8 @@ class ChunkConfig(BaseModel):
 
     target_words: int = Field(150, ge=10, description="Stop growing a passage once it holds this many words.")
     max_words: int = Field(300, ge=20, description="Never exceed this; longer sentences are cut at spaces.")
+    max_chars: int = Field(4000, ge=200, description="Never exceed this many characters either: a run of text "
+                           "with no whitespace (a base64 blob, minified code) is cut here, and the cut reported.")
 
 
 class IngestConfig(BaseModel):
@@ -28,8 +30,16 @@ class IngestConfig(BaseModel):
     )
     exclude: list[str] = Field(default_factory=list, description="Glob patterns of files or folders to skip.")
     max_file_mb: float = Field(
-        50.0, gt=0, description="Documents larger than this are skipped and reported (corpus .jsonl files are "
-        "streamed and exempt).")
+        50.0, gt=0, description="Documents larger than this are skipped and reported; a .docx counts at its "
+        "uncompressed size, and no document yields more characters of text than this many MB. Corpus .jsonl "
+        "files are streamed, so their size is not limited, but each of their lines is (max_line_kb).")
+    max_line_kb: int = Field(1024, ge=1, description="Corpus .jsonl lines longer than this are skipped (and "
+                             "reported) without being held in memory.")
+    max_record_chars: int = Field(20_000, ge=100, description="A corpus record's text is cut at this many "
+                                  "characters (and the cut reported): a record is one passage, read whole by the "
+                                  "agent.")
+    follow_outside: bool = Field(False, description="Follow symlinks to files and folders outside the indexed "
+                                 "folder. Off: each one is skipped and reported (reason outside-root).")
     chunk: ChunkConfig = Field(default_factory=ChunkConfig)
     commit_every_passages: int = Field(
         20_000, ge=1, description="Commit to disk after roughly this many passages (bounds work lost on a kill)."

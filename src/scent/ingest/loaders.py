@@ -1,12 +1,15 @@
 """One loader per document format: bytes in, `Extracted` out, `LoadError` for unreadable files.
 
 Loaders are pure functions of the file's bytes (and name), so they are easy to test and to run in a pool.
+`load` is the only entry point: whatever a parser raises on a hostile file becomes a LoadError (one bad file
+never stops a run), and it bounds what a file may expand to (an archive's uncompressed size, the extracted text).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import PurePath
 
 from scent.ingest.extracted import Extracted, LoadError, TextBuilder, paragraph_blocks
@@ -153,9 +156,49 @@ LOADERS: dict[str, Callable[[bytes, str], Extracted]] = {
 }
 
 
-def load(data: bytes, name: str) -> Extracted:
-    """Extract a document by its extension (`.jsonl` corpus files are read by `scent.ingest.corpus`)."""
-    loader = LOADERS.get(PurePath(name).suffix.lower())
+ARCHIVES = {".docx"}  # zip containers: their uncompressed size is what the parser reads
+
+
+def load(data: bytes, name: str, max_bytes: int | None = None) -> Extracted:
+    """Extract a document by its extension (`.jsonl` corpus files are read by `scent.ingest.corpus`).
+
+    `max_bytes` (the --max-file-mb limit) also bounds an archive's uncompressed size and the extracted text: a
+    120 KB .docx must not become 28.8M characters. Any exception a parser raises becomes a LoadError
+    (`corrupt-<format>`): the fuzz tests find new ones (e.g. python-docx's ValueError on `gridSpan="abc"`)."""
+    suffix = PurePath(name).suffix.lower()
+    loader = LOADERS.get(suffix)
     if loader is None:
-        raise LoadError("unsupported", f"no loader for {PurePath(name).suffix!r}")
-    return loader(data, name)
+        raise LoadError("unsupported", f"no loader for {suffix!r}")
+    if max_bytes is not None and suffix in ARCHIVES:
+        check_archive(data, max_bytes, f"corrupt-{suffix.lstrip('.')}")
+    try:
+        extracted = loader(data, name)
+    except LoadError:
+        raise
+    except Exception as e:  # a parser bug on one hostile file must cost that file, not the run
+        raise LoadError(f"corrupt-{suffix.lstrip('.')}", f"{type(e).__name__}: {e}"[:500]) from e
+    if max_bytes is not None and len(extracted.text) > max_bytes:
+        extracted = cut_text(extracted, max_bytes)
+    return extracted
+
+
+def check_archive(data: bytes, max_bytes: int, corrupt: str = "corrupt-archive") -> None:
+    """LoadError when a zip's members add up to more than `max_bytes` uncompressed. The declared sizes are a
+    real bound: Python's zipfile never returns more than a member declares (and fails its CRC if it tried)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
+        raise LoadError(corrupt, f"{type(e).__name__}: {e}") from e
+    if total > max_bytes:
+        raise LoadError("too-large", f"expands to {total / 1e6:.1f} MB uncompressed > limit "
+                        f"{max_bytes / 1e6:.1f} MB (--max-file-mb)")
+
+
+def cut_text(doc: Extracted, max_chars: int) -> Extracted:
+    """The document up to `max_chars` characters: later blocks are dropped, the one across the limit is cut."""
+    blocks = [b if b.end <= max_chars else replace(b, end=max_chars) for b in doc.blocks if b.start < max_chars]
+    warning = ("text-cut", f"extracted text of {len(doc.text)} characters cut at {max_chars} (--max-file-mb)")
+    return Extracted(doc.text[:max_chars], doc.title, blocks, [*doc.warnings, warning])

@@ -14,16 +14,18 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from scent.config import IngestConfig, SearchConfig
 from scent.index import bm25
 from scent.index.layout import REPORT_FILE, STORE_FILE, TANTIVY_DIR
+from scent.index.lock import writer_lock
 from scent.index.store import DocRow, Store
 from scent.ingest.chunk import chunk
 from scent.ingest.corpus import BadLine, read_corpus
 from scent.ingest.extracted import LoadError
 from scent.ingest.loaders import load
-from scent.ingest.walk import Candidate, display_path, walk
+from scent.ingest.walk import Candidate, Skipped, display_path, fs_path, walk
 from scent.types import IngestIssue, IngestSummary, Passage
 
 Progress = Callable[[str, int], None]  # (event, value): ("total", files to consider) | ("file", passages added)
@@ -55,23 +57,38 @@ def file_sha256(path: str) -> str:
 
 
 def read_document(abspath: str, path: str, config: IngestConfig) -> LoadedDocument:
-    """Load and chunk one file; raises LoadError (or OSError) when it cannot be read at all."""
+    """Load and chunk one file; raises LoadError (or OSError) when it cannot be read at all. Whatever else goes
+    wrong inside a loader or the chunker on a hostile file is a LoadError too: one bad file never stops a run."""
     if path.lower().endswith(".jsonl"):
         document = LoadedDocument("jsonl", Path(path).stem, None, iter(()))
-        document.batches = _corpus_batches(abspath, path, document.warnings)
+        document.batches = _guarded(_corpus_batches(abspath, path, document.warnings, config))
         return document
+    max_bytes = int(config.max_file_mb * 1024 * 1024)
     with open(abspath, "rb") as f:
-        extracted = load(f.read(), path)
+        data = f.read(max_bytes + 1)  # the file may have grown since it was walked
+    if len(data) > max_bytes:
+        raise LoadError("too-large", f"over the limit of {config.max_file_mb:g} MB (--max-file-mb)")
+    try:
+        extracted = load(data, path, max_bytes)
+        spans = chunk(extracted, config.chunk)
+    except LoadError:
+        raise
+    except Exception as e:
+        raise LoadError("loader-error", f"{type(e).__name__}: {e}"[:500]) from e
     passages: list[Passage] = []
     occurrences: dict[str, int] = {}
-    for seq, span in enumerate(chunk(extracted, config.chunk)):
+    for seq, span in enumerate(spans):
         text = extracted.text[span.start : span.end]
         n = occurrences[text] = occurrences.get(text, -1) + 1
         passages.append(Passage(id=passage_id(path, text, n), path=path, title=extracted.title,
                                 headings=list(span.headings), page=span.page, start=span.start, end=span.end,
                                 seq=seq, text=text))
+    warnings: list[dict[str, object]] = [{"reason": r, "detail": d} for r, d in extracted.warnings]
+    if cut := sum(span.cut for span in spans):
+        warnings.append({"reason": "long-run-split", "detail": f"{cut} passage(s) cut mid-word at "
+                         f"{config.chunk.max_chars} characters: text with no whitespace to split at"})
     return LoadedDocument(path.rsplit(".", 1)[-1].lower(), extracted.title, extracted.text, iter([passages]),
-                          [{"reason": r, "detail": d} for r, d in extracted.warnings])
+                          warnings)
 
 
 def _then_none(batches: Iterator[list[Passage]]) -> Iterator[list[Passage] | None]:
@@ -79,12 +96,43 @@ def _then_none(batches: Iterator[list[Passage]]) -> Iterator[list[Passage] | Non
     yield None
 
 
-def _corpus_batches(abspath: str, path: str, warnings: list[dict[str, object]],
+def _guarded(batches: Iterator[list[Passage]]) -> Iterator[list[Passage]]:
+    """A corpus file's batches, with any unexpected error while reading them as a LoadError for that file."""
+    try:
+        yield from batches
+    except (LoadError, OSError):
+        raise
+    except Exception as e:
+        raise LoadError("loader-error", f"{type(e).__name__}: {e}"[:500]) from e
+
+
+def bounded_lines(f: BinaryIO, max_bytes: int, warnings: list[dict[str, object]]) -> Iterator[bytes]:
+    """The lines of a file, each held in memory only up to `max_bytes`: a longer line is skipped (its rest read
+    in pieces and dropped), reported as `line-too-long` and yielded as an empty line, so numbering is kept."""
+    number = 0
+    while line := f.readline(max_bytes + 1):
+        number += 1
+        if len(line) <= max_bytes or line.endswith(b"\n"):  # the newline does not count against the limit
+            yield line
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = f.readline(1 << 20)
+            if not line:
+                break
+            size += len(line)
+        warnings.append({"reason": "line-too-long", "detail": f"{size} bytes > limit of {max_bytes // 1024} KB "
+                         "(max_line_kb)", "line": number})
+        yield b""
+
+
+def _corpus_batches(abspath: str, path: str, warnings: list[dict[str, object]], config: IngestConfig,
                     batch_size: int = 10_000) -> Iterator[list[Passage]]:
     seen: set[str] = set()
     batch: list[Passage] = []
+    limit = config.max_record_chars
     with open(abspath, "rb") as f:
-        for item in read_corpus(f):
+        for item in read_corpus(bounded_lines(f, config.max_line_kb * 1024, warnings)):
             if isinstance(item, BadLine):
                 warnings.append({"reason": item.reason, "detail": item.detail, "line": item.line})
             elif item.id in seen:
@@ -92,13 +140,25 @@ def _corpus_batches(abspath: str, path: str, warnings: list[dict[str, object]],
                                  "line": item.line})
             else:
                 seen.add(item.id)
+                text = item.text
+                if len(text) > limit:
+                    warnings.append({"reason": "record-cut", "detail": f"text of {len(text)} characters cut at "
+                                     f"{limit} (max_record_chars)", "line": item.line})
+                    text = text[:limit]
                 batch.append(Passage(id=item.id, path=path, source_id=item.id, title=item.title, start=0,
-                                     end=len(item.text), seq=len(seen) - 1, text=item.text))
+                                     end=len(text), seq=len(seen) - 1, text=text))
                 if len(batch) >= batch_size:
                     yield batch
                     batch = []
     if batch:
         yield batch
+
+
+def _refused(key: tuple[str, str], refused: set[tuple[str, str]]) -> bool:
+    """True when the walk refused this document's path or a folder above it (e.g. a link out of the root)."""
+    root, path = key
+    parts = path.split("/")
+    return any((root, "/".join(parts[:n])) in refused for n in range(1, len(parts) + 1))
 
 
 class Builder:
@@ -123,13 +183,19 @@ class Builder:
         try:
             self._recover()
             candidates: list[Candidate] = []
+            refused: set[tuple[str, str]] = set()  # skipped by the walk: no longer to be served from the index
             for item in walk(paths, self.config, skip=self.dir):
-                (self.skipped.append(item) if isinstance(item, IngestIssue) else candidates.append(item))
+                if isinstance(item, Skipped):
+                    self.skipped.append(item.issue)
+                    refused.add((item.root, item.issue.path))
+                else:
+                    candidates.append(item)
             manifest = self.store.documents()
             walked_roots = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
             seen = {(c.root, display_path(c.relpath)) for c in candidates}
             gone = [row.doc for key, row in manifest.items()
-                    if key[0] in walked_roots and key not in seen and not os.path.lexists(os.path.join(*key))]
+                    if _refused(key, refused) or (key[0] in walked_roots and key not in seen
+                    and not os.path.lexists(os.path.join(key[0], fs_path(key[1]))))]
             self.progress("total", len(candidates))
             for c in candidates:
                 self._one(c, manifest.get((c.root, display_path(c.relpath))), gone)
@@ -162,7 +228,7 @@ class Builder:
             loaded = read_document(c.abspath, path, self.config)
             accepted = self._store_document(c, path, sha, loaded)
         except (OSError, LoadError) as e:
-            reason, detail = (e.reason, e.detail) if isinstance(e, LoadError) else ("unreadable", str(e.strerror))
+            reason, detail = (e.reason, e.detail) if isinstance(e, LoadError) else ("unreadable", e.strerror or str(e))
             self.skipped.append(IngestIssue(path=path, status="skipped", reason=reason, detail=detail))
             if row:  # a file that became unreadable must not leave stale passages behind
                 gone.append(row.doc)
@@ -280,5 +346,7 @@ class Builder:
 
 def build(index_dir: Path, paths: list[Path], config: IngestConfig | None = None,
           search: SearchConfig | None = None, progress: Progress | None = None) -> IngestSummary:
-    """Index `paths` into `index_dir` (created if needed); only new or changed files are read."""
-    return Builder(index_dir, config, search, progress).run(paths)
+    """Index `paths` into `index_dir` (created if needed); only new or changed files are read. Raises
+    IndexBusyError when another process is writing to the index."""
+    with writer_lock(index_dir):
+        return Builder(index_dir, config, search, progress).run(paths)
