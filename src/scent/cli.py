@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from scent.cli_output import dumps, inline, markup, plain, write_problem
 from scent.index.layout import DEFAULT_INDEX_DIR, REPORT_FILE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -29,7 +30,7 @@ RetrieverOption = Annotated[str | None, typer.Option(
 
 
 def _open(index: Path, cfg: Any = None, retriever: str | None = None):  # type: ignore[no-untyped-def]
-    from scent.index import RETRIEVERS, Index, IndexNotFoundError
+    from scent.index import RETRIEVERS, Index, IndexAccessError, IndexNotFoundError
 
     retrieval = embed = None
     if cfg is not None:
@@ -43,7 +44,7 @@ def _open(index: Path, cfg: Any = None, retriever: str | None = None):  # type: 
     try:
         return Index.open(index, retrieval=retrieval, embed_config=embed,
                           local_only=bool(cfg is not None and cfg.local_only))
-    except IndexNotFoundError as e:
+    except (IndexNotFoundError, IndexAccessError) as e:
         raise _fail(str(e)) from None
 
 
@@ -101,6 +102,13 @@ def index_cmd(
         "config's).")] = None,
     rebuild_vectors: Annotated[bool, typer.Option(
         "--rebuild-vectors", help="Drop the existing vectors and embed every passage again.")] = False,
+    max_line_kb: Annotated[int, typer.Option(help="Skip (and report) corpus .jsonl lines longer than this.",
+                                             min=1)] = 1024,
+    max_record_chars: Annotated[int, typer.Option(help="Cut (and report) corpus records whose text is longer.",
+                                                  min=100)] = 20_000,
+    follow_outside: Annotated[bool, typer.Option(
+        "--follow-outside/--no-follow-outside", help="Follow symlinks that lead outside the indexed folder (default: "
+        "skip and report each one).")] = False,
     config_file: Annotated[Path | None, typer.Option("--config", help="Config file (default ./scent.toml).")] = None,
     local_only: Annotated[bool | None, typer.Option(
         "--local-only/--no-local-only", help="Refuse embedder endpoints that are not on a loopback address.")] = None,
@@ -108,21 +116,35 @@ def index_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Index documents (txt, md, html, pdf, docx, corpus jsonl); re-runs only read new or changed files."""
+    import sqlite3
+
     from scent.cli_progress import IndexProgress
     from scent.config import IngestConfig
+    from scent.index.lock import IndexBusyError, writer_lock
     from scent.ingest.pipeline import build
 
     cfg = _config(config_file, [], local_only)
 
     config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb,
-                          commit_every_passages=commit_every)
-    with IndexProgress(enabled=not quiet and not as_json) as progress:
-        summary = build(index, paths, config, progress=progress)
-    s = summary
-    dense = None if s.interrupted else _sync_vectors(index, cfg, vectors, embedder, rebuild_vectors,
-                                                     not quiet and not as_json)
+                          commit_every_passages=commit_every, max_line_kb=max_line_kb,
+                          max_record_chars=max_record_chars, follow_outside=follow_outside)
+    try:
+        with writer_lock(index):  # one writer for the whole run: the BM25 build and the vector sync
+            with IndexProgress(enabled=not quiet and not as_json) as progress:
+                summary = build(index, paths, config, progress=progress)
+            s = summary
+            dense = None if s.interrupted else _sync_vectors(index, cfg, vectors, embedder, rebuild_vectors,
+                                                             not quiet and not as_json)
+    except IndexBusyError as e:
+        raise _fail(str(e), 1) from None
+    except (OSError, sqlite3.Error) as e:
+        raise _fail(write_problem(index, e), 1) from None
+    except ValueError as e:  # tantivy reports its I/O errors as ValueError
+        if "Io" not in str(e) and "io error" not in str(e).lower():
+            raise
+        raise _fail(write_problem(index, e), 1) from None
     if as_json:
-        typer.echo(json.dumps({**summary.model_dump(), "vectors": dense}, indent=2))
+        typer.echo(dumps({**summary.model_dump(), "vectors": dense}))
     elif not quiet:
         report = f" (reasons in {index / REPORT_FILE})" if s.skipped or s.partial else ""
         typer.echo(
@@ -156,20 +178,20 @@ def search(
         except VectorsError as e:
             raise _fail(str(e)) from None
     if as_json:
-        typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        typer.echo(dumps([h.to_dict() for h in hits]))
         return
     from rich.console import Console
 
     console = Console(highlight=False)
     if not hits:
         console.print("no passage matches", style="dim")
-    for rank, h in enumerate(hits, 1):
+    for rank, h in enumerate(hits, 1):  # everything from a document is escaped: ids and titles too
         where = " › ".join(h.headings) + (f" · page {h.page}" if h.page else "")
-        console.print(f"[bold]{rank}.[/bold] [cyan]{h.score:.2f}[/cyan]  [bold]{_esc(h.title)}[/bold]  "
-                      f"[dim]{_esc(h.path)}  {h.id}[/dim]")
+        console.print(f"[bold]{rank}.[/bold] [cyan]{h.score:.2f}[/cyan]  [bold]{markup(h.title)}[/bold]  "
+                      f"[dim]{markup(h.path)}  {markup(h.id)}[/dim]")
         if where:
-            console.print(f"   [green]{_esc(where)}[/green]")
-        console.print(f"   {_esc(h.snippet)}\n")
+            console.print(f"   [green]{markup(where)}[/green]")
+        console.print(f"   {markup(h.snippet, one_line=False)}\n")
 
 
 @app.command()
@@ -186,25 +208,23 @@ def show(
     if target is None:
         raise _fail(f"no passage {passage_id!r} in {index}", 1)
     if as_json:
-        typer.echo(json.dumps({**target.to_dict(),
-                               "before": [p.to_dict() for p in around if p.seq < target.seq],
-                               "after": [p.to_dict() for p in around if p.seq > target.seq]},
-                              ensure_ascii=False, indent=2))
+        typer.echo(dumps({**target.to_dict(), "before": [p.to_dict() for p in around if p.seq < target.seq],
+                          "after": [p.to_dict() for p in around if p.seq > target.seq]}))
         return
     from rich.console import Console
 
     console = Console(highlight=False)
     for p in around:
         if p.id != passage_id:
-            console.print(f"[dim]#{p.seq} {p.id}\n{_esc(p.text)}[/dim]\n")
+            console.print(f"[dim]#{p.seq} {markup(p.id)}\n{markup(p.text, one_line=False)}[/dim]\n")
             continue
-        console.print(f"[bold]{_esc(p.title)}[/bold]  [dim]{_esc(p.path)}[/dim]")
+        console.print(f"[bold]{markup(p.title)}[/bold]  [dim]{markup(p.path)}[/dim]")
         details = [f"id {p.id}", f"passage #{p.seq}", f"chars {p.start}–{p.end}"]
         details += [f"page {p.page}"] if p.page else []
         details += [f"source id {p.source_id}"] if p.source_id else []
-        console.print(f"[green]{_esc(' › '.join(p.headings))}[/green]" if p.headings else "", end="")
-        console.print(f"[dim]{' · '.join(details)}[/dim]")
-        console.print(f"{_esc(p.text)}\n")
+        console.print(f"[green]{markup(' › '.join(p.headings))}[/green]  " if p.headings else "", end="")
+        console.print(f"[dim]{markup(' · '.join(details))}[/dim]")
+        console.print(f"{markup(p.text, one_line=False)}\n")
 
 
 ModelOption = Annotated[list[str], typer.Option(
@@ -265,9 +285,9 @@ def llm(
     except LLMError as e:
         raise _fail(str(e), 1) from None
     if as_json:
-        typer.echo(reply.model_dump_json(by_alias=True, indent=2))
+        typer.echo(dumps(reply.model_dump(mode="json", by_alias=True)))
         return
-    typer.echo(json.dumps(reply.json_value, ensure_ascii=False, indent=2) if schema_value else reply.text)
+    typer.echo(dumps(reply.json_value) if schema_value else plain(reply.text))
     typer.echo(f"[{reply.model} · {reply.usage.prompt_tokens} prompt + {reply.usage.completion_tokens} completion "
                f"tokens · {reply.latency_ms / 1000:.1f} s · {reply.attempts} call(s)]", err=True)
 
@@ -338,22 +358,28 @@ def research(question: QuestionArg, index: IndexOption = Path(DEFAULT_INDEX_DIR)
 
 @app.command()
 def resume(trace: Annotated[Path, typer.Argument(help="The trace of a killed run.")],
+           model: ModelOption = [],  # noqa: B006
+           config: ConfigOption = None, local_only: LocalOnlyOption = None,
            quiet: QuietOption = False, as_json: JsonOption = False) -> None:
-    """Finish a killed `ask`/`research` run from its trace, without redoing the model calls it made."""
-    from scent.agent.resume import run_state
+    """Finish a killed `ask`/`research` run from its trace, without redoing the model calls it made. The models are
+    the trace's (--model replaces them); local-only is on when scent.toml, the run itself or --local-only says so."""
+    from scent.trace import NotATraceError, read_run
 
     try:
-        start, end, _events = run_state(str(trace))
-    except (OSError, ValueError) as e:
+        start, end, events = read_run(trace)
+    except NotATraceError as e:
         raise _fail(str(e)) from None
     if end is not None:
         typer.echo("the run had finished; its answer:", err=True)
         _print_answer(end["answer"], as_json)
         return
-    models = [f"{role}={spec}" for role, spec in start["models"].items()]
-    _run_agent(start["question"], Path(start["index"]), start["mode"], models, None, start.get("local_only"),
+    # a trace is a file anyone may have edited: it may name models, never loosen this machine's local-only setting
+    strict = local_only if local_only is not None else (
+        _config(config, [], None).local_only or bool(start.get("local_only")))
+    models = [*(f"{role}={spec}" for role, spec in start["models"].items()), *model]
+    _run_agent(start["question"], Path(start["index"]), start["mode"], models, config, strict,
                trace, Path(start["calibration"]) if start.get("calibration") else None, quiet, as_json,
-               resume_from=trace, retriever=start.get("retriever"))
+               resume_events=events, retriever=start.get("retriever"))
 
 
 @app.command()
@@ -363,27 +389,28 @@ def export(trace: Annotated[Path, typer.Argument(help="A run's trace.")],
     """Print a run in the BrowseComp-Plus run format (query_id, tool_call_counts, status, retrieved_docids,
     result)."""
     from scent.agent.export import browsecomp_run
-    from scent.trace import read_trace
+    from scent.trace import NotATraceError, read_run
 
     try:
-        events = read_trace(trace)
-    except OSError as e:
-        raise _fail(f"cannot read {trace}: {e.strerror}") from None
-    typer.echo(json.dumps(browsecomp_run(events, query_id), ensure_ascii=False, indent=2))
+        events = read_run(trace, complete=False)[2]
+        run = browsecomp_run(events, query_id)
+    except NotATraceError as e:
+        raise _fail(str(e)) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise _fail(f"{trace} is not a readable scent trace ({type(e).__name__}: {e})") from None
+    typer.echo(dumps(run))
 
 
 def _run_agent(question: str, index: Path, mode: str, model: list[str], config: Path | None,
                local_only: bool | None, trace: Path | None, calibration: Path | None, quiet: bool, as_json: bool,
-               resume_from: Path | None = None, retriever: str | None = None) -> None:
-    import time
-
+               resume_events: list[dict[str, Any]] | None = None, retriever: str | None = None) -> None:
     from scent.agent import Agent
     from scent.agent.progress import ProgressPrinter
-    from scent.agent.resume import ReplayThenLive, recorded_replies, run_state
+    from scent.agent.resume import ReplayThenLive, recorded_replies
     from scent.config import ROLES
     from scent.eval.calibration import load_calibrator
     from scent.llm import LLMError, load_llm
-    from scent.trace import TraceWriter
+    from scent.trace import TraceWriter, new_trace_path
 
     cfg = _config(config, model, local_only)
     if not question.strip():
@@ -396,16 +423,23 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
         calibrator = load_calibrator(calibration) if calibration else None
     except (LLMError, OSError, ValueError) as e:
         raise _fail(str(e)) from None
-    if resume_from is not None:
-        replies = recorded_replies(run_state(str(resume_from))[2])
+    if resume_events is not None:
+        try:
+            replies = recorded_replies(resume_events)
+        except (KeyError, TypeError) as e:
+            raise _fail(f"{trace} is not a readable scent trace ({type(e).__name__}: {e})") from None
         llms = {role: ReplayThenLive(llm, replies) for role, llm in llms.items()}
     typer.echo(f"models: {cfg.models.describe()}", err=True)
-    trace = trace or index / "traces" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}.jsonl"
     with _open(index, cfg, retriever) as idx:
         if idx.stats()["passages"] == 0:
             raise _fail(f"the index {index} is empty: add documents with `scent index FOLDER --index {index}`")
-        writer = TraceWriter(trace, listeners=[] if quiet else [ProgressPrinter()])
-        if resume_from is not None:
+        try:  # a default name is unique even for runs started in the same second (created exclusively)
+            trace = trace or new_trace_path(index / "traces", mode)
+            writer = TraceWriter(trace, listeners=[] if quiet else [ProgressPrinter()])
+        except OSError as e:
+            raise _fail(f"cannot write the trace {trace or index / 'traces'}: {e.strerror or e} (give a writable "
+                        "file with --trace)") from None
+        if resume_events is not None:
             writer.emit("resume", replies=sum(len(q) for q in replies.values()))
         from scent.index.dense import VectorsError
 
@@ -432,28 +466,22 @@ def _print_answer(answer: dict, as_json: bool) -> None:  # type: ignore[type-arg
                 "closest", "report")
         out = {k: answer[k] for k in keys if k in answer}
         out["citations"] = [{k: c[k] for k in ("n", "id", "path", "title", "quote")} for c in answer["citations"]]
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        typer.echo(dumps(out))
         return
     if answer.get("report"):
-        typer.echo(answer["report"])
+        typer.echo(plain(answer["report"]))
     else:
-        typer.echo(answer["answer"] + ("\n\n" + answer["explanation"] if answer["explanation"] else ""))
+        typer.echo(plain(answer["answer"] + ("\n\n" + answer["explanation"] if answer["explanation"] else "")))
         for c in answer["citations"]:
-            typer.echo(f"[{c['n']}] {c['title']} — {c['path']}: “{c['quote']}”")
+            typer.echo(f"[{c['n']}] {inline(c['title'])} — {inline(c['path'])}: “{inline(c['quote'])}”")
     if answer["abstained"] and answer["closest"]:
         typer.echo("\nclosest evidence found:")
         for c in answer["closest"]:
-            typer.echo(f"  - {c['title']} — {c['path']}: “{c['quote'][:200]}”")
+            typer.echo(f"  - {inline(c['title'])} — {inline(c['path'])}: “{inline(c['quote'][:200])}”")
     u = answer["usage"]
     typer.echo(f"\n[confidence {answer['confidence']:.2f} · {u['llm_calls']} model calls · {u['searches']} searches · "
                f"{u['opens']} opens · {u['prompt_tokens'] + u['completion_tokens']} tokens · {u['seconds']} s · "
                f"trace {answer['trace']}]", err=True)
-
-
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 from scent.eval.cli import register as _register_eval  # noqa: E402  (score, eval-retrieval, eval, calibrate)

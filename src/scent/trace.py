@@ -84,6 +84,56 @@ def read_trace(path: str | Path) -> list[dict[str, Any]]:
     return events
 
 
+class NotATraceError(ValueError):
+    """A file that is not (or not enough of) a scent trace; the message says which and why."""
+
+
+RUN_START_FIELDS = {"question": str, "index": str, "mode": str, "models": dict}
+
+
+def read_run(path: str | Path, complete: bool = True) -> tuple[dict[str, Any], dict[str, Any] | None,
+                                                                list[dict[str, Any]]]:
+    """(last run_start, last run_end or None, events) of a trace, or NotATraceError. `complete`: the run_start
+    must hold what `scent resume` needs (question, index, mode, models)."""
+    try:
+        events = read_trace(path)
+    except OSError as e:
+        raise NotATraceError(f"cannot read {path}: {e.strerror or e}") from None
+    except json.JSONDecodeError as e:
+        raise NotATraceError(f"{path} is not a scent trace: {e}") from None
+    cut = next((i for i, e in enumerate(events) if not isinstance(e, dict) or not isinstance(e.get("type"), str)),
+               len(events))
+    events = events[:cut]
+    if not events or events[0]["type"] != "run_start":
+        raise NotATraceError(f"{path} is not a scent trace (it does not start with a run_start event)")
+    start = [e for e in events if e["type"] == "run_start"][-1]
+    if complete:
+        for field, kind in RUN_START_FIELDS.items():
+            if not isinstance(start.get(field), kind):
+                raise NotATraceError(f"{path} is not a complete scent trace: its run_start has no {field!r}")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in start["models"].items()):
+            raise NotATraceError(f"{path} is not a complete scent trace: its run_start models are not role: spec")
+    ends = [e for e in events if e["type"] == "run_end"]
+    return start, ends[-1] if ends else None, events
+
+
+def new_trace_path(folder: Path, mode: str) -> Path:
+    """A new, unique trace file in `folder`, created here (exclusively): the start time to the microsecond, and
+    a counter if another run took that name. One-second names let two runs write one file."""
+    from datetime import datetime
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    for n in range(1000):
+        path = folder / f"{stamp}-{mode}{f'-{n}' if n else ''}.jsonl"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free trace name in {folder} for {stamp}")
+
+
 def prompt_hash(messages: list[Message], schema: dict[str, Any] | None = None) -> str:
     return hashlib.sha256(json.dumps([messages, schema], sort_keys=True).encode()).hexdigest()[:16]
 

@@ -25,6 +25,10 @@ class IndexNotFoundError(FileNotFoundError):
     """The folder holds no scent index (or an empty one)."""
 
 
+class IndexAccessError(PermissionError):
+    """The index exists but cannot be opened by this user; the message says why and what to do."""
+
+
 class Index:
     """A scent index folder opened for searching. `Index.open(dir).search(query, k)` mirrors `scent search`."""
 
@@ -53,10 +57,22 @@ class Index:
         if not (path / STORE_FILE).exists() or not (path / TANTIVY_DIR / "meta.json").exists():
             raise IndexNotFoundError(f"no scent index in {str(path)!r}: build one with `scent index FOLDER "
                                      f"--index {path}`")
-        tantivy_index = bm25.open_index(path / TANTIVY_DIR)
-        tantivy_index.config_reader("OnCommit")  # see new commits of a concurrent `scent index` without polling
-        return cls(path, Store(path / STORE_FILE, readonly=True), tantivy_index, config or SearchConfig(),
-                   retrieval, embedder, embed_config, local_only)
+        import sqlite3
+
+        try:
+            tantivy_index = bm25.open_index(path / TANTIVY_DIR)
+            tantivy_index.config_reader("OnCommit")  # see new commits of a concurrent `scent index` without polling
+            store = Store(path / STORE_FILE, readonly=True)
+            store.counts()  # a WAL database in a read-only folder fails at its first read: fail here, clearly
+        except (ValueError, sqlite3.Error, OSError) as e:
+            if isinstance(e, ValueError) and "Lockfile" not in str(e) and "IoError" not in str(e):
+                raise
+            raise IndexAccessError(
+                f"cannot open the index {str(path)!r} for searching: {e}. Even to read, the BM25 engine (tantivy) "
+                f"creates a lock file in {path / TANTIVY_DIR} and SQLite may need its -shm file, so the index folder "
+                "must be writable by you: fix its permissions, or search a copy") from None
+        return cls(path, store, tantivy_index, config or SearchConfig(), retrieval, embedder, embed_config,
+                   local_only)
 
     # -- dense ---------------------------------------------------------------------------------------------
     def dense(self) -> DenseIndex | None:
