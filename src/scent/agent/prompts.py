@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from typing import Any
 
@@ -20,10 +21,26 @@ def messages(name: str, **fields: Any) -> list[Message]:
             {"role": "user", "content": template(name).format(**fields).strip()}]
 
 
+# `<passage`, `</PASSAGE`, `< / Passage`: any spelling a model might read as our delimiter
+_DELIMITER = re.compile(r"<(\s*/?\s*passage)", re.IGNORECASE)
+# line breaks, other whitespace runs, C0/C1 controls and bidi controls: one line of a prompt holds none of them
+_NOT_INLINE = re.compile("[\\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
+
+
 def data(text: str) -> str:
-    """Document text made safe to place between <passage> delimiters: delimiters inside it are defused, so a
-    document cannot close its quote and speak as the prompt."""
-    return text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
+    """Document text made safe to place between <passage> delimiters: delimiters inside it, in any case and
+    spacing, are defused (`<` becomes `‹`), so a document cannot close its quote and speak as the prompt."""
+    return _DELIMITER.sub(r"‹\1", text)
+
+
+def data_line(text: str, limit: int = 200) -> str:
+    """Document text for one line of a prompt (a title, a heading path, a file name, a record id): line breaks
+    and control characters collapse to single spaces, so it cannot start a line of its own (`System: …`);
+    delimiters are defused as in `data`; at most `limit` characters."""
+    flat = _NOT_INLINE.sub(" ", text).strip()
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return data(flat)
 
 
 def int_choice(low: int, high: int) -> dict[str, Any]:
