@@ -148,3 +148,20 @@ def test_links_out_of_the_folder_are_reported_and_followed_only_on_request(tmp_p
         assert not idx.search("osprey", 5)
     cli = scent("index", root, "--index", tmp_path / "idx2", "--follow-outside", "--no-vectors", "--json")
     assert json.loads(cli.stdout)["added"] == 4
+
+
+def test_corpus_lines_the_fuzzer_found_cost_one_line_each(tmp_path: Path):
+    """Found by tests/loader_fuzz.py: a lone surrogate escape made SQLite refuse the insert (the whole run
+    stopped), and a deeply nested line made json raise RecursionError (the whole file was lost)."""
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "corpus.jsonl").write_text('{"id": "s", "title": "Sur\\ud800", "text": "half a \\udc00 pair"}\n'
+                                       + "[" * 100_000 + "\n" + '{"id": "ok", "text": "Shearwaters glide."}\n')
+    summary = build(tmp_path / "idx", [root])
+    assert summary.added == 1 and summary.passages_added == 2
+    report = {r["line"]: r["reason"] for r in _report(tmp_path / "idx")}
+    assert report == {1: "invalid-unicode", 2: "invalid-json"}
+    with Index.open(tmp_path / "idx") as idx:
+        surrogate = idx.get("s")
+        assert surrogate is not None and surrogate.text == "half a \ufffd pair" and surrogate.title == "Sur\ufffd"
+        assert idx.search("shearwaters", 1)[0].id == "ok"

@@ -10,12 +10,15 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 class LoadError(Exception):
-    """A file that cannot be read at all; `reason` is a short code for the ingest report."""
+    """A file that cannot be read at all; `reason` is a short code for the ingest report. `unexpected`: made by a
+    catch-all guard from an exception no loader anticipated (a parser bug on a hostile file; the fuzz tests and
+    bench/fuzz_loaders.py collect these)."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", unexpected: bool = False) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.unexpected = unexpected
 
 
 @dataclass(frozen=True, slots=True)

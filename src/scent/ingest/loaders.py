@@ -176,7 +176,7 @@ def load(data: bytes, name: str, max_bytes: int | None = None) -> Extracted:
     except LoadError:
         raise
     except Exception as e:  # a parser bug on one hostile file must cost that file, not the run
-        raise LoadError(f"corrupt-{suffix.lstrip('.')}", f"{type(e).__name__}: {e}"[:500]) from e
+        raise LoadError(f"corrupt-{suffix.lstrip('.')}", f"{type(e).__name__}: {e}"[:500], unexpected=True) from e
     if max_bytes is not None and len(extracted.text) > max_bytes:
         extracted = cut_text(extracted, max_bytes)
     return extracted

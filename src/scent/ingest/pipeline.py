@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,7 +23,7 @@ from scent.index.layout import REPORT_FILE, STORE_FILE, TANTIVY_DIR
 from scent.index.lock import writer_lock
 from scent.index.store import DocRow, Store
 from scent.ingest.chunk import chunk
-from scent.ingest.corpus import BadLine, read_corpus
+from scent.ingest.corpus import BadLine, Record, read_corpus
 from scent.ingest.extracted import LoadError
 from scent.ingest.loaders import load
 from scent.ingest.walk import Candidate, Skipped, display_path, fs_path, walk
@@ -70,11 +71,15 @@ def read_document(abspath: str, path: str, config: IngestConfig) -> LoadedDocume
         raise LoadError("too-large", f"over the limit of {config.max_file_mb:g} MB (--max-file-mb)")
     try:
         extracted = load(data, path, max_bytes)
+        if _SURROGATE.search(extracted.text) or _SURROGATE.search(extracted.title):  # e.g. a PDF's broken ToUnicode
+            extracted.text = _SURROGATE.sub("\ufffd", extracted.text)  # one code point each: offsets hold
+            extracted.title = _SURROGATE.sub("\ufffd", extracted.title)
+            extracted.warnings.append(("invalid-unicode", "lone UTF-16 surrogates replaced with U+FFFD"))
         spans = chunk(extracted, config.chunk)
     except LoadError:
         raise
     except Exception as e:
-        raise LoadError("loader-error", f"{type(e).__name__}: {e}"[:500]) from e
+        raise LoadError("loader-error", f"{type(e).__name__}: {e}"[:500], unexpected=True) from e
     passages: list[Passage] = []
     occurrences: dict[str, int] = {}
     for seq, span in enumerate(spans):
@@ -103,7 +108,7 @@ def _guarded(batches: Iterator[list[Passage]]) -> Iterator[list[Passage]]:
     except (LoadError, OSError):
         raise
     except Exception as e:
-        raise LoadError("loader-error", f"{type(e).__name__}: {e}"[:500]) from e
+        raise LoadError("loader-error", f"{type(e).__name__}: {e}"[:500], unexpected=True) from e
 
 
 def bounded_lines(f: BinaryIO, max_bytes: int, warnings: list[dict[str, object]]) -> Iterator[bytes]:
@@ -126,30 +131,54 @@ def bounded_lines(f: BinaryIO, max_bytes: int, warnings: list[dict[str, object]]
         yield b""
 
 
+# JSON may spell lone UTF-16 surrogates (`"\ud800"`); Python decodes them, SQLite cannot store them (a
+# UnicodeEncodeError that stopped the whole run, found by the fuzz tests)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _records(lines: Iterator[bytes]) -> Iterator[Record | BadLine]:
+    """`read_corpus`, one line at a time, so that what its parser raises on one line (json's RecursionError on
+    `[[[[…`, found by the fuzz tests) costs that line, not the rest of the corpus file."""
+    for number, line in enumerate(lines, start=1):
+        try:
+            items = list(read_corpus([line]))
+        except RecursionError:
+            items = [BadLine(1, "invalid-json", "nested too deeply")]
+        except ValueError as e:
+            items = [BadLine(1, "invalid-record", f"{type(e).__name__}: {e}"[:300])]
+        yield from (replace(item, line=number) for item in items)
+
+
 def _corpus_batches(abspath: str, path: str, warnings: list[dict[str, object]], config: IngestConfig,
                     batch_size: int = 10_000) -> Iterator[list[Passage]]:
     seen: set[str] = set()
     batch: list[Passage] = []
     limit = config.max_record_chars
     with open(abspath, "rb") as f:
-        for item in read_corpus(bounded_lines(f, config.max_line_kb * 1024, warnings)):
+        for item in _records(bounded_lines(f, config.max_line_kb * 1024, warnings)):
             if isinstance(item, BadLine):
                 warnings.append({"reason": item.reason, "detail": item.detail, "line": item.line})
-            elif item.id in seen:
+                continue
+            if _SURROGATE.search(item.id + item.title + item.text):
+                warnings.append({"reason": "invalid-unicode", "detail": "lone UTF-16 surrogate escapes (such as "
+                                 "\\ud800) replaced with U+FFFD", "line": item.line})
+                fix = _SURROGATE.sub
+                item = Record(fix("\ufffd", item.id), fix("\ufffd", item.title), fix("\ufffd", item.text), item.line)
+            if item.id in seen:
                 warnings.append({"reason": "duplicate-id", "detail": f"id {item.id!r} appears earlier",
                                  "line": item.line})
-            else:
-                seen.add(item.id)
-                text = item.text
-                if len(text) > limit:
-                    warnings.append({"reason": "record-cut", "detail": f"text of {len(text)} characters cut at "
-                                     f"{limit} (max_record_chars)", "line": item.line})
-                    text = text[:limit]
-                batch.append(Passage(id=item.id, path=path, source_id=item.id, title=item.title, start=0,
-                                     end=len(text), seq=len(seen) - 1, text=text))
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
+                continue
+            seen.add(item.id)
+            text = item.text
+            if len(text) > limit:
+                warnings.append({"reason": "record-cut", "detail": f"text of {len(text)} characters cut at "
+                                 f"{limit} (max_record_chars)", "line": item.line})
+                text = text[:limit]
+            batch.append(Passage(id=item.id, path=path, source_id=item.id, title=item.title, start=0,
+                                 end=len(text), seq=len(seen) - 1, text=text))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
     if batch:
         yield batch
 
