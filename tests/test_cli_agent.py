@@ -8,9 +8,6 @@ from pathlib import Path
 from agent_fixtures import DOCS
 from conftest import scent
 
-from scent.agent.search import candidate_sentences
-from scent.index import Index
-
 QUESTION = "What is the default widget limit?"
 
 
@@ -20,15 +17,9 @@ def _setup(tmp_path: Path) -> tuple[Path, Path]:
     for name, text in DOCS.items():
         (root / name).write_text(text)
     scent("index", root, "--index", tmp_path / "idx", "-q")
-    with Index.open(tmp_path / "idx") as idx:
-        hits = idx.search(QUESTION, 5)[:3]
-    n = next(i for i, (_, s) in enumerate(candidate_sentences(QUESTION, hits), 1) if "default limit" in s)
-    replies = [{"restated": "limit", "facts": [], "sub_questions": []}, {"sentences": [n]},
-               {"enough": True, "missing": []},
-               {"answer": "42 widgets", "explanation": "42 per user [1].", "citations": [1], "confidence": 90},
-               {"supported": True}]
+    replies = ["42 widgets", "42 widgets per user", "Answer: 42"]  # the writer's three views
     script = tmp_path / "script.jsonl"  # one script for every role: the roles share one backend
-    script.write_text("".join(json.dumps({"response": {"text": json.dumps(r)}}) + "\n" for r in replies))
+    script.write_text("".join(json.dumps({"response": {"text": r}}) + "\n" for r in replies))
     return tmp_path / "idx", script
 
 
@@ -68,6 +59,6 @@ def test_export_browsecomp_plus_run_format(tmp_path: Path):
     scent("ask", QUESTION, "--index", index, "--model", f"scripted:{script}", "--trace", tmp_path / "t.jsonl", "-q")
     run = json.loads(scent("export", tmp_path / "t.jsonl", "--query-id", "q7").stdout)
     assert run["query_id"] == "q7" and run["status"] == "complete"
-    assert run["tool_call_counts"] == {"search": 1} and len(run["retrieved_docids"]) >= 1
+    assert run["tool_call_counts"]["search"] == 1 and len(run["retrieved_docids"]) >= 1
     assert run["result"][0]["output"] == "42 widgets" and run["result"][0]["citations"]
     assert run["result"][0]["citations"][0] in run["retrieved_docids"]

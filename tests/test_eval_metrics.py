@@ -107,7 +107,7 @@ def test_platt_fit_moves_towards_the_data_and_isotonic_is_monotone():
     from scent.agent.calibrate import Calibrator
 
     prior = Calibrator()
-    signals = [{"support": 1.0, "consistency": 1.0, "self": 0.9}] * 6 + [{"support": 1.0, "self": 0.9}] * 6
+    signals = [{"grounded": 1.0, "agreement": 1.0, "coverage": 0.9}] * 6 + [{"grounded": 1.0, "coverage": 0.9}] * 6
     labels = [1.0] * 6 + [0.0] * 6
     bias, weights = fit_platt(signals, labels, prior, strength=0.01)
     fitted = Calibrator(bias=bias, weights=weights)
@@ -157,7 +157,8 @@ def test_golden_fixture_reproduces_the_published_numbers(shared_data: Path):
 def test_calibrate_splits_fits_and_records_the_questions(tmp_path: Path):
     from scent.eval.calibration import IsotonicCalibrator, calibrate, load_calibrator
 
-    good, bad = {"support": 1.0, "sources": 1 / 3, "consistency": 1.0, "self": 0.9}, {"support": 1.0, "self": 0.9}
+    good = {"grounded": 1.0, "sources": 1 / 3, "agreement": 1.0, "coverage": 0.9}
+    bad = {"grounded": 1.0, "coverage": 0.9}
     rows = [{"id": f"q{i}", "system": "agent", "signals": good if i % 2 else bad, "error": None,
              "metrics": {"draft_correct": float(i % 2)}} for i in range(40)]
     rows.append({"id": "q0", "system": "rag", "signals": None, "error": None, "metrics": {"draft_correct": 1.0}})
@@ -171,6 +172,6 @@ def test_calibrate_splits_fits_and_records_the_questions(tmp_path: Path):
     assert load_calibrator(tmp_path / "c.json").question_ids == fitted.question_ids  # type: ignore[attr-defined]
     iso, _ = calibrate(tmp_path, "isotonic")
     assert isinstance(iso, IsotonicCalibrator) and len(iso.question_ids) == 40
-    assert iso.confidence(good) == 1.0 and iso.confidence(bad) == 0.0 and iso.confidence({"support": 0}) == 0.0
+    assert iso.confidence(good) == 1.0 and iso.confidence(bad) == 0.0 and iso.confidence({"grounded": 0}) == 0.0
     iso.save(tmp_path / "i.json")
     assert isinstance(load_calibrator(tmp_path / "i.json"), IsotonicCalibrator)

@@ -9,26 +9,23 @@ import pytest
 from agent_fixtures import DOCS
 from conftest import scent
 
-from scent.agent.search import candidate_sentences
 from scent.eval.plots import PLOTS
 from scent.eval.report import recompute_summary
 from scent.index import Index
 from scent.ingest.pipeline import build
 
 Q1, Q2 = "What is the default widget limit?", "Who invented the widget in 1900?"
-PLAN = {"restated": "x", "facts": [], "sub_questions": []}
 
 
 def _setup(tmp_path: Path) -> tuple[Path, Path, Path, str]:
     """A tiny index, two questions (one answerable with a gold passage, one unanswerable) and one script that
-    replays, in order, per question: closed-book, rag (+ its citation check), agent."""
+    replays, in order, per question: closed-book, rag (+ its citation check), rag-plain, agent (three views)."""
     (tmp_path / "docs").mkdir()
     for name, text in DOCS.items():
         (tmp_path / "docs" / name).write_text(text)
     build(tmp_path / "idx", [tmp_path / "docs"])
     with Index.open(tmp_path / "idx") as idx:
         hits = idx.search(Q1, 5)
-        sentence = next(i for i, (_, s) in enumerate(candidate_sentences(Q1, hits[:3]), 1) if "default limit" in s)
         cited = next(i for i, h in enumerate(hits, 1) if "default limit" in h.text)
         gold = hits[cited - 1].id
     questions = [{"id": "q1", "question": Q1, "golden_answers": ["42"],
@@ -39,35 +36,34 @@ def _setup(tmp_path: Path) -> tuple[Path, Path, Path, str]:
     replies = [
         {"answer": "42", "confidence": 70},
         {"answer": "42 widgets", "citation": cited, "confidence": 80}, {"supported": True},
-        PLAN, {"sentences": [sentence]}, {"enough": True, "missing": []},
-        {"answer": "42 widgets", "explanation": "42 per user [1].", "citations": [1], "confidence": 90},
-        {"supported": True},
+        "Answer: 42 widgets.",
+        "42 widgets", "42 widgets per user", "42",
         {"answer": "unknown", "confidence": 10},
         {"answer": "Ada Lovelace", "citation": 1, "confidence": 60}, {"supported": False},
-        PLAN, {"sentences": [1]}, {"enough": True, "missing": []},
-        {"answer": "Ada Lovelace", "explanation": "She did [1].", "citations": [1], "confidence": 80},
-        {"supported": True},
+        "unknown",
+        "Ada Lovelace", "Ada Lovelace", "Ada Lovelace",
     ]
     script = tmp_path / "script.jsonl"
-    script.write_text("".join(json.dumps({"response": {"text": json.dumps(r), "usage": {
-        "prompt_tokens": 100, "completion_tokens": 10}}}) + "\n" for r in replies))
+    texts = [r if isinstance(r, str) else json.dumps(r) for r in replies]
+    script.write_text("".join(json.dumps({"response": {"text": t, "usage": {
+        "prompt_tokens": 100, "completion_tokens": 10}}}) + "\n" for t in texts))
     return tmp_path / "idx", dataset, script, gold
 
 
 def test_eval_scripted_end_to_end_resume_and_calibrate(tmp_path: Path):
     index, dataset, script, gold = _setup(tmp_path)
     out = tmp_path / "out"
-    args = ["eval", "--dataset", dataset, "--index", index, "--systems", "closed-book,rag,agent", "--out", out,
-            "--model", f"scripted:{script}", "--retriever", "bm25", "--quiet"]
+    args = ["eval", "--dataset", dataset, "--index", index, "--systems", "closed-book,rag,rag-plain,agent",
+            "--out", out, "--model", f"scripted:{script}", "--retriever", "bm25", "--quiet"]
     proc = scent(*args)
-    assert "| metric | closed-book | rag | agent |" in proc.stdout
+    assert "| metric | closed-book | rag | rag-plain | agent |" in proc.stdout
     for name in ("results.jsonl", "summary.json", "summary.md", "run.json", *PLOTS):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     for plot in PLOTS:
         assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [(r["id"], r["system"]) for r in rows] == [(q, s) for q in ("q1", "q2")
-                                                      for s in ("closed-book", "rag", "agent")]
+                                                      for s in ("closed-book", "rag", "rag-plain", "agent")]
     by = {(r["id"], r["system"]): r for r in rows}
     closed, rag, agent = by["q1", "closed-book"], by["q1", "rag"], by["q1", "agent"]
     assert closed["metrics"]["em"] == 1.0 and closed["usage"]["llm_calls"] == 1 and closed["usage"]["searches"] == 0
@@ -75,9 +71,14 @@ def test_eval_scripted_end_to_end_resume_and_calibrate(tmp_path: Path):
     assert rag["prediction"] == "42 widgets" and rag["metrics"]["em"] == 0.0 and rag["metrics"]["cover_em"] == 1.0
     assert rag["citations"] == [{"id": gold, "supported": True}] and rag["usage"]["llm_calls"] == 2
     assert rag["metrics"]["citation_recall"] == 1.0 and rag["metrics"]["support_recall"] == 1.0
+    plain = by["q1", "rag-plain"]
+    assert plain["prediction"] == "42 widgets" and plain["usage"]["llm_calls"] == 1 and plain["citations"] == []
+    assert plain["metrics"]["answer_in_evidence"] == 1.0 and by["q2", "rag-plain"]["abstained"]
     assert agent["draft"] == "42 widgets" and agent["metrics"]["support_recall"] == 1.0
+    assert agent["metrics"]["support_both"] == 1.0 and agent["metrics"]["answer_in_evidence"] == 1.0
     assert gold in agent["evidence_ids"] and gold in agent["retrieved_ids"] and agent["signals"]["support"] == 1.0
-    assert agent["usage"]["llm_calls"] == 5 and agent["usage"]["prompt_tokens"] == 500
+    assert agent["usage"]["llm_calls"] == 3 and agent["usage"]["prompt_tokens"] == 300
+    assert [v["grounded"] for v in agent["views"]] == ["42 widgets", "42 widgets per user", "42"]
     assert agent["usage"]["searches"] >= 1 and agent["usage"]["seconds"] >= agent["usage"]["llm_seconds"]
     assert (out / agent["trace"]).is_file()
     unanswerable = by["q2", "closed-book"]
@@ -94,6 +95,7 @@ def test_eval_scripted_end_to_end_resume_and_calibrate(tmp_path: Path):
     assert s["agent"]["by_subset"]["bridge"]["searches_per_question"] >= 1
     assert 0 <= summary["framework_overhead_share"] <= 1
     assert "## Tool use per subset" in table and "| bridge | agent |" in table
+    assert "| agent | rag-plain | 2 |" in table  # per-question wins and losses against each rag baseline
 
     export = json.loads((out / "browsecomp" / "q1.json").read_text())
     assert export["query_id"] == "q1" and export["status"] == "complete" and gold in export["retrieved_docids"]
@@ -103,7 +105,7 @@ def test_eval_scripted_end_to_end_resume_and_calibrate(tmp_path: Path):
         f.write('{"id": "q1", "sys')  # a row cut off by a kill
     again = scent(*args)  # resumable: every pair has a row, so no model call is made (the script is spent)
     lines = (out / "results.jsonl").read_text().splitlines()
-    assert len(lines) == 6 and "| metric |" in again.stdout
+    assert len(lines) == 8 and "| metric |" in again.stdout
     assert [json.loads(line)["id"] for line in lines]  # the partial line was cut off
 
     calib = tmp_path / "calib.json"

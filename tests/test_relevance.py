@@ -64,20 +64,3 @@ def test_coverage_of_the_question_by_text() -> None:
     assert relevance("Who won the 1998 FIFA World Cup final?", "World Cup 1998: France won the final") == 5 / 6
     assert relevance("Who won the 1998 FIFA World Cup final?", "Hello world") == 1 / 6
     assert relevance("the of", "anything") == 0.0
-
-
-def test_signals_of_answers_found_in_quotes_and_of_yes_no_answers() -> None:
-    from scent.agent.write import Draft, signals
-    from scent.types import Citation
-
-    def cite(path: str, quote: str, title: str = "") -> Citation:
-        return Citation(n=1, id="p", evidence_id="e", path=path, title=title, quote=quote, supported=True)
-
-    question = "Were Scott Derrickson and Ed Wood of the same nationality?"
-    both = [cite("a", "Scott Derrickson is an American director."), cite("b", "Ed Wood was an American filmmaker.")]
-    values = signals(question, Draft("yes", "", [1, 2], [], 0.8), both)
-    assert values["consistency"] == 1.0 and values["sources"] == 2 / 3 and values["support"] == 1.0
-    assert values["coverage"] == 3 / 4  # of scott, derrickson, wood, nationality ("ed" is too short a word)
-    assert signals(question, Draft("no", "", [1], [], 0.8), both[:1])["consistency"] == 0.5
-    assert signals(question, Draft("American", "", [1], [], 0.8), both[:1])["consistency"] == 1.0
-    assert signals(question, Draft("British", "", [1], [], 0.8), both[:1])["consistency"] == 0.0

@@ -30,7 +30,8 @@ def test_schemas_come_from_signatures_and_docstrings(tools: Tools):
     params = schema["parameters"]
     assert params["required"] == ["query"] and params["properties"]["k"] == {
         "type": "integer", "description": "how many passages to return (1-20)", "default": 5}
-    assert [s["function"]["name"] for s in tools.schemas()] == ["search", "open_document", "find_in_document"]
+    assert [s["function"]["name"] for s in tools.schemas()] == ["search", "lookup", "open_document",
+                                                                "find_in_document"]
 
 
 def test_search_open_find(tools: Tools):
@@ -60,3 +61,31 @@ def test_bad_calls_come_back_as_error_observations(tools: Tools, name: str, args
 
 def test_call_converts_json_arguments(tools: Tools):
     assert tools.call("search", {"query": "widgets", "k": "1"}).ids == tools.search("widgets", 1).ids
+
+
+def test_lookup_finds_exact_phrases_only_and_says_when_nothing_holds_them(tools: Tools):
+    found = tools.lookup("default limit")
+    assert found.ids and "42 widgets" in found.text
+    assert tools.lookup("limit default").ids != found.ids or "42 widgets" in tools.lookup("limit default").text
+    missing = tools.lookup("innodb_buffer_pool_size")
+    assert missing.ids == [] and not missing.error and "No passage contains" in missing.text
+    assert tools.call("lookup", {"phrase": ' " '}).error
+
+
+def test_each_record_of_a_corpus_file_is_a_document_of_its_own(tmp_path: Path):
+    import json
+
+    rows = [{"id": "r1", "title": "Alpha", "text": "Alpha is a widget maker."},
+            {"id": "r2", "title": "Beta", "text": "Beta sells gadgets and widgets."},
+            {"_id": "r3", "title": "Gamma", "text": "Gamma repairs widgets."}]
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    build(tmp_path / "idx", [root])
+    with Index.open(tmp_path / "idx") as index:
+        tools = Tools(index)
+        beta = index.search("Beta gadgets", 1)[0]
+        assert beta.source_id == "r2" and beta.document == "corpus.jsonl#r2"
+        opened = tools.open_document(beta.id, window=3)
+        assert opened.ids == [beta.id] and "Alpha" not in opened.text  # not the neighbouring rows of the file
+        assert "does not occur" in tools.find_in_document(beta.id, "repairs").text  # Gamma's words, another record

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 
@@ -97,6 +97,72 @@ class LLMConfig(BaseModel):
         "OPENAI_BASE_URL (default api.openai.com). No other endpoint ever receives a key (docs/security.md).")
 
 
+class BudgetConfig(BaseModel):
+    """Run budgets. Defaults suit the embedded 0.5B model on 2 cores; a strong server model can be given more."""
+
+    max_steps: int = Field(24, ge=1, description="Tool calls (searches, opens, finds) for the whole run.")
+    max_rounds: int = Field(2, ge=1, description="Model-proposed query → reflect rounds (when model_rounds > 0).")
+    max_tokens: int = Field(60_000, ge=1000, description="Prompt + completion tokens for the whole run.")
+    max_seconds: float = Field(900.0, gt=0, description="Wall-clock limit for the search phase.")
+
+
+class AgentConfig(BaseModel):
+    """How the agent searches, reads and decides: `[agent]` in scent.toml, `--set agent.FIELD=VALUE` on the
+    command line. `preset` fills in a named group of settings first; fields given explicitly win."""
+
+    model_config = {"extra": "forbid"}
+
+    preset: Literal["default", "fast", "thorough"] = Field(
+        "default", description="fast: one writer view, fewer hops; thorough: planner, model query rounds, judge, "
+        "more views (for a strong served model).")
+    wide_k: int = Field(20, ge=1, le=100, description="Passages the first hop retrieves for the question itself.")
+    k: int = Field(5, ge=1, le=20, description="Passages per follow-up search (phrase, entity and model queries).")
+    variants: bool = Field(True, description="Also search the question's own names and quoted phrases as exact "
+                           "phrases (title lookups), fused into the first hop.")
+    entity_hops: int = Field(6, ge=0, le=20, description="Follow-up searches on names found inside the best "
+                             "passages (a bridge entity, a linked title); 0 turns the second hop off.")
+    document_hops: bool = Field(True, description="Add the neighbouring passages of the best passages of "
+                                "multi-passage documents (search inside the right document).")
+    passages: int = Field(4, ge=1, le=10, description="Whole passages the writer reads, best set first.")
+    pair_rerank: bool = Field(True, description="Choose the writer's passages as a set that covers the question "
+                              "together (both sides of a bridge or a comparison) rather than one by one.")
+    passage_chars: int = Field(1500, ge=200, description="Longest passage text shown to the writer (a longer one "
+                               "is cut around its best sentence).")
+    views: int = Field(3, ge=1, le=7, description="Writer calls that vote, each over another arrangement of the "
+                       "passages; the answer must be grounded in them.")
+    compare: bool = Field(True, description="Let the program decide 'A or B' questions on two extracted dates.")
+    plan: bool = Field(False, description="Ask the planner role for sub-questions before searching.")
+    model_rounds: int = Field(0, ge=0, le=5, description="Rounds of searcher-proposed queries with a reader "
+                              "reflection after the program's hops (0 = none: the 0.5B model's queries did not "
+                              "help).")
+    judge: bool = Field(False, description="Ask the judge role whether each cited passage supports the answer "
+                        "(the 0.5B judge approves unsupported pairs: BENCHMARKS.md).")
+    abstain_below: float = Field(0.5, ge=0, le=1, description="Abstain when calibrated confidence is lower.")
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset") in AGENT_PRESETS:
+            return _merge(AGENT_PRESETS[data["preset"]], data)
+        return data
+
+
+AGENT_PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "fast": {"views": 1, "entity_hops": 3, "passages": 3},
+    "thorough": {"plan": True, "model_rounds": 2, "judge": True, "views": 5, "wide_k": 30, "entity_hops": 10,
+                 "budget": {"max_steps": 40}},
+}
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 ROLES = ("planner", "searcher", "reader", "writer", "judge")
 DEFAULT_MODEL_SPEC = "llamacpp:default"
 
@@ -127,14 +193,17 @@ class ScentConfig(BaseModel):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
 
 
 class ConfigError(ValueError):
     """A config file or override that cannot be used; the message says what to fix."""
 
 
-def load_config(path: Path | None = None, models: Sequence[str] = (), local_only: bool | None = None) -> ScentConfig:
-    """`scent.toml` (the given file, else ./scent.toml if present), then `--model [ROLE=]SPEC` overrides.
+def load_config(path: Path | None = None, models: Sequence[str] = (), local_only: bool | None = None,
+                settings: Sequence[str] = ()) -> ScentConfig:
+    """`scent.toml` (the given file, else ./scent.toml if present), then `--model [ROLE=]SPEC` and
+    `--set SECTION.FIELD=VALUE` overrides.
 
     In the file, `[models] default = SPEC` applies to every role not named there."""
     import tomllib
@@ -160,7 +229,27 @@ def load_config(path: Path | None = None, models: Sequence[str] = (), local_only
         roles = {role: roles.get(role, default) for role in ROLES}
     if local_only is not None:
         data["local_only"] = local_only
+    for setting in settings:
+        data = _merge(data, parse_setting(setting))
     try:
         return ScentConfig(models=ModelsConfig(**roles), **data)
     except ValidationError as e:
         raise ConfigError(f"invalid configuration{f' in {file}' if file else ''}: {e}") from e
+
+
+def parse_setting(setting: str) -> dict[str, Any]:
+    """`agent.budget.max_steps=30` → {"agent": {"budget": {"max_steps": 30}}}; the value is read as a TOML value
+    (number, boolean, quoted string, array), else taken as a bare string."""
+    import tomllib
+
+    key, sep, raw = setting.partition("=")
+    parts = [p.strip() for p in key.split(".")]
+    if not sep or not all(parts):
+        raise ConfigError(f"--set {setting!r}: expected SECTION.FIELD=VALUE, e.g. agent.views=1")
+    try:
+        value: Any = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    for part in reversed(parts):
+        value = {part: value}
+    return dict(value)

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 class Index(Protocol):
     """A searchable collection of passages."""
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """Return the `k` best passages for `query`, best first."""
+    def search(self, query: str, k: int = 10, retriever: str | None = None) -> list[Hit]:
+        """Return the `k` best passages for `query`, best first; `retriever` (bm25 | dense | hybrid | auto)
+        overrides the index's default."""
         ...
 
     def get(self, passage_id: str) -> Passage | None:

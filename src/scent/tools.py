@@ -68,9 +68,23 @@ class Tools:
         hits = self.index.search(query, max(1, min(k, self.max_k)))
         if not hits:
             return Observation("search", f"No passage matches {query!r}.")
-        lines = [f"[{h.id}] {h.title}{' › ' + ' › '.join(h.headings) if h.headings else ''} ({h.path})\n"
-                 f"{_clip(h.text, 400)}" for h in hits]
-        return Observation("search", "\n\n".join(lines), [h.id for h in hits])
+        return Observation("search", _listing(hits), [h.id for h in hits])
+
+    def lookup(self, phrase: str, k: int = 5) -> Observation:
+        """Find passages that contain an exact phrase or name, by words only (no search by meaning): an empty
+        result means the documents never mention it.
+
+        Args:
+            phrase: the exact phrase, name or identifier to look up
+            k: how many passages to return (1-20)
+        """
+        phrase = " ".join(phrase.replace('"', " ").split())
+        if not phrase:
+            return Observation("lookup", "The phrase is empty.", error=True)
+        hits = self.index.search(f'"{phrase}"', max(1, min(k, self.max_k)), retriever="bm25")
+        if not hits:
+            return Observation("lookup", f"No passage contains {phrase!r}.")
+        return Observation("lookup", _listing(hits), [h.id for h in hits])
 
     def open_document(self, passage_id: str, window: int = 1) -> Observation:
         """Read a passage in full with its neighbouring passages from the same document.
@@ -108,7 +122,7 @@ class Tools:
         return Observation("find_in_document", "\n".join(lines) + more, [p.id for p in found[:10]])
 
     def functions(self) -> dict[str, Callable[..., Observation]]:
-        return {"search": self.search, "open_document": self.open_document,
+        return {"search": self.search, "lookup": self.lookup, "open_document": self.open_document,
                 "find_in_document": self.find_in_document}
 
     def schemas(self) -> list[dict[str, Any]]:
@@ -143,6 +157,11 @@ def _convert(value: Any, json_type: str) -> Any:
             raise TypeError(f"expected a string, got {type(value).__name__}")
         return str(value)
     return value
+
+
+def _listing(hits: list[Any]) -> str:
+    return "\n\n".join(f"[{h.id}] {h.title}{' › ' + ' › '.join(h.headings) if h.headings else ''} ({h.path})\n"
+                       f"{_clip(h.text, 400)}" for h in hits)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -38,6 +38,15 @@ class Passage:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def document(self) -> str:
+        """What counts as one document: the file, or one record of a corpus file."""
+        return document_key(self.path, self.source_id)
+
+
+def document_key(path: str, source_id: str | None) -> str:
+    return f"{path}#{source_id}" if source_id is not None else path
+
 
 @dataclass(slots=True, kw_only=True)
 class Hit(Passage):
@@ -87,6 +96,7 @@ class Evidence(BaseModel):
     title: str
     headings: list[str] = Field(default_factory=list)
     page: int | None = None
+    source_id: str | None = Field(default=None, description="Record id, for a passage of a corpus file.")
     quote: str = Field(description="A span that occurs verbatim in the passage text.")
     establishes: str = Field(default="", description="What the quote shows, in the reader's words.")
     question: str = Field(default="", description="The (sub-)question it was found for.")
@@ -100,6 +110,7 @@ class Citation(BaseModel):
     title: str
     quote: str
     supported: bool = True
+    source_id: str | None = None
 
 
 class Usage(BaseModel):
@@ -125,3 +136,13 @@ class Answer(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     trace: str | None = None
     report: str | None = Field(default=None, description="The markdown report (`scent research`).")
+    abstain_reason: str | None = Field(default=None, description="Why it abstained: absent (a key term of the "
+                                       "question occurs nowhere in the corpus), no_evidence, ungrounded (no "
+                                       "answer found in the passages), disagree (the writer's views differ), "
+                                       "low_confidence, writer_failed.")
+    draft: str = Field(default="", description="The answer before abstention: what the confidence is about.")
+    signals: dict[str, float] = Field(default_factory=dict, description="The calibrator's inputs.")
+    decided_by: str = Field(default="", description="writer (views voting) | program (a computed comparison).")
+    evidence_ids: list[str] = Field(default_factory=list, description="The passages the writer read, in order.")
+    retrieved_ids: list[str] = Field(default_factory=list, description="Every passage a tool returned, in order.")
+    views: list[dict[str, Any]] = Field(default_factory=list, description="Each writer view's reply and grounding.")

@@ -6,16 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
-from pydantic import BaseModel, Field
+from scent.config import BudgetConfig
 
-
-class BudgetConfig(BaseModel):
-    """Defaults suit the embedded 0.5B model on 2 cores; a strong server model can be given more room."""
-
-    max_steps: int = Field(10, ge=1, description="Tool calls (searches, opens, finds) for the whole run.")
-    max_rounds: int = Field(3, ge=1, description="Search → read → reflect rounds per (sub-)question.")
-    max_tokens: int = Field(60_000, ge=1000, description="Prompt + completion tokens for the whole run.")
-    max_seconds: float = Field(900.0, gt=0, description="Wall-clock limit for the search phase.")
+__all__ = ["Budget", "BudgetConfig"]
 
 
 class Budget:

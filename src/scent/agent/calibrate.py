@@ -1,9 +1,13 @@
-"""Confidence from explicit signals, through a logistic map whose weights can be fitted on evaluation data.
+"""Confidence from explicit signals, through a logistic map whose weights are fitted on evaluation data.
 
-Signals (each in [0, 1]): `support` — share of cited evidence that passed verification; `sources` — distinct
-documents among the supported citations (1, 2, 3+ → 1/3, 2/3, 1); `consistency` — share of the answer's words
-found in its supported quotes; `coverage` — share of the question's content words found in the supported quotes
-and their titles; `self` — the writer's own confidence. No supported citation means confidence 0.
+Signals (each in [0, 1]):
+- `agreement` — share of the writer's views that agree with the answer (1 for a decision the program computed);
+- `grounded` — the answer occurs in a chosen passage, or is yes/no to a yes/no question (0: confidence is 0);
+- `coverage` — IDF-weighted share of the question's terms that the chosen passages hold together;
+- `names` — share of the question's key terms (names, identifiers) that the chosen passages hold;
+- `support` — share of the cited passages whose quote verified (and that the judge approved, when it is asked);
+- `sources` — distinct documents among the supported citations (1, 2, 3+ → 1/3, 2/3, 1);
+- `yes_no` — 1 for a yes/no answer (right half the time by chance: its agreement means less).
 """
 
 from __future__ import annotations
@@ -14,23 +18,22 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-SIGNALS = ("support", "sources", "consistency", "coverage", "self")
+SIGNALS = ("agreement", "grounded", "coverage", "names", "support", "sources", "yes_no")
 
 
 class Calibrator(BaseModel):
-    """confidence = sigmoid(bias + Σ weight·signal). The default weights are a prior: an answer clears 0.5 only
-    when its cited quotes are verified, contain most of its words *and* are about what the question asks — a
-    small model's judge agrees too easily and its self-estimate is high regardless, so those move the score
-    less. With the prior, a fully supported answer whose quotes hold 40% of the question's words scores 0.62,
-    one at 20% scores 0.33 (abstain), and an answer absent from its quotes abstains."""
+    """confidence = sigmoid(bias + Σ weight·signal). The default weights were fitted (Platt) on half of the
+    HotpotQA dev questions with the embedded model and checked on the other half (BENCHMARKS.md); refit them
+    for another model or corpus with `scent calibrate`."""
 
-    bias: float = -9.0
-    weights: dict[str, float] = Field(default_factory=lambda: {"support": 2.0, "sources": 0.5, "consistency": 4.0,
-                                                               "coverage": 6.0, "self": 1.0})
+    bias: float = -3.5
+    weights: dict[str, float] = Field(default_factory=lambda: {
+        "agreement": 2.0, "grounded": 0.5, "coverage": 1.5, "names": 0.5, "support": 0.5, "sources": 0.2,
+        "yes_no": -0.3})
     fitted_on: str = Field("default prior", description="What data the weights were fitted on.")
 
     def confidence(self, signals: dict[str, float]) -> float:
-        if signals.get("support", 0.0) <= 0.0:
+        if signals.get("grounded", 0.0) <= 0.0:
             return 0.0
         z = self.bias + sum(self.weights.get(name, 0.0) * signals.get(name, 0.0) for name in SIGNALS)
         return round(1 / (1 + math.exp(-z)), 4)

@@ -6,25 +6,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from scent.agent import prompts
-from scent.agent.budget import Budget, BudgetConfig
+from scent.agent.budget import Budget
 from scent.agent.ledger import Ledger
-from scent.llm.base import ChatBackend, LLMError
+from scent.config import AgentConfig
+from scent.llm.base import ChatBackend, Completion, LLMError
 from scent.tools import Observation, Tools
 from scent.trace import TraceWriter
 
-
-class AgentConfig(BaseModel):
-    """How the agent searches, reads and decides."""
-
-    k: int = Field(5, ge=1, le=20, description="Passages per search.")
-    read_top: int = Field(3, ge=1, le=5, description="Unread passages shown to the reader per search.")
-    queries_per_round: int = Field(2, ge=1, le=5, description="Queries run per search round.")
-    judge: bool = Field(True, description="Ask the judge role whether each cited quote supports the answer.")
-    abstain_below: float = Field(0.5, ge=0, le=1, description="Abstain when calibrated confidence is lower.")
-    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+__all__ = ["AgentConfig", "RunContext"]
 
 
 @dataclass
@@ -42,6 +32,7 @@ class RunContext:
     counts: dict[str, int] = field(default_factory=lambda: {"searches": 0, "opens": 0, "finds": 0,
                                                             "llm_calls": 0, "prompt_tokens": 0,
                                                             "completion_tokens": 0, "llm_failures": 0})
+    retrieved: list[str] = field(default_factory=list)  # every passage id a tool returned, first time seen
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -51,9 +42,20 @@ class RunContext:
             **fields: Any) -> dict[str, Any] | None:
         """One schema-constrained decision by a role's model; None when the model fails even after repairs (the
         caller then takes its deterministic default — a bad reply never ends the run)."""
+        reply = self._call(role, prompts.messages(prompt, **fields), schema, max_tokens, prompt)
+        value = reply.json_value if reply is not None else None
+        return value if isinstance(value, dict) else None
+
+    def say(self, role: str, prompt: str, max_tokens: int = 32, **fields: Any) -> str | None:
+        """One free-text reply (no JSON, no grammar: a 0.5B model answers better in plain words); None when the
+        model fails."""
+        reply = self._call(role, prompts.messages(prompt, system="system_text", **fields), None, max_tokens, prompt)
+        return reply.text if reply is not None else None
+
+    def _call(self, role: str, messages: list[Any], schema: dict[str, Any] | None, max_tokens: int,
+              prompt: str) -> Completion | None:
         try:
-            reply = self.llms[role].complete(prompts.messages(prompt, **fields), schema=schema,
-                                             max_tokens=max_tokens)
+            reply = self.llms[role].complete(messages, schema=schema, max_tokens=max_tokens)
         except LLMError as e:
             self.trace.emit("error", role=role, prompt=prompt, error=str(e))
             with self._lock:
@@ -64,22 +66,24 @@ class RunContext:
             self.counts["prompt_tokens"] += reply.usage.prompt_tokens
             self.counts["completion_tokens"] += reply.usage.completion_tokens
         self.budget.spend(tokens=reply.usage.prompt_tokens + reply.usage.completion_tokens)
-        value = reply.json_value
-        return value if isinstance(value, dict) else None
+        return reply
 
     def tool(self, name: str, **arguments: Any) -> Observation | None:
         """Run a tool under the loop guards (no repeated query or open, step budget); None when refused."""
         key = f"{name}:{sorted(arguments.items())}".lower()
-        seen = self.searched if name == "search" else self.opened
+        seen = self.searched if name in ("search", "lookup") else self.opened
         with self._lock:
             if key in seen or self.budget.exhausted():
                 return None
             seen.add(key)
             if name == "search":
                 self.queries.append(str(arguments.get("query", "")))
-            self.counts[{"search": "searches", "open_document": "opens"}.get(name, "finds")] += 1
+            self.counts[{"search": "searches", "lookup": "searches", "open_document": "opens"}.get(name, "finds")] += 1
         self.budget.spend(steps=1)
         self.trace.emit("tool_call", tool=name, args=arguments)
         observation = self.tools.call(name, arguments)
         self.trace.emit("tool_result", tool=name, ids=observation.ids, error=observation.error)
+        with self._lock:
+            seen_ids = set(self.retrieved)
+            self.retrieved += [i for i in observation.ids if i not in seen_ids]
         return observation

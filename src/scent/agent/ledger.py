@@ -62,7 +62,8 @@ class Ledger:
         if span is None:
             return None
         item = Evidence(id=evidence_id(passage.id, span), passage_id=passage.id, path=passage.path,
-                        title=passage.title, headings=passage.headings, page=passage.page, quote=span,
+                        title=passage.title, headings=passage.headings, page=passage.page,
+                        source_id=passage.source_id, quote=span,
                         establishes=establishes.strip(), question=question)
         with self._lock:
             if item.id in self._ids:
@@ -70,6 +71,16 @@ class Ledger:
             self._ids.add(item.id)
             self.items.append(item)
         return item
+
+    def get_or_add(self, passage: Passage, quote: str, question: str = "") -> Evidence | None:
+        """The ledger's item for this quote of this passage, added if new; None if the quote is not the passage's."""
+        span = find_verbatim(passage.text, quote) or best_sentence(passage.text, quote)
+        if span is None:
+            return None
+        wanted = evidence_id(passage.id, span)
+        with self._lock:
+            found = next((e for e in self.items if e.id == wanted), None)
+        return found or self.add(passage, span, "", question)
 
     def restore(self, item: Evidence) -> None:
         with self._lock:

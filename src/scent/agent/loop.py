@@ -1,25 +1,60 @@
-"""The research agent: plan ▸ dispatch ▸ [search ▸ read ▸ note ▸ reflect]* ▸ write ▸ verify ▸ calibrate."""
+"""The research agent: [plan ▸] retrieve ▸ select ▸ write (views vote) ▸ ground ▸ verify ▸ calibrate.
+
+The program carries the search (wide first hop, names followed inside passages, the right document opened) and
+chooses the passages; the model makes the narrow choices it is good at (a short answer from a few passages).
+How a run ends is a typed outcome: `Answered` or `Abstained` with its reason.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import time
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from scent.agent import compare, select
+from scent.agent.answer import vote, write_views
 from scent.agent.calibrate import Calibrator
 from scent.agent.context import AgentConfig, RunContext
-from scent.agent.plan import Plan, make_plan
+from scent.agent.entities import key_terms, mentions
+from scent.agent.plan import make_plan
+from scent.agent.relevance import rank_spans
 from scent.agent.report import write_report
-from scent.agent.search import research
-from scent.agent.write import renumber, signals, verify, write_answer
+from scent.agent.retrieve import Pool, gather
+from scent.agent.write import verify_evidence
 from scent.llm.base import ChatBackend
 from scent.protocols import Index
 from scent.tools import Tools
 from scent.trace import TracedLLM, TraceWriter
-from scent.types import Answer, Citation, Usage
+from scent.types import Answer, Citation, Evidence, Passage, Usage
 
 Mode = Literal["answer", "report"]
 NOT_FOUND = "Not found in the corpus."
+
+
+@dataclass(frozen=True)
+class Answered:
+    text: str
+    decided_by: Literal["writer", "program"]
+    holders: list[str]  # passages that hold the answer (or were compared)
+    agreement: float
+
+
+@dataclass(frozen=True)
+class Abstained:
+    reason: Literal["absent", "no_evidence", "ungrounded", "disagree", "low_confidence", "writer_failed"]
+    draft: str = ""
+
+
+@dataclass
+class Written:
+    """What the answer step hands to `finish`."""
+
+    outcome: Answered | Abstained
+    citations: list[Citation] = field(default_factory=list)
+    confidence: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    report: str | None = None
 
 
 class Agent:
@@ -36,9 +71,14 @@ class Agent:
     def run(self, question: str, trace: TraceWriter, mode: Mode = "answer") -> Answer:
         started = time.monotonic()
         ctx = self.start(question, trace, mode)
-        plan = make_plan(ctx)
-        self.dispatch(ctx, plan)
-        answer = self.finish(ctx, *(self.answer(ctx) if mode == "answer" else self.report(ctx)))
+        sub_questions = [sq.question for sq in make_plan(ctx).sub_questions[1:]] if ctx.config.plan else []
+        pool = gather(ctx, question, sub_questions)
+        chosen = [s.passage for s in select.choose(question, pool.scored(question),
+                                                   ctx.config.passages * (2 if mode == "report" else 1),
+                                                   ctx.config.pair_rerank)]
+        evidence = record(ctx, question, chosen)
+        written = self.report(ctx) if mode == "report" else self.answer(ctx, pool, chosen)
+        answer = self.finish(ctx, written, evidence, chosen)
         answer.usage.seconds = round(time.monotonic() - started, 2)
         trace.emit("run_end", status=answer.status, abstained=answer.abstained, confidence=answer.confidence,
                    answer=answer.model_dump(exclude={"trace"}))
@@ -52,51 +92,123 @@ class Agent:
                    models={role: llm.spec for role, llm in self.llms.items()}, **self.run_info)
         return RunContext(question, Tools(self.index), dict(traced), trace, self.config)
 
-    def dispatch(self, ctx: RunContext, plan: Plan) -> None:
-        """Stages run in order; the sub-questions of a stage run concurrently, sharing the ledger. A later stage
-        gets the titles of what earlier ones found (bridge entities) as query hints."""
-        hints: list[str] = []
-        for stage in plan.stages():
-            async def run_stage(stage: list[Any] = stage, hints: list[str] = hints) -> list[Any]:
-                return await asyncio.gather(*(asyncio.to_thread(research, ctx, sq.question, hints)
-                                              for sq in stage))
-            found = [e for result in asyncio.run(run_stage()) for e in result]
-            hints = list(dict.fromkeys(e.title for e in found if e.title.lower() not in ctx.question.lower()))[:2]
-
-    def answer(self, ctx: RunContext) -> tuple[str, str, list[Citation], float, None]:
-        """Write from the ledger, verify each citation, calibrate: (answer, explanation, citations, confidence)."""
-        draft = write_answer(ctx)
-        if draft is None:
-            return "", "", [], 0.0, None
-        citations = verify(ctx, draft)
-        values = signals(ctx.question, draft, citations)
-        confidence = self.calibrator.confidence(values)
+    def answer(self, ctx: RunContext, pool: Pool, chosen: list[Passage]) -> Written:
+        question = ctx.question
+        if pool.absent:
+            return Written(Abstained("absent"))
+        if not chosen:
+            return Written(Abstained("no_evidence"))
+        candidates = write_views(ctx, question, chosen)
+        views = [{"view": c.view, "answer": c.raw, "grounded": c.text} for c in candidates]
+        winner, agreement = vote(candidates)
+        decision = compare.decide(question, chosen) if ctx.config.compare else None
+        outcome: Answered | Abstained
+        if decision is not None:
+            outcome = Answered(decision.answer, "program", decision.passages, 1.0)
+            ctx.trace.emit("decide", answer=decision.answer, passages=decision.passages, dates=decision.dates)
+        elif winner is None:
+            failed = all(not c.raw for c in candidates)
+            outcome = Abstained("writer_failed" if failed else "ungrounded", next((c.raw for c in candidates
+                                                                                     if c.raw), ""))
+        elif len(candidates) >= 3 and agreement < 0.5:
+            outcome = Abstained("disagree", winner.text)
+        else:
+            outcome = Answered(winner.text, "writer", winner.passages, agreement)
+        citations = verify_evidence(ctx, f"{question} — {outcome.text}", list(enumerate(
+            cite(ctx, question, outcome, chosen), 1))) if isinstance(outcome, Answered) else []
+        values = signals(question, outcome, chosen, pool, citations)
+        confidence = self.calibrator.confidence(values) if isinstance(outcome, Answered) else 0.0
         ctx.trace.emit("calibrate", signals=values, confidence=confidence, calibrator=self.calibrator.fitted_on)
-        return draft.answer, draft.explanation, citations, confidence, None
+        if isinstance(outcome, Answered) and confidence < ctx.config.abstain_below:
+            outcome = Abstained("low_confidence", outcome.text)
+        return Written(outcome, citations, confidence, values, views)
 
-    def report(self, ctx: RunContext) -> tuple[str, str, list[Citation], float, str | None]:
+    def report(self, ctx: RunContext) -> Written:
         """A report's confidence is the share of its citations that passed verification."""
         report = write_report(ctx)
         if report is None or not report.citations:
-            return "", "", [], 0.0, None
+            return Written(Abstained("ungrounded"))
         confidence = sum(c.supported for c in report.citations) / len(report.citations)
         ctx.trace.emit("calibrate", signals={"support": confidence}, confidence=confidence, calibrator="report")
-        return report.title, "", report.citations, confidence, report.markdown
+        return Written(Answered(report.title, "writer", [], confidence), report.citations, confidence,
+                       report=report.markdown)
 
-    def finish(self, ctx: RunContext, text: str, explanation: str, citations: list[Citation], confidence: float,
-               report: str | None) -> Answer:
-        supported = [c for c in citations if c.supported]
-        unknown = text.strip().lower().rstrip(".") in ("", "unknown", "not found", "none")
-        abstain = unknown or not supported or confidence < ctx.config.abstain_below
+    def finish(self, ctx: RunContext, written: Written, evidence: list[Evidence], chosen: list[Passage]) -> Answer:
+        outcome = written.outcome
+        supported = [c for c in written.citations if c.supported]
+        abstained = isinstance(outcome, Abstained) or not supported
+        reason = outcome.reason if isinstance(outcome, Abstained) else None if supported else "ungrounded"
         status = "budget_exhausted" if ctx.budget.exhausted() else "complete" if ctx.counts["llm_failures"] == 0 \
             else "partial"
         closest = [Citation(n=n, id=e.passage_id, evidence_id=e.id, path=e.path, title=e.title, quote=e.quote,
-                            supported=False) for n, e in enumerate(ctx.ledger.items[:3], 1)] if abstain else []
+                            supported=False, source_id=e.source_id) for n, e in enumerate(evidence[:3], 1)]
         usage = Usage(**{k: v for k, v in ctx.counts.items() if k in Usage.model_fields})
-        mapping = {c.n: n for n, c in enumerate(supported, 1)}
-        return Answer(question=ctx.question, answer=NOT_FOUND if abstain else text,
-                      explanation="" if abstain else renumber(explanation, mapping), abstained=abstain,
-                      confidence=confidence, citations=[] if abstain else [c.model_copy(update={"n": mapping[c.n]})
-                                                                          for c in supported],
-                      closest=closest, status=status, usage=usage, trace=str(ctx.trace.path),
-                      report=None if abstain else report)
+        draft = outcome.text if isinstance(outcome, Answered) else outcome.draft
+        if reason:
+            ctx.trace.emit("abstain", reason=reason, draft=draft)
+        return Answer(question=ctx.question, answer=NOT_FOUND if abstained else draft, abstained=abstained,
+                      explanation="" if abstained else " ".join(f'[{n}] "{c.quote}"' for n, c in
+                                                                 enumerate(supported, 1)),
+                      confidence=written.confidence,
+                      citations=[] if abstained else [c.model_copy(update={"n": n}) for n, c in
+                                                      enumerate(supported, 1)],
+                      closest=closest if abstained else [], status=status, usage=usage, trace=str(ctx.trace.path),
+                      report=None if abstained else written.report, abstain_reason=reason, draft=draft,
+                      signals=written.signals, decided_by=outcome.decided_by if isinstance(outcome, Answered) else "",
+                      evidence_ids=[p.id for p in chosen], retrieved_ids=list(ctx.retrieved), views=written.views)
+
+
+def record(ctx: RunContext, question: str, chosen: list[Passage]) -> list[Evidence]:
+    """The ledger: each chosen passage, whole, with its sentence most relevant to the question marked."""
+    out = []
+    for p in chosen:
+        spans = rank_spans(question, [p], 1)
+        item = ctx.ledger.add(p, spans[0].text if spans else p.text[:300], "", question)
+        if item is not None:
+            ctx.trace.emit("note", **item.model_dump())
+            out.append(item)
+    return out
+
+
+def cite(ctx: RunContext, question: str, outcome: Answered, chosen: list[Passage]) -> list[Evidence]:
+    """The evidence an answer rests on: the passages that hold it (its sentence quoted), and the best passage
+    when it leads there (a bridge); for yes/no, the two best passages; for a comparison, the two compared."""
+    by_id = {p.id: p for p in chosen}
+    cited = [by_id[i] for i in outcome.holders if i in by_id][:2] or chosen[:2]
+    if chosen and chosen[0] not in cited and any(select.linked(chosen[0], p, question) for p in cited):
+        cited = [chosen[0], *cited]
+    out = []
+    for p in cited:
+        spans = rank_spans(question, [p], 1)
+        quote = _sentence_with(p, outcome.text) or (spans[0].text if spans else " ".join(p.text[:300].split()))
+        item = ctx.ledger.get_or_add(p, quote, question)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _sentence_with(passage: Passage, answer: str) -> str | None:
+    from scent.ingest.chunk import sentence_spans
+
+    if not answer or answer in ("yes", "no"):
+        return None
+    for start, end in sentence_spans(passage.text, 0, len(passage.text)):
+        if mentions(passage.text[start:end], answer):
+            return " ".join(passage.text[start:end].split())
+    return None
+
+
+def signals(question: str, outcome: Answered | Abstained, chosen: list[Passage], pool: Pool,
+            citations: list[Citation]) -> dict[str, float]:
+    """The calibrator's inputs (see `scent.agent.calibrate`)."""
+    supported = [c for c in citations if c.supported]
+    keys = key_terms(question)
+    text = " ".join(f"{p.title}\n{p.text}" for p in chosen)
+    answered = outcome if isinstance(outcome, Answered) else None
+    return {"agreement": answered.agreement if answered else 0.0,
+            "grounded": float(answered is not None),
+            "coverage": round(select.coverage(question, chosen, list(pool.passages.values())), 4),
+            "names": round(sum(mentions(text, k) for k in keys) / len(keys), 4) if keys else 1.0,
+            "support": len(supported) / len(citations) if citations else 0.0,
+            "sources": min(len({(c.path, c.source_id) for c in supported}), 3) / 3,
+            "yes_no": float(answered is not None and answered.text.lower() in ("yes", "no"))}

@@ -15,9 +15,9 @@ def template(name: str) -> str:
     return resources.files("scent.agent").joinpath(f"prompts/{name}.txt").read_text(encoding="utf-8")
 
 
-def messages(name: str, **fields: Any) -> list[Message]:
+def messages(name: str, system: str = "system", **fields: Any) -> list[Message]:
     """The system prompt (fixed: documents cannot change it) and one filled-in user turn."""
-    return [{"role": "system", "content": template("system").strip()},
+    return [{"role": "system", "content": template(system).strip()},
             {"role": "user", "content": template(name).format(**fields).strip()}]
 
 

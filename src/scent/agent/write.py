@@ -1,40 +1,19 @@
-"""Write from the ledger only, then verify every citation (verbatim quote + the judge's support check)."""
+"""The ledger as the report writer sees it, and citation checks (verbatim quote + the judge's support check)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from scent.agent.context import RunContext
 from scent.agent.ledger import find_verbatim
-from scent.agent.prompts import data, int_choice
+from scent.agent.prompts import data
 from scent.agent.relevance import relevance
 from scent.types import Citation, Evidence
 
-_TOKEN = re.compile(r"\w+")
-_STOP = {"the", "a", "an", "of", "in", "on", "and", "or", "is", "was", "to", "for", "by", "with", "at", "it"}
 MAX_EVIDENCE = 6
 
 JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["supported"],
                 "properties": {"supported": {"type": "boolean"}}}
-
-
-def write_schema(n: int) -> dict[str, object]:
-    return {"type": "object", "additionalProperties": False,
-            "required": ["answer", "explanation", "citations", "confidence"],
-            "properties": {"answer": {"type": "string", "maxLength": 120},
-                           "explanation": {"type": "string", "maxLength": 300},
-                           "citations": {"type": "array", "maxItems": 4, "items": int_choice(1, max(n, 1))},
-                           "confidence": int_choice(0, 100)}}
-
-
-@dataclass
-class Draft:
-    answer: str
-    explanation: str
-    numbers: list[int]  # the writer's evidence numbers, as cited in `explanation`
-    cited: list[Evidence]
-    self_confidence: float
 
 
 def select_evidence(ctx: RunContext) -> list[Evidence]:
@@ -51,72 +30,15 @@ def select_evidence(ctx: RunContext) -> list[Evidence]:
 
 
 def numbered(evidence: list[Evidence]) -> str:
-    return "\n".join(f"[{n}] ({data(e.title)}) <passage>{data(e.quote)}</passage>" for n, e in enumerate(evidence, 1))
-
-
-def write_answer(ctx: RunContext) -> Draft | None:
-    evidence = select_evidence(ctx)
-    if not evidence:
-        return None
-    value = ctx.ask("writer", "write", write_schema(len(evidence)), max_tokens=220, question=ctx.question,
-                    evidence=numbered(evidence))
-    if value is None:
-        return None
-    numbers = [n for n in dict.fromkeys(value["citations"] + _inline(value["explanation"])) if 1 <= n <= len(evidence)]
-    numbers = numbers or containing(value["answer"], evidence)
-    cited = [evidence[n - 1] for n in numbers]
-    explanation = clean_explanation(value["explanation"], list(zip(numbers, cited, strict=True)))
-    draft = Draft(value["answer"].strip(), explanation, numbers, cited, value["confidence"] / 100)
-    ctx.trace.emit("answer", answer=draft.answer, explanation=draft.explanation,
-                   cited=[e.id for e in draft.cited], self_confidence=draft.self_confidence)
-    return draft
-
-
-_ECHO = re.compile(r"(\[\d+\]\s*)?(\([^()]*\)\s*)?<passage>.*?(</passage>|$)", re.S)
-
-
-def containing(answer: str, evidence: list[Evidence], limit: int = 2) -> list[int]:
-    """Numbers of the evidence whose title or quote holds every word of the answer: the citations, when the
-    writer named none. They still go through verification like the writer's own."""
-    words = {w for w in _TOKEN.findall(answer.lower()) if w not in _STOP}
-    if not words or words in ({"yes"}, {"no"}, {"unknown"}):
-        return []
-    return [n for n, e in enumerate(evidence, 1)
-            if words <= set(_TOKEN.findall(f"{e.title} {e.quote}".lower()))][:limit]
-
-
-def _consistency(answer_words: set[str], quote_words: set[str], supported: list[Citation]) -> float:
-    """Share of the answer's words found in its supported quotes. A yes/no answer (a comparison) cannot occur
-    in a quote: it counts as consistent when its support spans two documents (both sides compared), half
-    otherwise."""
-    if answer_words in ({"yes"}, {"no"}):
-        return 1.0 if len({c.path for c in supported}) >= 2 else 0.5
-    return len(answer_words & quote_words) / len(answer_words) if answer_words else 0.0
-
-
-def clean_explanation(text: str, cited: list[tuple[int, Evidence]]) -> str:
-    """A small model often copies the evidence listing into its explanation. Copied blocks are cut; when
-    nothing of the model's own is left, the explanation becomes the cited quotes themselves, marked as such."""
-    own = " ".join(_ECHO.sub(" ", text).split())
-    if len(_TOKEN.findall(re.sub(r"\[\d+\]", "", own))) >= 3:
-        return own
-    return " ".join(f'[{n}] "{e.quote}"' for n, e in cited)
-
-
-def _inline(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+    """Everything from a document, the title included, inside the delimiters."""
+    return "\n".join(f"[{n}] <passage>{data(' '.join(e.title.split()))}: {data(e.quote)}</passage>"
+                     for n, e in enumerate(evidence, 1))
 
 
 def renumber(text: str, mapping: dict[int, int]) -> str:
     """Rewrite [n] markers by `mapping`; markers of citations that were dropped disappear."""
     return re.sub(r"\s?\[(\d+)\]", lambda m: f" [{mapping[int(m.group(1))]}]" if int(m.group(1)) in mapping
                   else "", text).strip()
-
-
-def verify(ctx: RunContext, draft: Draft) -> list[Citation]:
-    """Each cited item: its quote must still occur verbatim in its passage, and the judge must agree that it
-    supports the answer. Unsupported citations are kept but marked, and do not count as support."""
-    return verify_evidence(ctx, f"{ctx.question} — {draft.answer}", list(zip(draft.numbers, draft.cited, strict=True)))
 
 
 def verify_evidence(ctx: RunContext, claim: str, cited: list[tuple[int, Evidence]]) -> list[Citation]:
@@ -132,16 +54,3 @@ def verify_evidence(ctx: RunContext, claim: str, cited: list[tuple[int, Evidence
                                   quote=e.quote, supported=verbatim and judged))
         ctx.trace.emit("verify", evidence=e.id, verbatim=verbatim, judged=judged)
     return citations
-
-
-def signals(question: str, draft: Draft, citations: list[Citation]) -> dict[str, float]:
-    """The calibrator's inputs (see `scent.agent.calibrate`). `coverage` is what tells an off-corpus question
-    from an answered one: quotes about something else share few of the question's words."""
-    supported = [c for c in citations if c.supported]
-    answer_words = {w for w in _TOKEN.findall(draft.answer.lower()) if w not in _STOP}
-    quote_words = {w for c in supported for w in _TOKEN.findall(c.quote.lower())}
-    return {"support": len(supported) / len(citations) if citations else 0.0,
-            "sources": min(len({c.path for c in supported}), 3) / 3,
-            "consistency": _consistency(answer_words, quote_words, supported),
-            "coverage": relevance(question, " ".join(f"{c.title} {c.quote}" for c in supported)),
-            "self": draft.self_confidence}

@@ -44,7 +44,7 @@ class IsotonicCalibrator(FittedCalibrator):
 
     def confidence(self, signals: dict[str, float]) -> float:
         raw = super().confidence(signals)
-        if signals.get("support", 0.0) <= 0.0 or not self.points:
+        if signals.get("grounded", 0.0) <= 0.0 or not self.points:
             return raw
         value = self.points[0][1]
         for x, y in self.points:
@@ -121,9 +121,9 @@ def calibrate(results: str | Path, method: Method = "platt", fit_share: float = 
     prior = prior or Calibrator()
     fit = [r for r in rows if in_fit_part(r["id"], fit_share)]
     held = [r for r in rows if not in_fit_part(r["id"], fit_share)]
-    usable = [r for r in fit if r.get("signals") and r["signals"].get("support", 0.0) > 0]
+    usable = [r for r in fit if r.get("signals") and r["signals"].get("grounded", 0.0) > 0]
     if len(usable) < 2:
-        raise ValueError(f"only {len(usable)} fitted agent rows have supported citations; need at least 2")
+        raise ValueError(f"only {len(usable)} fitted agent rows have a grounded answer; need at least 2")
     labels = [float(r["metrics"]["draft_correct"]) for r in usable]
     common = {"question_ids": sorted(r["id"] for r in fit), "source": str(Path(results).resolve()),
               "fitted_on": f"{len(usable)} agent answers in {results} ({method})"}

@@ -72,7 +72,9 @@ def eval_cmd(
                                                "metadata).")],
     index: Annotated[Path, typer.Option("--index", "-i", help="Index folder the systems search.")],
     out: Annotated[Path, typer.Option(help="Output folder (a re-run resumes it).")],
-    systems: Annotated[str, typer.Option(help="Comma-separated: closed-book, rag, agent.")] = "closed-book,rag,agent",
+    systems: Annotated[str, typer.Option(help="Comma-separated: closed-book, rag, rag-plain, agent; a rag system may "
+                                         "carry :k=N and :r=RETRIEVER (rag-plain:k=10:r=bm25).")] = (
+        "closed-book,rag,rag-plain,agent"),
     model: Annotated[list[str], typer.Option("--model", "-m", help="SPEC for every role, or ROLE=SPEC (as for "
                                              "`scent ask`); closed-book and rag use the writer's model.")] = [],  # noqa: B006
     limit: Annotated[int | None, typer.Option(help="Only the first N questions (after calibration "
@@ -87,6 +89,8 @@ def eval_cmd(
                                                "role's model.")] = None,
     retriever: RetrieverOption = None,
     config: ConfigOption = None,
+    setting: Annotated[list[str], typer.Option("--set", help="SECTION.FIELD=VALUE over the config file, e.g. "
+                                               "agent.views=1 or agent.preset=fast (repeatable).")] = [],  # noqa: B006
     local_only: Annotated[bool | None, typer.Option("--local-only/--no-local-only")] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -94,21 +98,30 @@ def eval_cmd(
 ) -> None:
     """Run closed-book, rag and the agent on a question set with one model and one index; write results.jsonl,
     summary.json, summary.md, plots and BrowseComp-Plus exports into --out."""
-    from scent.cli import _config, _fail, _open
+    from scent.cli import _fail, _open
     from scent.config import ROLES
     from scent.eval.datasets import DatasetError, load_questions
     from scent.eval.report import write_reports
     from scent.eval.run import EvalRun
-    from scent.eval.systems import SYSTEMS
+    from scent.eval.systems import SystemSpec
     from scent.llm import LLMError, load_llm
 
     names = [s.strip() for s in systems.split(",") if s.strip()]
-    unknown = [s for s in names if s not in SYSTEMS]
-    if unknown or not names:
-        raise _fail(f"unknown system(s) {', '.join(unknown) or '(none)'}; expected {', '.join(SYSTEMS)}")
-    cfg = _config(config, model, local_only)
+    if not names:
+        raise _fail("no system given; expected e.g. closed-book,rag,rag-plain:k=10:r=bm25,agent")
+    for name in names:
+        try:
+            SystemSpec.parse(name)
+        except ValueError as e:
+            raise _fail(str(e)) from None
+    from scent.config import ConfigError, load_config
+
     try:
-        eval_cfg = _eval_config(eval_config, workers, judge)
+        cfg = load_config(config, model, local_only, setting)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+    try:
+        eval_cfg = _eval_config(eval_config, workers, judge, cfg.agent)
         questions = load_questions(dataset)
         calibrator, excluded = _calibration(calibration, questions)
     except (DatasetError, OSError, ValueError) as e:
@@ -183,7 +196,9 @@ def calibrate_cmd(
     typer.echo(f"`scent eval --calibration {out}` leaves these {report['fitted_questions']} questions out", err=True)
 
 
-def _eval_config(path: Path | None, workers: int | None, judge: bool | None) -> Any:
+def _eval_config(path: Path | None, workers: int | None, judge: bool | None, agent: Any = None) -> Any:
+    """EvalConfig from its file and flags; the agent's settings are scent.toml's `[agent]` (with --set) unless
+    the eval config file names its own."""
     from scent.eval.run import EvalConfig
 
     data: dict[str, Any] = {}
@@ -199,6 +214,8 @@ def _eval_config(path: Path | None, workers: int | None, judge: bool | None) -> 
         data["workers"] = workers
     if judge is not None:
         data["judge"] = judge
+    if agent is not None and "agent" not in data:
+        data["agent"] = agent.model_dump()
     return EvalConfig.model_validate(data)
 
 

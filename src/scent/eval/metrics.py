@@ -159,3 +159,14 @@ def abstention_precision_recall(abstained: Sequence[bool], unanswerable: Sequenc
 def _check(confidences: Sequence[float], correct: Sequence[float]) -> None:
     if len(confidences) != len(correct) or not confidences:
         raise ValueError(f"need equally long, non-empty lists (got {len(confidences)} and {len(correct)})")
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact sign test (ties dropped): the probability, if neither system were better, of a split at
+    least this uneven."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    k = min(wins, losses)
+    tail: float = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)

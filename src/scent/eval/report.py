@@ -16,6 +16,7 @@ from scent.eval.metrics import (
     expected_calibration_error,
     mean,
     selective_accuracy,
+    sign_test,
 )
 from scent.eval.run import RESULTS_FILE, RUN_FILE, read_rows
 
@@ -51,9 +52,11 @@ def system_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return out
     n = len(ok)
     m = [r["metrics"] for r in ok]
-    for key in ("em", "f1", "cover_em", "judge", "correct", "support_recall", "support_recall_retrieved",
-                "citation_precision", "citation_recall"):
+    for key in ("em", "f1", "cover_em", "judge", "correct", "support_recall", "support_both",
+                "support_recall_retrieved", "citation_precision", "citation_recall", "answer_in_evidence"):
         out["accuracy" if key == "correct" else key] = _r(mean(x.get(key) for x in m))
+    readable = [x for x in m if x.get("answer_in_evidence") == 1.0]
+    out["reading_efficiency"] = _r(mean(x["correct"] for x in readable)) if readable else None
     out["answered"] = _r(sum(not r["abstained"] for r in ok) / n)
     confidence = [float(r["confidence"]) for r in ok]
     draft_correct = [float(x["draft_correct"]) for x in m]
@@ -90,15 +93,33 @@ def summarize(rows: Sequence[dict[str, Any]], settings: dict[str, Any]) -> dict[
                 "correct_metric", "cover_em"), "questions": len({r["id"] for r in rows}),
             "excluded_for_calibration": settings.get("excluded_for_calibration", 0),
             "systems": {s: system_summary([r for r in rows if r["system"] == s]) for s in names},
+            "head_to_head": [head_to_head(rows, a, b) for a in names for b in names
+                             if a != b and b.startswith("rag") and not a.startswith("rag")],
             "framework_overhead_share": _r(1 - llm_seconds / seconds) if seconds > 0 else None}
+
+
+def head_to_head(rows: Sequence[dict[str, Any]], system: str, baseline: str) -> dict[str, Any]:
+    """Per-question wins and losses (accuracy) of `system` against `baseline` on the questions both answered
+    without error, with the two-sided sign test."""
+    def correct(name: str) -> dict[str, float]:
+        return {r["id"]: r["metrics"]["correct"] for r in rows if r["system"] == name and not r.get("error")}
+
+    a, b = correct(system), correct(baseline)
+    both = a.keys() & b.keys()
+    wins, losses = sum(a[q] > b[q] for q in both), sum(a[q] < b[q] for q in both)
+    return {"system": system, "baseline": baseline, "n": len(both), "wins": wins, "losses": losses,
+            "sign_test_p": _r(sign_test(wins, losses))}
 
 
 TABLE = [  # (key, label, percent?)
     ("n", "questions", False), ("em", "EM", True), ("f1", "F1", True), ("cover_em", "cover-EM", True),
     ("judge", "LLM-judge accuracy", True), ("accuracy", "accuracy", True), ("answered", "answered", True),
     ("support_recall", "support recall (evidence)", True),
+    ("support_both", "both gold passages in evidence", True),
     ("support_recall_retrieved", "support recall (retrieved)", True),
     ("citation_precision", "citation precision", True), ("citation_recall", "citation recall", True),
+    ("answer_in_evidence", "a read passage holds the answer", True),
+    ("reading_efficiency", "reading efficiency (correct when it does)", True),
     ("ece", "ECE (10 bins)", False), ("brier", "Brier", False), ("aurc", "AURC", False),
     ("selective_accuracy@50", "selective accuracy @50% coverage", True),
     ("selective_accuracy@80", "selective accuracy @80% coverage", True),
@@ -139,6 +160,11 @@ def markdown(summary: dict[str, Any]) -> str:
             lines.append(f"| {label}{' (%)' if percent else ''} | "
                          + " | ".join(_cell(s[name].get(key), percent) for name in names) + " |")
     overhead = summary["framework_overhead_share"]
+    if summary.get("head_to_head"):
+        lines += ["", "## Against each rag baseline (per question, accuracy)", "",
+                  "| system | baseline | questions | wins | losses | sign test p |", "|---|---|---:|---:|---:|---:|"]
+        lines += [f"| {h['system']} | {h['baseline']} | {h['n']} | {h['wins']} | {h['losses']} | "
+                  f"{h['sign_test_p']:.3f} |" for h in summary["head_to_head"]]
     lines += ["", f"Framework overhead over the whole run: {_cell(overhead, True)}% of wall time outside LLM calls.",
               "", "## Tool use per subset", "",
               "| subset | system | questions | EM (%) | F1 (%) | searches / q | opens / q | ≥ 1 search (%) |",

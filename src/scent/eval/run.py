@@ -85,6 +85,8 @@ def row_metrics(q: Question, output: systems.SystemOutput, correct_metric: str,
     retrieval = output.searches > 0 or output.retrieved_ids
     scores["support_recall"] = support_recall(gold, output.evidence_ids) if retrieval else None
     scores["support_recall_retrieved"] = support_recall(gold, output.retrieved_ids) if retrieval else None
+    scores["support_both"] = float(set(gold) <= set(output.evidence_ids)) if retrieval and gold else None
+    scores["answered"] = float(not output.abstained)
     scores["citation_precision"] = citation_precision([c["supported"] for c in output.citations])
     cited = [] if output.abstained else [c["id"] for c in output.citations if c["supported"]]
     scores["citation_recall"] = citation_recall(gold, cited) if retrieval else None
@@ -99,7 +101,8 @@ class EvalRun:
                  search: systems.Searcher | None = None) -> None:
         self.out, self.index, self.llms, self.config = out, index, llms, config
         self.settings, self.calibrator = settings, calibrator
-        self.search = search or (lambda query, k: index.search(query, k))
+        self.search: systems.Searcher = search or (lambda query, k, retriever: index.search(query, k,
+                                                                                            retriever=retriever))
 
     def check_settings(self) -> None:
         """Write run.json, or refuse when OUT holds a run made with other settings."""
@@ -155,12 +158,16 @@ class EvalRun:
         trace = TraceWriter(path)
         started = time.monotonic()
         error = None
+        spec = systems.SystemSpec.parse(system)
+        k = spec.k or self.config.rag_k
         try:
-            if system == "closed-book":
+            if spec.name == "closed-book":
                 output = systems.closed_book(q.question, llms, trace)
-            elif system == "rag":
-                output = systems.rag(q.question, llms, trace, self.search, self.config.rag_k,
-                                     self.config.verify_rag_citations)
+            elif spec.name == "rag":
+                output = systems.rag(q.question, llms, trace, self.search, k, self.config.verify_rag_citations,
+                                     retriever=spec.retriever)
+            elif spec.name == "rag-plain":
+                output = systems.rag_plain(q.question, llms, trace, self.search, k, retriever=spec.retriever)
             else:
                 output = systems.agent(q.question, q.id, llms, trace, self.index, self.config.agent,
                                        self.calibrator, {"index": self.settings.get("index")})
@@ -176,10 +183,26 @@ class EvalRun:
         return {"id": q.id, "system": system, "question": q.question, "subset": q.subset,
                 "golden_answers": q.golden_answers, "unanswerable": q.unanswerable,
                 "supporting_ids": q.supporting_ids, **output.model_dump(),
-                "metrics": row_metrics(q, output, self.config.correct_metric, judged),
+                "metrics": {**row_metrics(q, output, self.config.correct_metric, judged),
+                            "answer_in_evidence": self.answer_in_evidence(q, output.evidence_ids)},
                 "usage": {**meter.usage(), "searches": output.searches, "opens": output.opens,
                           "seconds": round(seconds, 3)},
                 "trace": str(path.relative_to(self.out))}
+
+    def answer_in_evidence(self, q: Question, evidence_ids: list[str]) -> float | None:
+        """1 when a passage the system read holds a gold answer (normalised, whole words): the denominator of
+        reading efficiency. None for unanswerable and yes/no questions (no passage can hold "yes")."""
+        from scent.eval.metrics import normalize_answer
+
+        golds = [normalize_answer(g) for g in q.golden_answers if normalize_answer(g) not in ("yes", "no", "")]
+        if q.unanswerable or not golds or not evidence_ids:
+            return None if q.unanswerable or not golds else 0.0
+        for pid in evidence_ids:
+            passage = self.index.get(pid)
+            text = f" {normalize_answer(passage.text)} " if passage is not None else ""
+            if any(f" {g} " in text for g in golds):
+                return 1.0
+        return 0.0
 
     def judge(self, q: Question, output: systems.SystemOutput) -> bool:
         if q.unanswerable or output.abstained:

@@ -1,6 +1,9 @@
 """The systems compared in one run, same model and same index: `closed-book` (one call, no retrieval), `rag` (one
-search of the question, the top-k passages in one prompt, one call returning an answer and the passage it cites)
-and `agent` (the research agent). Each writes a trace and returns a `SystemOutput`.
+search of the question, the top-k passages in one prompt, one JSON call returning an answer, the passage it cites
+and a confidence, the citation checked by the judge), `rag-plain` (the same search, a plain prompt, a free-text
+short answer: no JSON, no judge — the strongest one-shot baseline for a small model) and `agent` (the research
+agent). A system may carry its own k and retriever: `rag-plain:k=10:r=bm25` (see `SystemSpec`). Each writes a
+trace and returns a `SystemOutput`.
 
 Model time is metered by `MeteredLLM`: the wall time during which at least one model call is in progress (so
 concurrent sub-agents waiting on one llama.cpp model are not counted twice), plus calls and tokens.
@@ -17,9 +20,9 @@ from pydantic import BaseModel, Field
 
 from scent.agent.context import AgentConfig
 from scent.llm.base import ChatBackend, Completion, LLMError, Message
-from scent.trace import TracedLLM, TraceWriter, read_trace
+from scent.trace import TracedLLM, TraceWriter
 
-SYSTEMS = ("closed-book", "rag", "agent")
+SYSTEMS = ("closed-book", "rag", "rag-plain", "agent")
 UNKNOWN = ("", "unknown", "not found", "none", "not found in the corpus")
 
 CLOSED_BOOK_PROMPT = """Question: {question}
@@ -44,6 +47,30 @@ Does the proposed answer mean the same as a correct answer?"""
 
 ANSWER_JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["correct"],
                        "properties": {"correct": {"type": "boolean"}}}
+
+
+class SystemSpec(BaseModel):
+    """`NAME[:k=N][:r=RETRIEVER]`: a system with its own passage count and retriever (rag baselines), so that
+    several variants run side by side in one evaluation."""
+
+    name: str
+    k: int | None = None
+    retriever: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> SystemSpec:
+        name, *options = text.strip().split(":")
+        if name not in SYSTEMS:
+            raise ValueError(f"unknown system {name!r}; expected {', '.join(SYSTEMS)} (optionally :k=N:r=RETRIEVER)")
+        values: dict[str, Any] = {"name": name}
+        for option in options:
+            key, sep, value = option.partition("=")
+            if not sep or key not in ("k", "r") or not value:
+                raise ValueError(f"system {text!r}: options are k=N and r=bm25|dense|hybrid|auto")
+            if key == "k" and not (value.isdigit() and 1 <= int(value) <= 50):
+                raise ValueError(f"system {text!r}: k must be a whole number from 1 to 50")
+            values["k" if key == "k" else "retriever"] = int(value) if key == "k" else value
+        return cls(**values)
 
 
 class Meter:
@@ -114,9 +141,12 @@ class SystemOutput(BaseModel):
     opens: int = 0
     status: str = "complete"
     error: str | None = None
+    abstain_reason: str | None = Field(None, description="The agent's reason, when it abstained.")
+    decided_by: str = Field("", description="The agent's: writer (views voting) | program (a comparison).")
+    views: list[dict[str, Any]] = Field(default_factory=list, description="The agent's writer views.")
 
 
-Searcher = Callable[[str, int], list[Any]]
+Searcher = Callable[[str, int, str | None], list[Any]]
 
 
 def is_unknown(text: str) -> bool:
@@ -156,7 +186,7 @@ def closed_book(question: str, llms: dict[str, ChatBackend], trace: TraceWriter)
 
 
 def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search: Searcher, k: int,
-        verify: bool, passage_chars: int = 1200) -> SystemOutput:
+        verify: bool, passage_chars: int = 1200, retriever: str | None = None) -> SystemOutput:
     """One search of the question, top-k passages into one prompt, one answer citing one passage; the citation is
     checked by the agent's judge prompt (the same verifier as the agent's) when `verify`."""
     from scent.agent import prompts
@@ -166,7 +196,7 @@ def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search:
     trace.emit("run_start", question=question, system="rag", models={"writer": writer.spec,
                                                                       "judge": llms["judge"].spec})
     trace.emit("tool_call", tool="search", args={"query": question, "k": k})
-    hits = search(question, k)
+    hits = search(question, k, retriever)
     ids = [h.id for h in hits]
     trace.emit("tool_result", tool="search", ids=ids, error=False)
     listing = "\n".join(f"[{n}] ({prompts.data(h.title)}) <passage>{prompts.data(h.text[:passage_chars])}</passage>"
@@ -198,10 +228,35 @@ def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search:
         "confidence": value.get("confidence", 0) / 100, "citations": citations}))
 
 
+def rag_plain(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search: Searcher, k: int,
+              passage_chars: int = 1200, retriever: str | None = None) -> SystemOutput:
+    """One search, the top-k passages in the agent's plain answer prompt, one free-text reply cleaned to a short
+    answer. No JSON, no citation, no judge: what a small model does best in one call."""
+    from scent.agent import prompts
+    from scent.agent.answer import clean, is_yes_no
+
+    writer = TracedLLM(llms["writer"], trace, "writer")
+    trace.emit("run_start", question=question, system="rag-plain", models={"writer": writer.spec})
+    trace.emit("tool_call", tool="search", args={"query": question, "k": k})
+    hits = search(question, k, retriever)
+    ids = [h.id for h in hits]
+    trace.emit("tool_result", tool="search", ids=ids, error=False)
+    listing = "\n".join(f"[{n}] <passage>{prompts.data(' '.join(h.title.split()))}: "
+                        f"{prompts.data(h.text[:passage_chars])}</passage>" for n, h in enumerate(hits, 1))
+    base = SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
+    try:
+        reply = writer.complete(prompts.messages("answer", system="system_text", question=question,
+                                                 passages=listing or "(no passages)"), max_tokens=32)
+    except LLMError as e:
+        return _end(trace, base.model_copy(update={"abstained": True, "status": "partial", "error": str(e)}))
+    answer = clean(reply.text, is_yes_no(question))
+    return _end(trace, base.model_copy(update={"prediction": answer, "draft": answer,
+                                               "abstained": is_unknown(answer), "confidence": 0.0}))
+
+
 def agent(question: str, query_id: str, llms: dict[str, ChatBackend], trace: TraceWriter, index: Any,
           config: AgentConfig, calibrator: Any, run_info: dict[str, Any]) -> SystemOutput:
-    """The research agent; evidence, retrieved passages, the draft answer, signals and citation checks are read
-    back from its trace."""
+    """The research agent; `Agent.run` returns everything a row needs."""
     from scent.agent import Agent
 
     runner = Agent(index, llms, config, calibrator, run_info={"query_id": query_id, "system": "agent", **run_info})
@@ -209,21 +264,12 @@ def agent(question: str, query_id: str, llms: dict[str, ChatBackend], trace: Tra
         answer = runner.run(question, trace)
     except LLMError as e:
         return SystemOutput(prediction="", abstained=True, status="partial", error=str(e))
-    events = read_trace(trace.path)
-    starts = [i for i, e in enumerate(events) if e["type"] == "run_start"]
-    events = events[starts[-1]:] if starts else events
-    draft: dict[str, Any] = next((e for e in reversed(events) if e["type"] == "answer"), {})
-    calibration: dict[str, Any] = next((e for e in reversed(events) if e["type"] == "calibrate"), {})
-    verified = [bool(e["verbatim"] and e["judged"]) for e in events if e["type"] == "verify"]
-    cited = draft.get("cited", [])
-    evidence = {e["id"]: e["passage_id"] for e in events if e["type"] == "note"}
-    citations = [{"id": evidence.get(eid, eid), "supported": ok} for eid, ok in zip(cited, verified, strict=False)]
     return SystemOutput(
-        prediction=answer.answer, draft=str(draft.get("answer", "")), abstained=answer.abstained,
-        confidence=answer.confidence, citations=citations, evidence_ids=list(dict.fromkeys(evidence.values())),
-        retrieved_ids=list(dict.fromkeys(i for e in events if e["type"] == "tool_result" for i in e["ids"])),
-        signals=calibration.get("signals"), searches=answer.usage.searches, opens=answer.usage.opens,
-        status=answer.status)
+        prediction=answer.answer, draft=answer.draft, abstained=answer.abstained, confidence=answer.confidence,
+        citations=[{"id": c.id, "supported": c.supported} for c in answer.citations],
+        evidence_ids=answer.evidence_ids, retrieved_ids=answer.retrieved_ids, signals=answer.signals or None,
+        searches=answer.usage.searches, opens=answer.usage.opens, status=answer.status,
+        abstain_reason=answer.abstain_reason, decided_by=answer.decided_by, views=answer.views)
 
 
 def judge_answer(llm: ChatBackend, question: str, golds: list[str], prediction: str) -> bool:

@@ -112,13 +112,17 @@ class Store:
         return [_passage(rows[pid], Hit, score=score) for pid, score in ranked if pid in rows]
 
     def neighbours(self, passage_id: str, before: int, after: int) -> list[Passage]:
-        row = self.db.execute("SELECT doc, seq FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        """Passages around one in its document. A record of a corpus file is a document of its own: its
+        neighbours are its own passages, never the next rows of the file."""
+        row = self.db.execute("SELECT doc, seq, source_id FROM passages WHERE id = ?", (passage_id,)).fetchone()
         if row is None:
             return []
+        doc, seq, source_id = row
+        same_record = "AND p.source_id = ? " if source_id is not None else ""
         rows = self.db.execute(
             f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc) "
-            "WHERE p.doc = ? AND p.seq BETWEEN ? AND ? ORDER BY p.seq",
-            (row[0], row[1] - before, row[1] + after),
+            f"WHERE p.doc = ? {same_record}AND p.seq BETWEEN ? AND ? ORDER BY p.seq",
+            (doc, *([source_id] if source_id is not None else []), seq - before, seq + after),
         )
         return [_passage(r) for r in rows]
 

@@ -1,0 +1,160 @@
+"""Grounded answers: several writer views vote, and only an answer found in the passages (or yes/no) counts.
+
+A view is one plain-text writer call over one arrangement of the chosen passages (all of them best first, the
+best pair alone, the reverse order, …): a 0.5B model answers better in free words than under a JSON grammar, and
+different arrangements fail differently. Each reply is cleaned to a short answer and grounded: kept as the
+passage's own words when it occurs in a passage, snapped to the passage span it nearly copies, else dropped.
+The grounded candidates vote; agreement is a calibration signal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from scent.agent.context import RunContext
+from scent.agent.prompts import data
+from scent.agent.relevance import rank_spans
+from scent.eval.metrics import normalize_answer
+from scent.types import Passage
+
+_YES_NO_START = re.compile(r"^(are|is|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
+_PREFIX = re.compile(r"^(final answer|short answer|answer|a)\s*[:：-]\s*", re.I)
+_WORD = re.compile(r"\w+")
+UNKNOWN = ("", "unknown", "not found", "none", "n/a", "no answer")
+SNAP_MIN_F1 = 0.6  # how close a reply must be to a passage span to be snapped to it
+
+
+@dataclass
+class Candidate:
+    """One view's answer, grounded."""
+
+    view: int
+    raw: str
+    text: str  # the grounded answer ("" when it could not be grounded)
+    passages: list[str] = field(default_factory=list)  # ids of the passages that hold it
+
+
+def is_yes_no(question: str) -> bool:
+    return bool(_YES_NO_START.match(question.strip()))
+
+
+def arrangements(passages: list[Passage], views: int) -> list[list[Passage]]:
+    """Distinct orders/subsets of the chosen passages, best first: all, the best pair, reversed, rotated."""
+    options = [passages, passages[:2], passages[::-1], passages[1:] + passages[:1], passages[:3]]
+    out: list[list[Passage]] = []
+    for option in options:
+        if option and [p.id for p in option] not in [[p.id for p in o] for o in out]:
+            out.append(option)
+    return out[:views]
+
+
+def excerpt(passage: Passage, question: str, limit: int) -> str:
+    """The passage text, or when longer than `limit`, a window around its sentence most relevant to the
+    question."""
+    text = " ".join(passage.text.split())
+    if len(text) <= limit:
+        return text
+    spans = rank_spans(question, [passage], 1)
+    at = text.find(spans[0].text) if spans else 0
+    start = max(0, min(at - limit // 3, len(text) - limit))
+    return text[start : start + limit]
+
+
+def listing(passages: list[Passage], question: str, limit: int) -> str:
+    """Numbered passages; everything that comes from a document (title included, its newlines collapsed) is
+    inside the <passage> delimiters."""
+    return "\n".join(f"[{n}] <passage>{data(' '.join(p.title.split()))}: {data(excerpt(p, question, limit))}"
+                     "</passage>" for n, p in enumerate(passages, 1))
+
+
+def clean(reply: str, yes_no: bool) -> str:
+    """The short answer in a reply: first line, no "Answer:" prefix, quotes or closing full stop; for a yes/no
+    question, yes or no when the reply starts with one."""
+    line = next((ln.strip() for ln in reply.strip().splitlines() if ln.strip()), "")
+    line = _PREFIX.sub("", line).strip(" *\"'“”`").rstrip(".").strip()
+    if yes_no:
+        first = (_WORD.findall(line.lower()) or [""])[0]
+        if first in ("yes", "no"):
+            return str(first)
+    return line[:200]
+
+
+def ground(answer: str, passages: list[Passage]) -> tuple[str, list[str]]:
+    """(the answer as the passages word it, ids of the passages holding it); ("", []) when no passage holds it or
+    a span it nearly copies (token F1 ≥ SNAP_MIN_F1). yes/no is grounded as itself."""
+    norm = normalize_answer(answer)
+    if norm in ("yes", "no"):
+        return norm, []
+    if norm in UNKNOWN or not norm:
+        return "", []
+    pattern = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, _WORD.findall(answer))) + r"(?!\w)", re.I)
+    exact = [(p, m) for p in passages if (m := pattern.search(p.text))]
+    if exact:
+        return str(exact[0][1].group(0)), [p.id for p, _ in exact]
+    best, best_f1, holder = "", 0.0, None
+    wanted = Counter(norm.split())
+    for p in passages:
+        words = list(_WORD.finditer(p.text))
+        tokens = [normalize_answer(w.group(0)) for w in words]
+        n = len(norm.split())
+        for length in range(max(1, n - 2), n + 3):
+            for i in range(0, max(0, len(words) - length + 1)):
+                common = sum((Counter(t for t in tokens[i : i + length] if t) & wanted).values())
+                if not common:
+                    continue
+                f1 = 2 * common / (length + n)
+                if f1 > best_f1:
+                    best, best_f1, holder = p.text[words[i].start() : words[i + length - 1].end()], f1, p
+    if holder is None or best_f1 < SNAP_MIN_F1:
+        return "", []
+    return _trim(best), [holder.id]
+
+
+_JOINERS = frozenset(("a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "and", "or", "with", "from"))
+
+
+def _trim(span: str) -> str:
+    """A snapped span without dangling joiners: "Chief of Protocol of" → "Chief of Protocol"."""
+    words = span.split()
+    while len(words) > 1 and words[-1].lower().strip(",.;:") in _JOINERS:
+        words.pop()
+    while len(words) > 1 and words[0].lower() in _JOINERS:
+        words.pop(0)
+    return " ".join(words).rstrip(",.;:")
+
+
+def write_views(ctx: RunContext, question: str, passages: list[Passage]) -> list[Candidate]:
+    """One writer call per arrangement; every reply is cleaned and grounded in *all* chosen passages."""
+    yes_no = is_yes_no(question)
+    candidates = []
+    for view, arranged in enumerate(arrangements(passages, ctx.config.views), 1):
+        reply = ctx.say("writer", "answer_yesno" if yes_no else "answer", max_tokens=8 if yes_no else 32,
+                        question=question, passages=listing(arranged, question, ctx.config.passage_chars))
+        raw = clean(reply or "", yes_no)
+        text, holders = ground(raw, passages)
+        if yes_no and text not in ("yes", "no"):
+            text, holders = "", []
+        candidates.append(Candidate(view, raw, text, holders))
+        ctx.trace.emit("view", view=view, passages=[p.id for p in arranged], reply=reply, answer=raw,
+                       grounded=text, holders=holders)
+    return candidates
+
+
+def vote(candidates: list[Candidate]) -> tuple[Candidate | None, float]:
+    """The grounded answer most views agree with (one answer containing another counts for both: "Greenwich
+    Village" and "Greenwich Village, New York City"), ties to the earlier view; and the share of views that
+    agree with it."""
+    grounded = [c for c in candidates if c.text]
+    if not grounded:
+        return None, 0.0
+
+    def agrees(a: Candidate, b: Candidate) -> bool:
+        x, y = normalize_answer(a.text), normalize_answer(b.text)
+        return x == y or (x not in ("yes", "no") and y not in ("yes", "no") and (f" {x} " in f" {y} "
+                                                                               or f" {y} " in f" {x} "))
+
+    support = [sum(agrees(c, other) for other in grounded) for c in grounded]
+    best = max(range(len(grounded)), key=lambda i: (support[i], -i))
+    return grounded[best], support[best] / len(candidates)

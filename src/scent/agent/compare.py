@@ -1,0 +1,75 @@
+"""What the program decides better than a 0.5B model: "A or B" questions about which came first or last.
+
+"Who is older, Annie Morton or Terry Richardson?" — each option is matched to the passage about it (its title
+names the option), the first date of that passage is read (a biography or a work opens with it), and the two
+dates are compared. The program answers only when both sides have a date and they differ; otherwise the writer's
+vote stands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from scent.agent.entities import MONTHS, bare_title, mentions
+from scent.types import Passage
+
+_OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?)\s+or\s+(?:the\s+)?([^,:?]+?)\s*[,?]?\s*$", re.I)
+_EARLIER = re.compile(r"\b(older|oldest|elder|first|earlier|earliest|before|sooner)\b", re.I)
+_LATER = re.compile(r"\b(younger|youngest|later|latest|last|more recent|most recent|newer|newest|after)\b", re.I)
+_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+_DATE = re.compile(rf"\b(?:(\d{{1,2}}) {_MONTH},? (\d{{4}})|{_MONTH} (\d{{1,2}}),? (\d{{4}})|{_MONTH} (\d{{4}})|"
+                   rf"(1[0-9]\d\d|20\d\d))\b")
+
+
+@dataclass(frozen=True)
+class Decision:
+    answer: str
+    passages: list[str]  # the two passages whose dates were compared
+    dates: list[tuple[int, int, int]]
+
+
+def first_date(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of the first date in the text; month/day 0 when not given."""
+    m = _DATE.search(text)
+    if m is None:
+        return None
+    day1, month1, year1, month2, day2, year2, month3, year3, year4 = m.groups()
+    if year1:
+        return int(year1), MONTHS[month1.lower()], int(day1)
+    if year2:
+        return int(year2), MONTHS[month2.lower()], int(day2)
+    if year3:
+        return int(year3), MONTHS[month3.lower()], 0
+    return int(year4), 0, 0
+
+
+def options(question: str) -> tuple[str, str] | None:
+    m = _OPTIONS.search(question.strip())
+    return (m.group(1).strip(), m.group(2).strip()) if m else None
+
+
+def passage_about(option: str, passages: list[Passage]) -> Passage | None:
+    """The passage whose title is the option (or names it), else the first that mentions it."""
+    for p in passages:
+        if mentions(option, bare_title(p.title)) or mentions(bare_title(p.title), option):
+            return p
+    return next((p for p in passages if mentions(p.text, option)), None)
+
+
+def decide(question: str, passages: list[Passage]) -> Decision | None:
+    pair = options(question)
+    if pair is None:
+        return None
+    head = question[: question.lower().rfind(pair[0].lower())]
+    earlier, later = bool(_EARLIER.search(head)), bool(_LATER.search(head))
+    if earlier == later:
+        return None
+    found = [passage_about(o, passages) for o in pair]
+    if found[0] is None or found[1] is None or found[0].id == found[1].id:
+        return None
+    a, b = first_date(found[0].text), first_date(found[1].text)
+    if a is None or b is None or a == b or (a[0] == b[0] and not (a[1] and b[1])):  # same year, no months: unsure
+        return None
+    pick = 0 if (a < b) == earlier else 1
+    return Decision(pair[pick], [found[0].id, found[1].id], [a, b])
