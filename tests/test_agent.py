@@ -57,7 +57,7 @@ def test_search_choose_write_vote_cite_calibrate(tmp_path: Path):
 
 
 def test_an_answer_found_in_no_passage_is_not_given(tmp_path: Path):
-    answer, events, _ = run(tmp_path, {"writer": ["7 gadgets per moon"] * 3})
+    answer, _, _ = run(tmp_path, {"writer": ["7 gadgets per moon"] * 3})
     assert answer.abstained and answer.answer == NOT_FOUND and answer.abstain_reason == "ungrounded"
     assert answer.draft == "7 gadgets per moon" and answer.closest  # the closest evidence is still shown
     assert [v["grounded"] for v in answer.views] == ["", "", ""]
@@ -133,7 +133,7 @@ def test_a_failing_writer_ends_in_a_graceful_partial_result(tmp_path: Path):
 def test_the_judge_when_asked_can_refuse_support(tmp_path: Path):
     answer, events, _ = run(tmp_path, {"writer": ["42 widgets"] * 3, "judge": [{"supported": False}] * 3},
                             config=AgentConfig(judge=True))
-    assert answer.abstained and [e["judged"] for e in events if e["type"] == "verify"][0] is False
+    assert answer.abstained and next(e["judged"] for e in events if e["type"] == "verify") is False
 
 
 def test_injected_instructions_in_a_document_change_nothing(tmp_path: Path):

@@ -137,7 +137,7 @@ def test_agent_settings_come_from_the_config_file_presets_and_set_flags(tmp_path
     assert parse_setting("agent.budget.max_seconds=60") == {"agent": {"budget": {"max_seconds": 60}}}
     assert parse_setting("models.writer=openai:http://127.0.0.1:8/v1#m") == {
         "models": {"writer": "openai:http://127.0.0.1:8/v1#m"}}
-    with pytest.raises(ConfigError, match="SECTION.FIELD=VALUE"):
+    with pytest.raises(ConfigError, match=r"SECTION\.FIELD=VALUE"):
         parse_setting("views")
     with pytest.raises(ConfigError, match="invalid configuration"):
         load_config(None, settings=["agent.no_such_setting=1"])
