@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,13 @@ from hypothesis import strategies as st
 from loader_fuzz import FORMATS, check, mutate
 
 FOUND = Path(__file__).parent / "data" / "fuzz"
-FOLDER = Path(tempfile.mkdtemp(prefix="scent-fuzz-"))
 FAST = settings(max_examples=400, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
 
 
 @pytest.fixture(autouse=True)
@@ -32,18 +35,18 @@ def _quiet_parsers():
 
 @FAST
 @given(fmt=st.sampled_from(FORMATS), rng=st.randoms(use_true_random=False), rounds=st.integers(1, 3))
-def test_a_mutated_document_is_read_or_reported_in_bounded_time(fmt, rng, rounds):  # type: ignore[no-untyped-def]
-    outcome = check(mutate(rng, fmt, rounds), fmt, FOLDER, time_limit=10.0)
+def test_a_mutated_document_is_read_or_reported_in_bounded_time(folder, fmt, rng, rounds):  # type: ignore[no-untyped-def]
+    outcome = check(mutate(rng, fmt, rounds), fmt, folder, time_limit=10.0)
     assert outcome.result == "ok" or outcome.result.islower()  # a reason code for the ingest report
 
 
 @pytest.mark.parametrize("path", sorted(FOUND.iterdir()), ids=lambda p: p.name)
-def test_inputs_the_fuzzer_found_are_reported(path: Path):
+def test_inputs_the_fuzzer_found_are_reported(folder: Path, path: Path):
     """bench/fuzz_loaders.py --seconds 480 --seed 1 found these: each raised from inside its parser (pypdf's
     LimitReachedError, OverflowError, AttributeError; python-docx's AttributeError, ValueError; lxml's
     ValueError) and stopped the whole `scent index` run."""
     fmt = path.suffix.lstrip(".")
-    outcome = check(path.read_bytes(), fmt, FOLDER)
+    outcome = check(path.read_bytes(), fmt, folder)
     assert outcome.result == f"corrupt-{fmt}" and outcome.unexpected is not None
 
 
