@@ -20,8 +20,8 @@ verify_rag_citations = false
 
 [agent]
 k = 2
-read_top = 1
-queries_per_round = 1
+views = 1
+entity_hops = 2
 judge = false
 
 [agent.budget]

@@ -13,7 +13,7 @@ class ProgressPrinter:
         self.pending_query = ""
 
     def __call__(self, event: dict[str, Any]) -> None:
-        from rich.markup import escape
+        from scent.cli_output import markup as escape  # document text: no markup, no control characters
 
         kind = event["type"]
         say = self.console.print
@@ -24,11 +24,19 @@ class ProgressPrinter:
             say(f"[bold]plan[/bold] {escape(event['restated'])}  [dim]facts: {escape(facts)}[/dim]")
         elif kind == "tool_call":
             args = event["args"]
-            self.pending_query = str(args.get("query") or args.get("pattern") or args.get("passage_id"))
+            self.pending_query = str(args.get("query") or args.get("phrase") or args.get("pattern")
+                                     or args.get("passage_id"))
         elif kind == "tool_result":
             say(f"  [cyan]{event['tool']}[/cyan] {escape(self.pending_query)} → {len(event['ids'])} passages")
         elif kind == "note":
             say(f"  [green]evidence[/green] {escape(event['title'])}: “{escape(event['quote'][:100])}”")
+        elif kind == "view":
+            say(f"  [magenta]writer view {event['view']}[/magenta] {escape(str(event['answer'])[:80])}"
+                + ("" if event["grounded"] else " [dim](not in the passages)[/dim]"))
+        elif kind == "decide":
+            say(f"  [magenta]compared dates[/magenta] → {escape(event['answer'])}")
+        elif kind == "abstain":
+            say(f"  [yellow]abstains[/yellow]: {escape(event['reason'])}")
         elif kind == "reflect" and not event["enough"]:
             say(f"  [yellow]missing[/yellow] {escape('; '.join(event['missing']))}")
         elif kind == "calibrate":

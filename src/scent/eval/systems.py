@@ -199,8 +199,8 @@ def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search:
     hits = search(question, k, retriever)
     ids = [h.id for h in hits]
     trace.emit("tool_result", tool="search", ids=ids, error=False)
-    listing = "\n".join(f"[{n}] ({prompts.data(h.title)}) <passage>{prompts.data(h.text[:passage_chars])}</passage>"
-                        for n, h in enumerate(hits, 1))
+    listing = "\n".join(f"[{n}] <passage>{prompts.data_line(h.title)}: {prompts.data(h.text[:passage_chars])}"
+                        "</passage>" for n, h in enumerate(hits, 1))
     base = SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
     try:
         value = _ask(writer, RAG_PROMPT.format(question=question, passages=listing or "(no passages)"),
@@ -241,7 +241,7 @@ def rag_plain(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, s
     hits = search(question, k, retriever)
     ids = [h.id for h in hits]
     trace.emit("tool_result", tool="search", ids=ids, error=False)
-    listing = "\n".join(f"[{n}] <passage>{prompts.data(' '.join(h.title.split()))}: "
+    listing = "\n".join(f"[{n}] <passage>{prompts.data_line(h.title)}: "
                         f"{prompts.data(h.text[:passage_chars])}</passage>" for n, h in enumerate(hits, 1))
     base = SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
     try:
