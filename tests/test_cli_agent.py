@@ -62,3 +62,19 @@ def test_export_browsecomp_plus_run_format(tmp_path: Path):
     assert run["tool_call_counts"]["search"] == 1 and len(run["retrieved_docids"]) >= 1
     assert run["result"][0]["output"] == "42 widgets" and run["result"][0]["citations"]
     assert run["result"][0]["citations"][0] in run["retrieved_docids"]
+
+
+def test_agent_settings_from_set_flags_and_abstain_reasons(tmp_path: Path):
+    index, script = _setup(tmp_path)
+    one = tmp_path / "one.jsonl"
+    one.write_text(json.dumps({"response": {"text": "42 widgets"}}) + "\n")  # one view only
+    proc = scent("ask", QUESTION, "--index", index, "--model", f"scripted:{one}", "--json", "--set",
+                 "agent.views=1", "--trace", tmp_path / "t.jsonl")
+    assert json.loads(proc.stdout)["answer"] == "42 widgets"
+    start = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
+    assert start["config"]["views"] == 1
+    bad = scent("ask", QUESTION, "--index", index, "--set", "agent.views=many", check=False)
+    assert bad.returncode == 2 and "views" in bad.stderr
+    absent = scent("ask", "What is the default value of innodb_buffer_pool_size?", "--index", index, "--model",
+                   f"scripted:{script}")
+    assert "Not found in the corpus" in absent.stdout and "occurs nowhere in the corpus" in absent.stdout

@@ -235,11 +235,17 @@ LocalOnlyOption = Annotated[bool | None, typer.Option(
     "--local-only/--no-local-only", help="Refuse model endpoints that are not on a loopback address.")]
 
 
-def _config(config: Path | None, model: list[str], local_only: bool | None):  # type: ignore[no-untyped-def]
+SetOption = Annotated[list[str], typer.Option(
+    "--set", help="SECTION.FIELD=VALUE over the config file, e.g. agent.views=1, agent.preset=thorough "
+    "(repeatable).")]
+
+
+def _config(config: Path | None, model: list[str], local_only: bool | None,  # type: ignore[no-untyped-def]
+            settings: list[str] | None = None):
     from scent.config import ConfigError, load_config
 
     try:
-        return load_config(config, model, local_only)
+        return load_config(config, model, local_only, settings or [])
     except ConfigError as e:
         raise _fail(str(e)) from None
 
@@ -339,10 +345,10 @@ CalibrationOption = Annotated[Path | None, typer.Option(help="A calibrator fitte
 def ask(question: QuestionArg, index: IndexOption = Path(DEFAULT_INDEX_DIR), model: ModelOption = [],  # noqa: B006
         config: ConfigOption = None, local_only: LocalOnlyOption = None, trace: TraceOption = None,
         calibration: CalibrationOption = None, retriever: RetrieverOption = None, quiet: QuietOption = False,
-        as_json: JsonOption = False) -> None:
+        as_json: JsonOption = False, setting: SetOption = []) -> None:  # noqa: B006
     """Answer a question from the index, citing the exact passages — or say it is not in the corpus."""
     _run_agent(question, index, "answer", model, config, local_only, trace, calibration, quiet, as_json,
-               retriever=retriever)
+               retriever=retriever, settings=setting)
 
 
 @app.command()
@@ -350,10 +356,10 @@ def research(question: QuestionArg, index: IndexOption = Path(DEFAULT_INDEX_DIR)
              model: ModelOption = [],  # noqa: B006
              config: ConfigOption = None, local_only: LocalOnlyOption = None, trace: TraceOption = None,
              calibration: CalibrationOption = None, retriever: RetrieverOption = None, quiet: QuietOption = False,
-             as_json: JsonOption = False) -> None:
+             as_json: JsonOption = False, setting: SetOption = []) -> None:  # noqa: B006
     """Research a question and write a markdown report with references to the passages it cites."""
     _run_agent(question, index, "report", model, config, local_only, trace, calibration, quiet, as_json,
-               retriever=retriever)
+               retriever=retriever, settings=setting)
 
 
 @app.command()
@@ -379,7 +385,7 @@ def resume(trace: Annotated[Path, typer.Argument(help="The trace of a killed run
     models = [*(f"{role}={spec}" for role, spec in start["models"].items()), *model]
     _run_agent(start["question"], Path(start["index"]), start["mode"], models, config, strict,
                trace, Path(start["calibration"]) if start.get("calibration") else None, quiet, as_json,
-               resume_events=events, retriever=start.get("retriever"))
+               resume_events=events, retriever=start.get("retriever"), agent_config=start.get("config"))
 
 
 @app.command()
@@ -403,7 +409,8 @@ def export(trace: Annotated[Path, typer.Argument(help="A run's trace.")],
 
 def _run_agent(question: str, index: Path, mode: str, model: list[str], config: Path | None,
                local_only: bool | None, trace: Path | None, calibration: Path | None, quiet: bool, as_json: bool,
-               resume_events: list[dict[str, Any]] | None = None, retriever: str | None = None) -> None:
+               resume_events: list[dict[str, Any]] | None = None, retriever: str | None = None,
+               settings: list[str] | None = None, agent_config: dict[str, Any] | None = None) -> None:
     from scent.agent import Agent
     from scent.agent.progress import ProgressPrinter
     from scent.agent.resume import ReplayThenLive, recorded_replies
@@ -412,9 +419,17 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
     from scent.llm import LLMError, load_llm
     from scent.trace import TraceWriter, new_trace_path
 
-    cfg = _config(config, model, local_only)
+    cfg = _config(config, model, local_only, settings)
     if not question.strip():
         raise _fail("the question is empty")
+    from pydantic import ValidationError
+
+    from scent.config import AgentConfig
+
+    try:  # a resumed run keeps the settings it started with (its trace's), so its replayed calls line up
+        agent_settings = AgentConfig.model_validate(agent_config) if agent_config is not None else cfg.agent
+    except ValidationError as e:
+        raise _fail(f"the trace's agent settings are not valid: {e}") from None
     try:
         backends: dict[str, Any] = {}  # roles that name the same spec share one backend (one script, one model)
         for spec in dict.fromkeys(getattr(cfg.models, role) for role in ROLES):
@@ -450,7 +465,7 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
         except (VectorsError, ValueError) as e:
             raise _fail(str(e)) from None
         typer.echo(f"retriever: {chosen}", err=True)
-        agent = Agent(idx, llms, calibrator=calibrator, run_info={
+        agent = Agent(idx, llms, agent_settings, calibrator=calibrator, run_info={
             "index": str(index), "local_only": cfg.local_only, "calibration": str(calibration) if calibration
             else None, "retriever": chosen})
         try:
@@ -460,10 +475,18 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
     _print_answer(answer.model_dump(), as_json)
 
 
+REASONS = {"absent": "a key term of the question occurs nowhere in the corpus",
+           "no_evidence": "the searches found nothing",
+           "ungrounded": "no answer the writer gave occurs in the passages",
+           "disagree": "the writer's answers over different passages disagree",
+           "low_confidence": "the answer's confidence is below agent.abstain_below",
+           "writer_failed": "the writer model failed"}
+
+
 def _print_answer(answer: dict, as_json: bool) -> None:  # type: ignore[type-arg]
     if as_json:
-        keys = ("answer", "abstained", "confidence", "citations", "usage", "trace", "status", "explanation",
-                "closest", "report")
+        keys = ("answer", "abstained", "abstain_reason", "confidence", "citations", "usage", "trace", "status",
+                "explanation", "closest", "report")
         out = {k: answer[k] for k in keys if k in answer}
         out["citations"] = [{k: c[k] for k in ("n", "id", "path", "title", "quote")} for c in answer["citations"]]
         typer.echo(dumps(out))
@@ -474,6 +497,8 @@ def _print_answer(answer: dict, as_json: bool) -> None:  # type: ignore[type-arg
         typer.echo(plain(answer["answer"] + ("\n\n" + answer["explanation"] if answer["explanation"] else "")))
         for c in answer["citations"]:
             typer.echo(f"[{c['n']}] {inline(c['title'])} — {inline(c['path'])}: “{inline(c['quote'])}”")
+    if answer["abstained"] and answer.get("abstain_reason"):
+        typer.echo(f"(abstained: {REASONS.get(answer['abstain_reason'], answer['abstain_reason'])})")
     if answer["abstained"] and answer["closest"]:
         typer.echo("\nclosest evidence found:")
         for c in answer["closest"]:
