@@ -141,3 +141,13 @@ def test_agent_settings_come_from_the_config_file_presets_and_set_flags(tmp_path
         parse_setting("views")
     with pytest.raises(ConfigError, match="invalid configuration"):
         load_config(None, settings=["agent.no_such_setting=1"])
+
+
+def test_grounding_reads_titles_keeps_numbers_and_closes_brackets() -> None:
+    setting = passage("ct", "checkpoint_timeout", "Maximum time between automatic WAL checkpoints. The default is "
+                      "five minutes (5min). The default is one second (1s) for others.")
+    module = passage("pc", "F.28. pgcrypto — cryptographic functions", "The crypt() function hashes passwords.")
+    assert ground("5 minutes", [setting]) == ("five minutes", ["ct"])  # number words are numbers
+    assert ground("7 minutes", [setting]) == ("", [])  # never snapped to a span without its number
+    assert ground("pgcrypto", [setting, module]) == ("pgcrypto", ["pc"])  # the title is the passage's too
+    assert ground("one second (1s)", [setting]) == ("one second (1s)", ["ct"])

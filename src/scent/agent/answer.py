@@ -81,35 +81,56 @@ def clean(reply: str, yes_no: bool) -> str:
     return line[:200]
 
 
+_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve"
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(_NUMBERS.split())}
+
+
+def _token(word: str) -> str:
+    """A word as grounding compares it: normalised, number words as digits ("five" = "5")."""
+    norm = normalize_answer(word)
+    return _NUMBER_WORDS.get(norm, norm)
+
+
 def ground(answer: str, passages: list[Passage]) -> tuple[str, list[str]]:
-    """(the answer as the passages word it, ids of the passages holding it); ("", []) when no passage holds it or
-    a span it nearly copies (token F1 ≥ SNAP_MIN_F1). yes/no is grounded as itself."""
+    """(the answer as the passages word it, ids of the passages holding it in their title or text); ("", []) when
+    none holds it or a span it nearly copies (token F1 ≥ SNAP_MIN_F1, every number of the answer kept: "5
+    minutes" may become "five minutes", never "minutes"). yes/no is grounded as itself."""
     norm = normalize_answer(answer)
     if norm in ("yes", "no"):
         return norm, []
     if norm in UNKNOWN or not norm:
         return "", []
     pattern = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, _WORD.findall(answer))) + r"(?!\w)", re.I)
-    exact = [(p, m) for p in passages if (m := pattern.search(p.text))]
+    exact = [(p, m) for p in passages if (m := pattern.search(f"{p.title}\n{p.text}"))]
     if exact:
-        return str(exact[0][1].group(0)), [p.id for p, _ in exact]
+        return _balanced(exact[0][1]), [p.id for p, _ in exact]
+    wanted = Counter(_token(w) for w in _WORD.findall(answer) if _token(w))
+    numbers = {t for t in wanted if t.isdigit()}
+    n = sum(wanted.values())
     best, best_f1, holder = "", 0.0, None
-    wanted = Counter(norm.split())
     for p in passages:
-        words = list(_WORD.finditer(p.text))
-        tokens = [normalize_answer(w.group(0)) for w in words]
-        n = len(norm.split())
+        text = f"{p.title}\n{p.text}"
+        words = list(_WORD.finditer(text))
+        tokens = [_token(w.group(0)) for w in words]
         for length in range(max(1, n - 2), n + 3):
             for i in range(0, max(0, len(words) - length + 1)):
-                common = sum((Counter(t for t in tokens[i : i + length] if t) & wanted).values())
-                if not common:
+                window = Counter(t for t in tokens[i : i + length] if t)
+                common = sum((window & wanted).values())
+                if not common or not numbers <= window.keys():
                     continue
                 f1 = 2 * common / (length + n)
                 if f1 > best_f1:
-                    best, best_f1, holder = p.text[words[i].start() : words[i + length - 1].end()], f1, p
+                    best, best_f1, holder = text[words[i].start() : words[i + length - 1].end()], f1, p
     if holder is None or best_f1 < SNAP_MIN_F1:
         return "", []
     return _trim(best), [holder.id]
+
+
+def _balanced(match: re.Match[str]) -> str:
+    """The matched span, with the closing bracket it opened ("one second (1s" → "one second (1s)")."""
+    span = match.group(0)
+    after = match.string[match.end() : match.end() + 1]
+    return span + after if span.count("(") > span.count(")") and after == ")" else span
 
 
 _JOINERS = frozenset(("a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "and", "or", "with", "from"))
