@@ -1,0 +1,67 @@
+"""Ablations of the agent's answer step, replayed from one `scent eval` run's recorded writer views.
+
+Writer calls run at temperature 0, so view 1 alone is exactly what `agent.views=1` would have answered over the
+same passages; the other rows re-decide from the same recorded replies. Each row switches one capability off:
+- no voting: view 1's grounded answer only;
+- no grounding: the raw replies vote (an answer found in no passage counts);
+- no program comparison: the views' vote stands where the program compared dates;
+- no disagreement abstention: the top-voted answer is given even when fewer than half the views agree.
+
+    .venv/bin/python bench/agent_views.py --results bench/out/eval/hotpotqa-dev
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from scent.agent.answer import Candidate, vote  # noqa: E402
+from scent.eval.metrics import answer_scores  # noqa: E402
+
+
+def decide(row: dict[str, Any], ablation: str) -> str:
+    """The answer the agent would give with one capability off ("" = abstain)."""
+    views = row["views"]
+    if not views:  # abstained before writing (a key term absent from the corpus)
+        return ""
+    if ablation == "no voting":
+        return str(views[0]["grounded"])
+    if row.get("decided_by") == "program" and ablation != "no program comparison":
+        return str(row["draft"])
+    candidates = [Candidate(v["view"], v["answer"], v["answer"] if ablation == "no grounding" else v["grounded"])
+                  for v in views]
+    winner, agreement = vote([c for c in candidates if c.text.lower() not in ("", "unknown")] or candidates)
+    if winner is None:
+        return ""
+    if len(views) >= 3 and agreement < 0.5 and ablation != "no disagreement abstention":
+        return ""
+    return winner.text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, required=True)
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in (args.results / "results.jsonl").read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r["system"] == "agent" and not r.get("error")]
+    print(f"{len(rows)} agent rows of {args.results}")
+    print("| agent | EM (%) | F1 (%) | answered (%) |\n|---|--:|--:|--:|")
+    for ablation in ("as run", "no voting", "no grounding", "no program comparison", "no disagreement abstention"):
+        em = f1 = answered = 0.0
+        for r in rows:
+            answer = r["prediction"] if ablation == "as run" and not r["abstained"] else (
+                "" if ablation == "as run" else decide(r, ablation))
+            scores = answer_scores(answer, r["golden_answers"], not answer)
+            em, f1, answered = em + scores["em"], f1 + scores["f1"], answered + bool(answer)
+        n = len(rows)
+        print(f"| {ablation} | {100 * em / n:.1f} | {100 * f1 / n:.1f} | {100 * answered / n:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
