@@ -245,11 +245,13 @@ def rag_plain(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, s
                         f"{prompts.data(h.text[:passage_chars])}</passage>" for n, h in enumerate(hits, 1))
     base = SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
     try:
-        reply = writer.complete(prompts.messages("answer", system="system_text", question=question,
-                                                 passages=listing or "(no passages)"), max_tokens=32)
+        yes_no = is_yes_no(question)  # the agent's yes/no prompt too: the baseline gets every advantage but search
+        reply = writer.complete(prompts.messages("answer_yesno" if yes_no else "answer", system="system_text",
+                                                 question=question, passages=listing or "(no passages)"),
+                                max_tokens=8 if yes_no else 32)
     except LLMError as e:
         return _end(trace, base.model_copy(update={"abstained": True, "status": "partial", "error": str(e)}))
-    answer = clean(reply.text, is_yes_no(question))
+    answer = clean(reply.text, yes_no)
     return _end(trace, base.model_copy(update={"prediction": answer, "draft": answer,
                                                "abstained": is_unknown(answer), "confidence": 0.0}))
 
