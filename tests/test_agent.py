@@ -74,6 +74,9 @@ def test_majority_of_views_wins_and_full_disagreement_abstains(tmp_path: Path):
     (tmp_path / "idx").rename(tmp_path / "idx-1")
     answer, _, _ = run(tmp_path, {"writer": ["blue", "42 widgets", "widget.conf"]})
     assert answer.abstained and answer.abstain_reason == "disagree" and answer.draft == "blue"
+    answer, _, _ = run(tmp_path / "c", {"writer": ["blue", "42 widgets", "widget.conf"]},
+                       config=AgentConfig(min_agreement=0, abstain_below=0))
+    assert not answer.abstained and answer.answer == "blue"  # told to always answer: the first view's
 
 
 def test_entity_hop_follows_a_name_found_inside_a_passage(tmp_path: Path):

@@ -137,6 +137,8 @@ class AgentConfig(BaseModel):
                               "help).")
     judge: bool = Field(False, description="Ask the judge role whether each cited passage supports the answer "
                         "(the 0.5B judge approves unsupported pairs: BENCHMARKS.md).")
+    min_agreement: float = Field(0.5, ge=0, le=1, description="With three or more views, abstain ('disagree') "
+                                 "when the best answer has a smaller share of them; 0 always answers.")
     abstain_below: float = Field(0.2, ge=0, le=1, description="Abstain when the calibrated confidence (the chance "
                                  "that the answer is right) is lower; raise it for fewer, surer answers.")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)

@@ -110,7 +110,7 @@ class Agent:
             failed = all(not c.raw for c in candidates)
             outcome = Abstained("writer_failed" if failed else "ungrounded", next((c.raw for c in candidates
                                                                                      if c.raw), ""))
-        elif len(candidates) >= 3 and agreement < 0.5:
+        elif len(candidates) >= 3 and agreement < ctx.config.min_agreement:
             outcome = Abstained("disagree", winner.text)
         else:
             outcome = Answered(winner.text, "writer", winner.passages, agreement)
