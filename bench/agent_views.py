@@ -34,9 +34,11 @@ def decide(row: dict[str, Any], ablation: str) -> str:
         return str(views[0]["grounded"])
     if row.get("decided_by") == "program" and ablation != "no program comparison":
         return str(row["draft"])
-    candidates = [Candidate(v["view"], v["answer"], v["answer"] if ablation == "no grounding" else v["grounded"])
-                  for v in views]
-    winner, agreement = vote([c for c in candidates if c.text.lower() not in ("", "unknown")] or candidates)
+    def text(v: dict[str, Any]) -> str:
+        raw = "" if str(v["answer"]).lower() in ("", "unknown") else str(v["answer"])
+        return raw if ablation == "no grounding" else str(v["grounded"])
+
+    winner, agreement = vote([Candidate(v["view"], v["answer"], text(v)) for v in views])
     if winner is None:
         return ""
     if len(views) >= 3 and agreement < 0.5 and ablation != "no disagreement abstention":
