@@ -17,7 +17,7 @@ from scent.types import Passage
 _OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?)\s+or\s+(?:the\s+)?([^,:?]+?)\s*[,?]?\s*$", re.I)
 _EARLIER = re.compile(r"\b(older|oldest|elder|first|earlier|earliest|before|sooner)\b", re.I)
 _LATER = re.compile(r"\b(younger|youngest|later|latest|last|more recent|most recent|newer|newest|after)\b", re.I)
-_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH = "(" + "|".join(m.capitalize() for m in MONTHS) + ")"
 _DATE = re.compile(rf"\b(?:(\d{{1,2}}) {_MONTH},? (\d{{4}})|{_MONTH} (\d{{1,2}}),? (\d{{4}})|{_MONTH} (\d{{4}})|"
                    rf"(1[0-9]\d\d|20\d\d))\b")
 

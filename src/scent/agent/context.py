@@ -32,7 +32,7 @@ class RunContext:
     counts: dict[str, int] = field(default_factory=lambda: {"searches": 0, "opens": 0, "finds": 0,
                                                             "llm_calls": 0, "prompt_tokens": 0,
                                                             "completion_tokens": 0, "llm_failures": 0})
-    retrieved: list[str] = field(default_factory=list)  # every passage id a tool returned, first time seen
+    retrieved: dict[str, None] = field(default_factory=dict)  # every passage id a tool returned, in first-seen order
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -84,6 +84,5 @@ class RunContext:
         observation = self.tools.call(name, arguments)
         self.trace.emit("tool_result", tool=name, ids=observation.ids, error=observation.error)
         with self._lock:
-            seen_ids = set(self.retrieved)
-            self.retrieved += [i for i in observation.ids if i not in seen_ids]
+            self.retrieved.update(dict.fromkeys(observation.ids))
         return observation

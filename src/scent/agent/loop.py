@@ -21,6 +21,7 @@ from scent.agent.relevance import rank_spans
 from scent.agent.report import write_report
 from scent.agent.retrieve import Pool, gather
 from scent.agent.write import verify_evidence
+from scent.ingest.chunk import sentence_spans
 from scent.llm.base import ChatBackend
 from scent.protocols import Index
 from scent.tools import Tools
@@ -188,8 +189,6 @@ def cite(ctx: RunContext, question: str, outcome: Answered, chosen: list[Passage
 
 
 def _sentence_with(passage: Passage, answer: str) -> str | None:
-    from scent.ingest.chunk import sentence_spans
-
     if not answer or answer in ("yes", "no"):
         return None
     for start, end in sentence_spans(passage.text, 0, len(passage.text)):

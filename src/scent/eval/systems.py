@@ -185,6 +185,20 @@ def closed_book(question: str, llms: dict[str, ChatBackend], trace: TraceWriter)
                                     confidence=value.get("confidence", 0) / 100))
 
 
+def _search_once(trace: TraceWriter, search: Searcher, question: str, k: int, retriever: str | None,
+                 passage_chars: int) -> tuple[list[Any], str, SystemOutput]:
+    """The rag baselines' one traced search: (hits, the numbered passage listing, the output so far)."""
+    from scent.agent import prompts
+
+    trace.emit("tool_call", tool="search", args={"query": question, "k": k})
+    hits = search(question, k, retriever)
+    ids = [h.id for h in hits]
+    trace.emit("tool_result", tool="search", ids=ids, error=False)
+    listing = "\n".join(f"[{n}] <passage>{prompts.data_line(h.title)}: {prompts.data(h.text[:passage_chars])}"
+                        "</passage>" for n, h in enumerate(hits, 1))
+    return hits, listing, SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
+
+
 def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search: Searcher, k: int,
         verify: bool, passage_chars: int = 1200, retriever: str | None = None) -> SystemOutput:
     """One search of the question, top-k passages into one prompt, one answer citing one passage; the citation is
@@ -195,13 +209,7 @@ def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search:
     writer = TracedLLM(llms["writer"], trace, "writer")
     trace.emit("run_start", question=question, system="rag", models={"writer": writer.spec,
                                                                       "judge": llms["judge"].spec})
-    trace.emit("tool_call", tool="search", args={"query": question, "k": k})
-    hits = search(question, k, retriever)
-    ids = [h.id for h in hits]
-    trace.emit("tool_result", tool="search", ids=ids, error=False)
-    listing = "\n".join(f"[{n}] <passage>{prompts.data_line(h.title)}: {prompts.data(h.text[:passage_chars])}"
-                        "</passage>" for n, h in enumerate(hits, 1))
-    base = SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
+    hits, listing, base = _search_once(trace, search, question, k, retriever, passage_chars)
     try:
         value = _ask(writer, RAG_PROMPT.format(question=question, passages=listing or "(no passages)"),
                      _answer_schema(len(hits)), 120)
@@ -221,8 +229,8 @@ def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search:
                 supported = bool(verdict and verdict.get("supported"))
             except LLMError:
                 supported = False
-            trace.emit("verify", evidence=ids[cited - 1], verbatim=True, judged=supported)
-        citations.append({"id": ids[cited - 1], "supported": supported})
+            trace.emit("verify", evidence=hits[cited - 1].id, verbatim=True, judged=supported)
+        citations.append({"id": hits[cited - 1].id, "supported": supported})
     return _end(trace, base.model_copy(update={
         "prediction": answer, "draft": answer, "abstained": is_unknown(answer),
         "confidence": value.get("confidence", 0) / 100, "citations": citations}))
@@ -237,13 +245,7 @@ def rag_plain(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, s
 
     writer = TracedLLM(llms["writer"], trace, "writer")
     trace.emit("run_start", question=question, system="rag-plain", models={"writer": writer.spec})
-    trace.emit("tool_call", tool="search", args={"query": question, "k": k})
-    hits = search(question, k, retriever)
-    ids = [h.id for h in hits]
-    trace.emit("tool_result", tool="search", ids=ids, error=False)
-    listing = "\n".join(f"[{n}] <passage>{prompts.data_line(h.title)}: "
-                        f"{prompts.data(h.text[:passage_chars])}</passage>" for n, h in enumerate(hits, 1))
-    base = SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
+    _, listing, base = _search_once(trace, search, question, k, retriever, passage_chars)
     try:
         yes_no = is_yes_no(question)  # the agent's yes/no prompt too: the baseline gets every advantage but search
         reply = writer.complete(prompts.messages("answer_yesno" if yes_no else "answer", system="system_text",
