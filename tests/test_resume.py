@@ -9,9 +9,9 @@ from pathlib import Path
 from agent_fixtures import make_index, scripts
 
 from scent.agent import Agent
-from scent.agent.resume import ReplayThenLive, recorded_replies, run_state
+from scent.agent.resume import ReplayThenLive, recorded_replies
 from scent.llm.scripted import RecordingLLM, ScriptedLLM
-from scent.trace import TraceWriter, read_trace
+from scent.trace import TraceWriter, read_run, read_trace
 
 QUESTION = "What is the default widget limit?"
 
@@ -32,7 +32,7 @@ def test_resume_after_a_crash_gives_the_same_answer_without_redoing_model_calls(
     cut = [i for i, line in enumerate(lines) if json.loads(line).get("role") == "writer"][1] + 1
     crashed = tmp_path / "crashed.jsonl"
     crashed.write_text("".join(lines[:cut]) + lines[cut][: len(lines[cut]) // 2])
-    start, end, events = run_state(str(crashed))
+    start, end, events = read_run(crashed, complete=False)
     assert end is None and start["question"] == QUESTION
 
     live = ScriptedLLM(recorded)  # answers by request key: only what the trace lacks should be asked

@@ -12,7 +12,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 from scent.llm.base import ChatBackend, Completion, Message, ToolCall, Usage
-from scent.trace import prompt_hash, read_trace
+from scent.trace import prompt_hash
 
 
 def recorded_replies(events: list[dict[str, Any]]) -> dict[str, deque[dict[str, Any]]]:
@@ -47,13 +47,3 @@ class ReplayThenLive(ChatBackend):
                           usage=Usage(prompt_tokens=event.get("prompt_tokens", 0),
                                       completion_tokens=event.get("completion_tokens", 0)),
                           latency_ms=0.0, replayed=True)
-
-
-def run_state(path: str) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
-    """(run_start event, run_end event or None, all events) of a trace."""
-    events = read_trace(path)
-    if not events or events[0].get("type") != "run_start":
-        raise ValueError(f"{path} is not a scent trace (no run_start event)")
-    starts = [e for e in events if e["type"] == "run_start"]
-    ends = [e for e in events if e["type"] == "run_end"]
-    return starts[-1], ends[-1] if ends else None, events
