@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from scent.agent.context import RunContext
-from scent.agent.prompts import data, data_line
+from scent.agent.prompts import numbered_passages
 from scent.agent.relevance import rank_spans
 from scent.eval.metrics import normalize_answer
 from scent.types import Passage
@@ -65,8 +65,7 @@ def excerpt(passage: Passage, question: str, limit: int) -> str:
 def listing(passages: list[Passage], question: str, limit: int) -> str:
     """Numbered passages; everything that comes from a document (title included, its newlines collapsed) is
     inside the <passage> delimiters."""
-    return "\n".join(f"[{n}] <passage>{data_line(p.title)}: {data(excerpt(p, question, limit))}"
-                     "</passage>" for n, p in enumerate(passages, 1))
+    return numbered_passages([(p.title, excerpt(p, question, limit)) for p in passages])
 
 
 def clean(reply: str, yes_no: bool) -> str:

@@ -43,6 +43,13 @@ def data_line(text: str, limit: int = 200) -> str:
     return data(flat)
 
 
+def numbered_passages(items: list[tuple[str, str]]) -> str:
+    """`[n] <passage>TITLE: TEXT</passage>` lines for (title, text) pairs: everything that comes from a document,
+    its title included, inside the delimiters, the title on one line."""
+    return "\n".join(f"[{n}] <passage>{data_line(title)}: {data(text)}</passage>"
+                     for n, (title, text) in enumerate(items, 1))
+
+
 def int_choice(low: int, high: int) -> dict[str, Any]:
     """An integer in [low, high] as an enum: llama.cpp grammars enforce enums but not minimum/maximum (a small
     model under a grammar will otherwise emit 1000000000000000 for a 0-100 score)."""

@@ -6,7 +6,7 @@ import re
 
 from scent.agent.context import RunContext
 from scent.agent.ledger import find_verbatim
-from scent.agent.prompts import data, data_line
+from scent.agent.prompts import data, numbered_passages
 from scent.agent.relevance import relevance
 from scent.types import Citation, Evidence
 
@@ -31,8 +31,7 @@ def select_evidence(ctx: RunContext) -> list[Evidence]:
 
 def numbered(evidence: list[Evidence]) -> str:
     """Everything from a document, the title included, inside the delimiters."""
-    return "\n".join(f"[{n}] <passage>{data_line(e.title)}: {data(e.quote)}</passage>"
-                     for n, e in enumerate(evidence, 1))
+    return numbered_passages([(e.title, e.quote) for e in evidence])
 
 
 def renumber(text: str, mapping: dict[int, int]) -> str:

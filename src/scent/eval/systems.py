@@ -194,8 +194,7 @@ def _search_once(trace: TraceWriter, search: Searcher, question: str, k: int, re
     hits = search(question, k, retriever)
     ids = [h.id for h in hits]
     trace.emit("tool_result", tool="search", ids=ids, error=False)
-    listing = "\n".join(f"[{n}] <passage>{prompts.data_line(h.title)}: {prompts.data(h.text[:passage_chars])}"
-                        "</passage>" for n, h in enumerate(hits, 1))
+    listing = prompts.numbered_passages([(h.title, h.text[:passage_chars]) for h in hits])
     return hits, listing, SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
 
 
