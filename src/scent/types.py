@@ -136,6 +136,8 @@ class Answer(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     trace: str | None = None
     report: str | None = Field(default=None, description="The markdown report (`scent research`).")
+    report_data: dict[str, Any] | None = Field(default=None, description="The research report as JSON: sections, "
+                                               "claims, references, gaps, counts (`scent.research`).")
     abstain_reason: str | None = Field(default=None, description="Why it abstained: absent (a key term of the "
                                        "question occurs nowhere in the corpus), no_evidence, ungrounded (no "
                                        "answer found in the passages), disagree (the writer's views differ), "

@@ -41,5 +41,18 @@ class ProgressPrinter:
             say(f"  [yellow]missing[/yellow] {escape('; '.join(event['missing']))}")
         elif kind == "calibrate":
             say(f"[dim]confidence {event['confidence']:.2f} from {event['signals']}[/dim]")
+        elif kind == "outline":
+            say(f"[bold]outline[/bold] ({len(event['sections'])} sections from {event['candidates']} found): "
+                + escape("; ".join(event["sections"])))
+        elif kind == "section":
+            say(f"[bold]section {event['n']}/{event['of']}[/bold] {escape(event['title'])}")
+        elif kind == "section_done":
+            found = f"{event['claims']} claims from {', '.join(event['sources'])}" if event["claims"] else \
+                f"gap ({event['gap']})"
+            say(f"  [green]{escape(found)}[/green]" + (f" [dim]({event['cut']} cut)[/dim]" if event["cut"] else ""))
+        elif kind == "report":
+            c = event["counts"]
+            say(f"[bold]report[/bold] {event['status']}: {c['sections']} sections, {c['passages_cited']} passages "
+                f"of {c['sources_cited']} documents cited, {c['searches']} searches")
         elif kind == "error":
             say(f"  [red]model failure ({event['role']}), continuing: {escape(event['error'][:120])}[/red]")

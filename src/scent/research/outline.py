@@ -1,0 +1,160 @@
+"""The outline of a report, built from what the first wide retrieval found — not from the model's memory.
+
+Three sources of topics, all from the corpus:
+1. enumeration: the best passages list the question's topic item by item ("Trust authentication, which …",
+   "Password authentication, which …"): each item is a topic, in the documents' own order;
+2. structure: the best document, when it is long, is split by its own second-level headings;
+3. clusters: the hits grouped by their section (document heading path), each group ranked by its passages'
+   scores.
+Topics that name the same thing are merged. The model may then choose and order among them (`outline_choice`);
+by default the program's ranking stands (a 0.5B model picks by position, not by meaning).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from scent.agent.relevance import terms
+from scent.agent.select import Scored
+from scent.types import Passage
+
+JUNK_HEADINGS = frozenset({
+    "note", "notes", "tip", "tips", "warning", "caution", "important", "example", "examples", "see also", "synopsis",
+    "description", "parameters", "footnotes", "table of contents", "contents", "index", "outputs", "options",
+    "compatibility"})
+ENUMERATION_PASSAGES = 5  # the best passages searched for a list of the question's topic, item by item
+LONG_DOCUMENT = 12  # passages: a longer document is split into its own sections
+MAX_ITEM_WORDS = 5
+ITEM_PARAGRAPH_CHARS = 400
+_NUMBER = re.compile(r"^\s*(?:chapter|appendix|part)?\s*(?:[\dIVXLA-Z]+(?:\.\d+)*\.)\s+", re.I)
+_LEAD = re.compile(r"^(.{2,80}?)(?:,|:|\s+[—–-]\s+|\s+which\s|\s+is\s|\s+are\s|\s+\()")
+
+
+class Documents(Protocol):
+    def neighbours(self, passage_id: str, before: int = 1, after: int = 1) -> list[Passage]: ...
+
+
+@dataclass(slots=True)
+class Topic:
+    title: str  # the section heading shown: "Trust Authentication"
+    query: str  # what the section's retrieval searches for
+    origin: str  # enumeration | structure | cluster
+    score: float
+    heading: tuple[str, ...] = ()  # the heading path it came from (clusters, structure)
+
+
+def clean_heading(heading: str) -> str:
+    """ "21.4. Trust Authentication" → "Trust Authentication"; "Chapter 21. Client Authentication" → "Client
+    Authentication"."""
+    return _NUMBER.sub("", heading).strip() or heading.strip()
+
+
+def section_number(heading: str) -> tuple[int, ...] | None:
+    """(21, 4) for "21.4. Trust Authentication"; None when the heading carries no number."""
+    m = re.match(r"^\s*(?:chapter|appendix)?\s*(\d+(?:\.\d+)*)\.\s", heading, re.I)
+    return tuple(int(x) for x in m.group(1).split(".")) if m else None
+
+
+def junk(heading: str) -> bool:
+    return clean_heading(heading).lower().strip(" :") in JUNK_HEADINGS
+
+
+def same_topic(a: str, b: str) -> bool:
+    """Two titles name the same thing when the content words of one hold all of the other's."""
+    ta, tb = terms(a), terms(b)
+    return bool(ta and tb) and (ta <= tb or tb <= ta)
+
+
+def enumerated_items(passages: list[Passage]) -> list[str]:
+    """Items of a list written as short paragraphs that each start with a short name followed by a comma, a
+    colon, a dash, "which", "is" or "(" — three or more in a row (a passage and the next one of its document)."""
+    paragraphs = [p.strip() for passage in passages for p in passage.text.split("\n\n") if p.strip()]
+    items: list[str] = []
+    run: list[str] = []
+    for paragraph in [*paragraphs, ""]:
+        listed = len(paragraph) <= ITEM_PARAGRAPH_CHARS and not paragraph.endswith(":")  # not the list's intro
+        m = _LEAD.match(paragraph) if listed else None
+        lead = m.group(1).strip() if m else ""
+        if lead and len(lead.split()) <= MAX_ITEM_WORDS and (lead[0].isupper() or lead[0].isdigit()):
+            run.append(lead)
+            continue
+        if len(run) >= 3:
+            items += [r for r in run if not any(same_topic(r, i) for i in items)]
+        run = []
+    return items
+
+
+def section_key(passage: Passage, long_document: bool) -> tuple[str, ...]:
+    """The heading path a hit is grouped by: the document's first heading, and in a long document its
+    second-level heading too (a junk heading such as "Note" stands for its parent)."""
+    headings = [h for h in passage.headings if not junk(h)] or [passage.title]
+    return tuple(headings[: 2 if long_document and len(headings) > 1 else 1])
+
+
+def candidates(question: str, scored: list[Scored], documents: Documents, top: int = 40) -> list[Topic]:
+    """Every topic the corpus suggests for the question, merged, best first."""
+    if not scored:
+        return []
+    best = scored[0].score or 1.0
+    lengths: dict[str, int] = {}
+
+    def long_document(p: Passage) -> bool:
+        if p.document not in lengths:
+            lengths[p.document] = len(documents.neighbours(p.id, LONG_DOCUMENT, LONG_DOCUMENT))
+        return lengths[p.document] > LONG_DOCUMENT
+
+    topics: list[Topic] = []
+    # 1. enumerations in the best passages (each with the passage after it: a list may go on there)
+    for s in scored[:ENUMERATION_PASSAGES]:
+        after = [p for p in documents.neighbours(s.passage.id, 0, 1) if p.id != s.passage.id]
+        for item in enumerated_items([s.passage, *after[:1]]):
+            topics.append(Topic(item, item, "enumeration",
+                                0.8 + 0.5 * s.score / best))
+    # 2. the second-level sections of the best document, when it is long
+    first = scored[0].passage
+    if long_document(first):
+        whole = documents.neighbours(first.id, 10**6, 10**6)
+        for heading in dict.fromkeys(tuple(p.headings[:2]) for p in whole if len(p.headings) > 1):
+            if not junk(heading[-1]):
+                topics.append(Topic(clean_heading(heading[-1]), f"{clean_heading(heading[-1])} "
+                                    f"{clean_heading(heading[0])}", "structure", 0.5, heading))
+    # 3. clusters of hits by section
+    clusters: dict[tuple[str, ...], list[float]] = {}
+    for s in scored[:top]:
+        clusters.setdefault(section_key(s.passage, long_document(s.passage)), []).append(s.score / best)
+    for key, scores in clusters.items():
+        top3 = sorted(scores, reverse=True)[:3]
+        if top3[0] < 0.4:  # the cluster's best hit is far below the best one: off the question
+            continue
+        title = clean_heading(key[-1])
+        query = title if len(key) == 1 else f"{title} {clean_heading(key[0])}"
+        topics.append(Topic(title, query, "cluster", top3[0] + 0.25 * sum(top3[1:]), key))
+    return merge(topics)
+
+
+def merge(topics: list[Topic]) -> list[Topic]:
+    """Topics naming the same thing become one: the first found keeps its place and title, takes the best score
+    and the heading path of a cluster or structure topic."""
+    out: list[Topic] = []
+    for t in topics:
+        twin = next((o for o in out if same_topic(o.title, t.title)), None)
+        if twin is None:
+            out.append(t)
+            continue
+        twin.score = max(twin.score, t.score)
+        twin.heading = twin.heading or t.heading
+    return sorted(out, key=lambda t: -t.score)
+
+
+def outline(question: str, topics: list[Topic], n: int, chosen: list[int] | None = None) -> list[Topic]:
+    """The `n` sections: the model's choice (1-based numbers into `topics`, in its order) when it made a usable
+    one, else the best `n`; enumerated items keep the documents' order among themselves."""
+    if chosen:
+        picked = [topics[i - 1] for i in dict.fromkeys(chosen) if 1 <= i <= len(topics)]
+        if len(picked) >= min(3, len(topics)):
+            return picked[:n]
+    picked = topics[:n]
+    items = iter([t for t in topics if t in picked and t.origin == "enumeration"])
+    return [next(items) if t.origin == "enumeration" else t for t in picked]

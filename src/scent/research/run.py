@@ -1,0 +1,105 @@
+"""A research run after the first wide retrieval: outline ▸ sections (each researched and verified) ▸ summary,
+references and counts. A section that fails becomes a listed gap; a budget that runs out leaves the rest of the
+outline as gaps and the report marked partial — what was verified is always kept."""
+
+from __future__ import annotations
+
+import re
+
+from scent.agent.context import RunContext
+from scent.agent.retrieve import Pool
+from scent.config import BudgetConfig
+from scent.research.model import Claim, Reference, ResearchReport, Section
+from scent.research.outline import Topic, candidates, outline, section_number
+from scent.research.sections import Drafted, research_section
+from scent.types import Citation, Evidence
+
+
+def choose_outline(ctx: RunContext, topics: list[Topic], n: int) -> list[int] | None:
+    """The planner's choice and order among the candidate topics (1-based), when `outline_choice` is on and
+    there is a choice to make."""
+    if not ctx.config.research.outline_choice or len(topics) <= n:
+        return None
+    from scent.agent.prompts import data_line
+
+    shown = topics[: 2 * n]
+    listing = "\n".join(f"[{i}] {data_line(t.title, 100)}" for i, t in enumerate(shown, 1))
+    reply = ctx.say("planner", "research_outline", max_tokens=40, question=data_line(ctx.question, 300),
+                    topics=listing)
+    picked = [int(x) for x in re.findall(r"\d+", reply or "") if 1 <= int(x) <= len(shown)]
+    ctx.trace.emit("choose", section="(outline)", reply=reply, picked=picked)
+    return picked or None
+
+
+def research(ctx: RunContext, pool: Pool) -> ResearchReport:
+    rc = ctx.config.research
+    question = ctx.question
+    # the report's own budget (more searches than one answer), counted from the start of the run
+    ctx.budget.config = BudgetConfig(max_steps=rc.max_steps, max_tokens=rc.max_tokens, max_seconds=rc.max_seconds,
+                                     max_rounds=ctx.config.budget.max_rounds)
+    topics = candidates(question, pool.scored(question), ctx.tools.index)
+    planned = outline(question, topics, rc.sections, choose_outline(ctx, topics, rc.sections))
+    ctx.trace.emit("outline", sections=[t.title for t in planned], origins=[t.origin for t in planned],
+                   candidates=len(topics))
+    used: set[str] = set()
+    taken: set[str] = set()
+    drafted: list[Drafted] = []
+    stopped = None
+    for n, topic in enumerate(planned, 1):
+        stopped = stopped or ctx.budget.exhausted()
+        if stopped:
+            drafted.append(Drafted(Section(topic.title, topic.query, topic.origin, list(topic.heading),
+                                           gap="budget"), []))
+            continue
+        ctx.trace.emit("section", n=n, of=len(planned), title=topic.title, query=topic.query)
+        done = research_section(ctx, topic, question, used, taken)
+        ctx.trace.emit("section_done", title=topic.title, claims=len(done.claims), cut=done.section.cut,
+                       sources=list(dict.fromkeys(e.path for _, e in done.claims)), gap=done.section.gap)
+        drafted.append(done)
+    return assemble(ctx, drafted, stopped)
+
+
+def assemble(ctx: RunContext, drafted: list[Drafted], stopped: str | None) -> ResearchReport:
+    """Sections in the documents' order where their headings are numbered (else the outline's), references
+    numbered by first citation, the summary restating each section's first claim."""
+    position = {id(d): i for i, d in enumerate(drafted)}
+
+    def order(d: Drafted) -> tuple[int, tuple[int, ...], int]:
+        number = section_number(d.section.heading[0]) if d.section.heading else None
+        return (0, number, position[id(d)]) if number else (1, (), position[id(d)])
+
+    written = sorted([d for d in drafted if d.claims], key=order)
+    refs: dict[str, Reference] = {}
+    for d in written:
+        for claim, evidence in d.claims:
+            if evidence.id not in refs:
+                refs[evidence.id] = reference(ctx, len(refs) + 1, evidence)
+            claim.refs = [refs[evidence.id].n]
+            d.section.claims.append(claim)
+    summary = [Claim(d.section.claims[0].text, d.section.claims[0].refs, d.section.claims[0].rewritten,
+                     d.section.title) for d in written]
+    sections = [d.section for d in written] + [d.section for d in drafted if not d.claims]
+    read = {p for s in sections for p in s.read}
+    documents_read = {p.document for p in (ctx.tools.index.get(i) for i in read) if p is not None}
+    counts = {"searches": ctx.counts["searches"], "documents_read": len(documents_read), "passages_read": len(read),
+              "sources_cited": len({r.document for r in refs.values()}), "passages_cited": len(
+                  {r.passage_id for r in refs.values()}), "quotes_cited": len(refs),
+              "claims": sum(len(s.claims) for s in sections), "claims_cut": sum(s.cut for s in sections),
+              "sections": len(written), "gaps": len(sections) - len(written)}
+    partial = bool(stopped) or ctx.counts["llm_failures"] > 0
+    report = ResearchReport(ctx.question, ctx.question, sections, list(refs.values()), summary,
+                            "partial" if partial else "complete", stopped, counts)
+    ctx.trace.emit("report", status=report.status, stopped=stopped, counts=counts)
+    return report
+
+
+def reference(ctx: RunContext, n: int, e: Evidence) -> Reference:
+    passage = ctx.tools.index.get(e.passage_id)
+    return Reference(n, e.id, e.passage_id, e.path, e.title, list(e.headings), e.page, e.quote,
+                     passage.text if passage is not None else e.quote, e.source_id)
+
+
+def citations(report: ResearchReport) -> list[Citation]:
+    """The report's references as the answer's citations (all verified; numbered as in the report)."""
+    return [Citation(n=r.n, id=r.passage_id, evidence_id=r.evidence_id, path=r.path, title=r.title, quote=r.quote,
+                     supported=True, source_id=r.source_id) for r in report.references]

@@ -1,0 +1,131 @@
+"""`scent research` driven by scripted models over a small real index: the outline comes from the corpus, each
+section has its own retrieval, unverified claims are cut, sections without support are listed as gaps, and a
+report cut short by its budget is kept and marked partial."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent_fixtures import make_index, scripts
+
+from scent.agent import Agent, AgentConfig
+from scent.research.outline import clean_heading, enumerated_items, section_number
+from scent.research.render import from_dict, markdown, to_html, to_json
+from scent.trace import TraceWriter, read_trace
+from scent.types import Passage
+
+QUESTION = "How does the server authenticate users?"
+DOCS = {
+    "auth.md": "# Authentication Methods\n\nThe server provides several methods for authenticating users:\n\n"
+               "Token authentication, which checks a signed token.\n\nBadge authentication, which reads a badge.\n\n"
+               "Voice authentication, which listens to the user's voice.\n\nEach method is described in its own "
+               "section of this manual.",
+    "token.md": "# Token Authentication\n\nToken authentication checks a signed token that the client sends with "
+                "every request.\n\nA token for token authentication expires after one hour.\n\nThe login service "
+                "renews the token of token authentication before it expires.",
+    "badge.md": "# Badge Authentication\n\nBadge authentication reads the badge a user presents at the door. "
+                "Badges are issued by the security office and carry the user's photo.",
+    "voice.md": "# Voice Authentication\n\nVoice authentication compares the user's voice with a stored voice "
+                "print. A cold can make voice authentication fail, so a token is accepted as a fallback.",
+}
+
+
+def config(**research: object) -> AgentConfig:
+    return AgentConfig.model_validate({"research": {"choose_claims": False, **research}})
+
+
+def run(tmp_path: Path, replies: dict | None = None, cfg: AgentConfig | None = None, extra: dict | None = None):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    index = make_index(tmp_path, {**DOCS, **(extra or {})})
+    agent = Agent(index, scripts(tmp_path, replies or {}), cfg or config())
+    trace = TraceWriter(tmp_path / "run.jsonl")
+    answer = agent.run(QUESTION, trace, "report")
+    trace.close()
+    return answer, read_trace(tmp_path / "run.jsonl")
+
+
+def test_the_outline_lists_the_items_the_corpus_enumerates(tmp_path: Path):
+    answer, events = run(tmp_path)
+    outline = next(e for e in events if e["type"] == "outline")
+    assert outline["sections"][:3] == ["Token authentication", "Badge authentication", "Voice authentication"]
+    assert outline["origins"][:3] == ["enumeration"] * 3
+    assert answer.report is not None and answer.report_data is not None
+    assert "## Token authentication" in answer.report and "## References" in answer.report
+
+
+def test_each_section_has_its_own_retrieval_and_cites_its_own_document(tmp_path: Path):
+    answer, events = run(tmp_path)
+    queries = [e["args"].get("query") for e in events if e["type"] == "tool_call" and e["tool"] == "search"]
+    assert {"Token authentication", "Badge authentication", "Voice authentication"} <= set(queries)
+    data = answer.report_data
+    assert data is not None
+    by_title = {s["title"]: s for s in data["sections"]}
+    refs = {r["n"]: r for r in data["references"]}
+    for title, path in [("Token authentication", "token.md"), ("Badge authentication", "badge.md"),
+                        ("Voice authentication", "voice.md")]:
+        cited = {refs[n]["path"] for c in by_title[title]["claims"] for n in c["refs"]}
+        assert path in cited, (title, cited)
+    # every claim is cited, and every cited quote is a verbatim span of its passage
+    assert all(c["refs"] for s in data["sections"] for c in s["claims"])
+    assert all(" ".join(r["quote"].split()) in " ".join(r["passage"].split()) for r in data["references"])
+    assert data["counts"]["sources_cited"] >= 3 and answer.citations and not answer.abstained
+
+
+def test_the_writer_chooses_claims_among_the_programs_sentences(tmp_path: Path):
+    cfg = config(choose_claims=True, claims=1, sections=1)
+    _, events = run(tmp_path, {"writer": ["2"] * 5}, cfg)
+    chosen = [e for e in events if e["type"] == "choose"]
+    assert chosen and chosen[0]["picked"][:1] == [1]
+    prompt = next(e for e in events if e["type"] == "llm_call" and e.get("role") == "writer")
+    assert "Token authentication" in json.dumps(prompt)
+
+
+def test_unverified_claims_are_cut_and_unsupported_sections_listed_as_gaps(tmp_path: Path):
+    cfg = AgentConfig.model_validate({"judge": True, "research": {"choose_claims": False, "sections": 3,
+                                                                   "claims": 2}})
+    # the judge rejects both claims of the first section, accepts everything after
+    judge = [{"supported": False}] * 2 + [{"supported": True}] * 20
+    answer, events = run(tmp_path, {"judge": judge}, cfg)
+    data = answer.report_data
+    assert data is not None
+    gaps = {g["title"]: g["reason"] for g in data["gaps"]}
+    assert gaps == {"Token authentication": "unverified"}
+    assert data["counts"]["claims_cut"] == 2 and len([e for e in events if e["type"] == "cut"]) == 2
+    assert answer.report is not None and "## Not covered by the corpus" in answer.report
+    assert "- Token authentication (no claim could be verified" in answer.report
+    assert "## Token authentication" not in answer.report and "## Badge authentication" in answer.report
+
+
+def test_a_report_cut_short_by_its_budget_is_kept_and_marked_partial(tmp_path: Path):
+    _, events = run(tmp_path / "full")
+    second = next(i for i, e in enumerate(events) if e["type"] == "section" and e["n"] == 2)
+    steps = sum(1 for e in events[:second] if e["type"] == "tool_call")
+    answer, events = run(tmp_path / "cut", cfg=config(max_steps=steps))
+    data = answer.report_data
+    assert data is not None and data["status"] == "partial" and data["stopped"] == "steps"
+    assert [s["title"] for s in data["sections"] if not s["gap"]] == ["Token authentication"]
+    assert {g["reason"] for g in data["gaps"]} == {"budget"}
+    assert answer.report is not None and answer.report.count("Partial report: the steps budget ran out") == 1
+    assert not answer.abstained and answer.citations
+
+
+def test_outputs_markdown_html_json(tmp_path: Path):
+    answer, _ = run(tmp_path, extra={"evil.md": "# Token authentication tricks\n\nToken authentication <script>"
+                                                "alert(1)</script> is described here, with a token."})
+    assert answer.report_data is not None
+    report = from_dict(answer.report_data)
+    assert markdown(report) == answer.report
+    html = to_html(report)
+    assert "<script>" not in html and 'href="#ref-1"' in html and 'id="ref-1"' in html and "<mark>" in html
+    assert json.loads(to_json(report))["references"][0]["n"] == 1
+
+
+def test_structure_helpers():
+    assert clean_heading("21.4. Trust Authentication") == "Trust Authentication"
+    assert clean_heading("Chapter 21. Client Authentication") == "Client Authentication"
+    assert section_number("21.4. Trust Authentication") == (21, 4) and section_number("Coroutines") is None
+    p = Passage(id="x", path="p", title="t", text="Methods:\n\nA one, which x.\n\nB two: y.\n\nC three (z).\n\n"
+                "Not an item because this paragraph runs on for far too many words before any comma appears.",
+                start=0, end=0, seq=0)
+    assert enumerated_items([p]) == ["A one", "B two", "C three"]
