@@ -106,6 +106,49 @@ class BudgetConfig(BaseModel):
     max_seconds: float = Field(900.0, gt=0, description="Wall-clock limit for the search phase.")
 
 
+class ResearchConfig(BaseModel):
+    """How `scent research` builds a report (docs/research.md): `[agent.research]` in scent.toml,
+    `--set agent.research.FIELD=VALUE`. The defaults fit the embedded 0.5B model on 2 cores (a report in a few
+    minutes); `preset = "served"` goes wider and deeper and lets a strong served model choose the outline and
+    shorten sentences. Fields given explicitly win over the preset."""
+
+    model_config = {"extra": "forbid"}
+
+    preset: Literal["embedded", "served"] = Field("embedded", description="embedded: the defaults below; served: "
+                                                   "more sections, passages and claims, model outline choice and "
+                                                   "rewrites, a larger budget.")
+    sections: int = Field(12, ge=1, le=30, description="Sections of the outline researched (each its own retrieval).")
+    section_k: int = Field(8, ge=1, le=50, description="Passages the search of one section retrieves.")
+    passages: int = Field(3, ge=1, le=10, description="Whole passages read per section.")
+    candidates: int = Field(8, ge=2, le=20, description="Candidate sentences of a section's passages shown to the "
+                            "writer, ranked by the program.")
+    claims: int = Field(3, ge=1, le=10, description="Most claims (cited sentences) per section.")
+    choose_claims: bool = Field(True, description="The writer chooses the section's claims among the candidate "
+                                "sentences (else the program's ranking alone).")
+    outline_choice: bool = Field(False, description="The planner chooses and orders the outline's sections among "
+                                 "the candidates the corpus suggests (else the program's ranking).")
+    rewrite: bool = Field(False, description="The writer shortens each claim; a shortening is kept only when its "
+                          "content words are the quote's own.")
+    max_steps: int = Field(80, ge=1, description="Tool calls (searches, lookups, opens) for the whole report.")
+    max_tokens: int = Field(60_000, ge=1000, description="Prompt + completion tokens for the whole report.")
+    max_seconds: float = Field(300.0, gt=0, description="Wall-clock limit: sections not started by then are "
+                               "listed as gaps and the report is marked partial.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset") in RESEARCH_PRESETS:
+            return {**RESEARCH_PRESETS[data["preset"]], **data}
+        return data
+
+
+RESEARCH_PRESETS: dict[str, dict[str, Any]] = {
+    "embedded": {},
+    "served": {"sections": 14, "section_k": 12, "passages": 4, "candidates": 12, "claims": 5, "outline_choice": True,
+               "rewrite": True, "max_steps": 200, "max_tokens": 400_000, "max_seconds": 1200.0},
+}
+
+
 class AgentConfig(BaseModel):
     """How the agent searches, reads and decides: `[agent]` in scent.toml, `--set agent.FIELD=VALUE` on the
     command line. `preset` fills in a named group of settings first; fields given explicitly win."""
@@ -142,6 +185,7 @@ class AgentConfig(BaseModel):
     abstain_below: float = Field(0.2, ge=0, le=1, description="Abstain when the calibrated confidence (the chance "
                                  "that the answer is right) is lower; raise it for fewer, surer answers.")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    research: ResearchConfig = Field(default_factory=ResearchConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -18,7 +18,6 @@ from scent.agent.context import AgentConfig, RunContext
 from scent.agent.entities import key_terms, mentions
 from scent.agent.plan import make_plan
 from scent.agent.relevance import rank_spans
-from scent.agent.report import write_report
 from scent.agent.retrieve import Pool, gather
 from scent.agent.write import verify_evidence
 from scent.ingest.chunk import sentence_spans
@@ -56,6 +55,7 @@ class Written:
     signals: dict[str, float] = field(default_factory=dict)
     views: list[dict[str, Any]] = field(default_factory=list)
     report: str | None = None
+    report_data: dict[str, Any] | None = None  # the research report as JSON (scent.research)
 
 
 class Agent:
@@ -78,7 +78,7 @@ class Agent:
                                                    ctx.config.passages * (2 if mode == "report" else 1),
                                                    ctx.config.pair_rerank)]
         evidence = record(ctx, question, chosen)
-        written = self.report(ctx) if mode == "report" else self.answer(ctx, pool, chosen)
+        written = self.report(ctx, pool) if mode == "report" else self.answer(ctx, pool, chosen)
         answer = self.finish(ctx, written, evidence, chosen)
         answer.usage.seconds = round(time.monotonic() - started, 2)
         trace.emit("run_end", status=answer.status, abstained=answer.abstained, confidence=answer.confidence,
@@ -124,15 +124,18 @@ class Agent:
             outcome = Abstained("low_confidence", outcome.text)
         return Written(outcome, citations, confidence, values, views)
 
-    def report(self, ctx: RunContext) -> Written:
-        """A report's confidence is the share of its citations that passed verification."""
-        report = write_report(ctx)
-        if report is None or not report.citations:
+    def report(self, ctx: RunContext, pool: Pool) -> Written:
+        """`scent research` (scent.research). Confidence: the share of the report's claims whose citation verified."""
+        from scent.research.render import markdown
+        from scent.research.run import citations, research
+
+        report = research(ctx, pool)
+        if not report.references:
             return Written(Abstained("ungrounded"))
-        confidence = sum(c.supported for c in report.citations) / len(report.citations)
+        confidence = len(report.claims) / (len(report.claims) + report.counts["claims_cut"])
         ctx.trace.emit("calibrate", signals={"support": confidence}, confidence=confidence, calibrator="report")
-        return Written(Answered(report.title, "writer", [], confidence), report.citations, confidence,
-                       report=report.markdown)
+        return Written(Answered(report.title, "writer", [], confidence), citations(report), confidence,
+                       report=markdown(report), report_data=report.to_dict())
 
     def finish(self, ctx: RunContext, written: Written, evidence: list[Evidence], chosen: list[Passage]) -> Answer:
         outcome = written.outcome
@@ -154,7 +157,8 @@ class Agent:
                       citations=[] if abstained else [c.model_copy(update={"n": n}) for n, c in
                                                       enumerate(supported, 1)],
                       closest=closest if abstained else [], status=status, usage=usage, trace=str(ctx.trace.path),
-                      report=None if abstained else written.report, abstain_reason=reason, draft=draft,
+                      report=None if abstained else written.report,
+                      report_data=written.report_data, abstain_reason=reason, draft=draft,
                       signals=written.signals, decided_by=outcome.decided_by if isinstance(outcome, Answered) else "",
                       evidence_ids=[p.id for p in chosen], retrieved_ids=list(ctx.retrieved), views=written.views)
 
