@@ -5,7 +5,8 @@ same passages; the other rows re-decide from the same recorded replies. Each row
 - no voting: view 1's grounded answer only;
 - no grounding: the raw replies vote (an answer found in no passage counts);
 - no program comparison: the views' vote stands where the program compared dates;
-- no disagreement abstention: the top-voted answer is given even when fewer than half the views agree.
+- no disagreement abstention: the top-voted answer is given even when the views disagree (fewer than half agree,
+  and after tie-break views no strict plurality of two or more).
 
     .venv/bin/python bench/agent_views.py --results bench/out/eval/hotpotqa-dev
 """
@@ -21,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from scent.agent.answer import Candidate, vote  # noqa: E402
+from scent.agent.answer import Candidate, plurality, vote  # noqa: E402
 from scent.eval.metrics import answer_scores  # noqa: E402
 
 
@@ -41,7 +42,9 @@ def decide(row: dict[str, Any], ablation: str) -> str:
     winner, agreement = vote([Candidate(v["view"], v["answer"], text(v)) for v in views])
     if winner is None:
         return ""
-    if len(views) >= 3 and agreement < 0.5 and ablation != "no disagreement abstention":
+    candidates = [Candidate(v["view"], v["answer"], text(v)) for v in views]
+    settled = agreement >= 0.5 or (len(views) > 3 and plurality(candidates, winner))  # after tie-break views
+    if len(views) >= 3 and not settled and ablation != "no disagreement abstention":
         return ""
     return winner.text
 

@@ -72,11 +72,21 @@ def test_majority_of_views_wins_and_full_disagreement_abstains(tmp_path: Path):
     answer, _, _ = run(tmp_path, {"writer": ["blue", "42 widgets", "42 widgets"]})
     assert answer.draft == "42 widgets" and answer.signals["agreement"] == pytest.approx(2 / 3)
     (tmp_path / "idx").rename(tmp_path / "idx-1")
-    answer, _, _ = run(tmp_path, {"writer": ["blue", "42 widgets", "widget.conf"]})
+    answer, _, _ = run(tmp_path, {"writer": ["blue", "42 widgets", "widget.conf"]},
+                       config=AgentConfig(tiebreak_views=0))
     assert answer.abstained and answer.abstain_reason == "disagree" and answer.draft == "blue"
     answer, _, _ = run(tmp_path / "c", {"writer": ["blue", "42 widgets", "widget.conf"]},
                        config=AgentConfig(min_agreement=0, abstain_below=0))
     assert not answer.abstained and answer.answer == "blue"  # told to always answer: the first view's
+
+
+def test_tie_break_views_settle_a_disagreement_or_it_abstains(tmp_path: Path):
+    answer, events, _ = run(tmp_path / "a", {"writer": ["blue", "42 widgets", "widget.conf", "42 widgets", "42"]})
+    assert answer.answer == "42 widgets" and not answer.abstained
+    assert len(calls(events)) == 5 and [v["view"] for v in answer.views] == [1, 2, 3, 4, 5]
+    assert answer.signals["agreement"] == pytest.approx(3 / 5)  # the share of all five views
+    answer, _, _ = run(tmp_path / "b", {"writer": ["blue", "42 widgets", "widget.conf", "42 widgets", "blue"]})
+    assert answer.abstained and answer.abstain_reason == "disagree"  # two against two: no strict plurality
 
 
 def test_entity_hop_follows_a_name_found_inside_a_passage(tmp_path: Path):
@@ -90,13 +100,31 @@ def test_entity_hop_follows_a_name_found_inside_a_passage(tmp_path: Path):
 
 def test_both_sides_of_a_comparison_are_read_and_the_program_compares_dates(tmp_path: Path):
     question = "Who is older, Ada Lovelace or Charles Babbage?"
-    answer, events, _ = run(tmp_path, {"writer": ["Ada Lovelace"] * 3}, question=question, extra=PEOPLE)
-    writer_prompt = calls(events)[0]["messages"][1]["content"]
-    assert "Ada Lovelace: " in writer_prompt and "Charles Babbage: " in writer_prompt
+    answer, events, _ = run(tmp_path, {}, question=question, extra=PEOPLE)  # no writer: the program decides
+    assert calls(events) == []
+    assert {"lovelace.md", "babbage.md"} <= {c.path for c in answer.citations}
     assert answer.answer == "Charles Babbage" and answer.decided_by == "program"  # 1791 before 1815
     decision = next(e for e in events if e["type"] == "decide")
-    assert decision["dates"] == [[1815, 12, 10], [1791, 12, 26]]
-    assert [v["grounded"] for v in answer.views] == ["Ada Lovelace"] * 3  # the writer's views, overruled
+    assert decision["values"] == ["1815-12-10", "1791-12-26"]
+    answer, _, _ = run(tmp_path / "off", {"writer": ["Ada Lovelace"] * 3}, question=question, extra=PEOPLE,
+                       config=AgentConfig(compare=False))
+    assert answer.answer == "Ada Lovelace" and answer.decided_by == "writer"  # switched off: the views' vote
+
+
+def test_a_same_attribute_question_is_read_per_subject_and_compared_by_the_program(tmp_path: Path):
+    question = "Were Ada Lovelace and Charles Babbage of the same nationality?"
+    answer, events, _ = run(tmp_path / "a", {"writer": ["English", "an English polymath"]}, question=question,
+                            extra=PEOPLE)
+    asked = [c["messages"][1]["content"] for c in calls(events)]
+    assert "What is the nationality of Ada Lovelace?" in asked[0] and "Charles Babbage" not in asked[0]
+    assert "What is the nationality of Charles Babbage?" in asked[1] and "Ada Lovelace" not in asked[1]
+    assert answer.answer == "yes" and answer.decided_by == "program"
+    assert next(e for e in events if e["type"] == "decide")["values"] == ["English", "an English polymath"]
+    answer, _, _ = run(tmp_path / "b", {"writer": ["Marylebone", "English"]}, question=question, extra=PEOPLE)
+    assert answer.answer == "no"
+    answer, events, _ = run(tmp_path / "c", {"writer": ["French", "yes", "yes", "yes"]}, question=question,
+                            extra=PEOPLE)  # "French" is in no passage: the writer's views decide instead
+    assert answer.decided_by == "writer" and answer.answer == "yes" and len(calls(events)) == 4
 
 
 def test_yes_no_questions_take_yes_or_no_only(tmp_path: Path):

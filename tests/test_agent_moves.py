@@ -78,7 +78,7 @@ def test_both_subjects_of_a_comparison_are_chosen() -> None:
     pool.add([annie, pj, terry], "question")
     assert {s.passage.id for s in select.choose(question, pool.scored(question), 2)} == {"annie", "terry"}
     assert compare.decide(question, [annie, pj, terry]) == compare.Decision(
-        "Terry Richardson", ["annie", "terry"], [(1970, 10, 8), (1965, 8, 14)])
+        "Terry Richardson", ["annie", "terry"], ["1970-10-08", "1965-08-14"])
 
 
 def test_dates_and_when_the_program_does_not_decide() -> None:

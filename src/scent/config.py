@@ -173,15 +173,19 @@ class AgentConfig(BaseModel):
                                "is cut around its best sentence).")
     views: int = Field(3, ge=1, le=7, description="Writer calls that vote, each over another arrangement of the "
                        "passages; the answer must be grounded in them.")
-    compare: bool = Field(True, description="Let the program decide 'A or B' questions on two extracted dates.")
+    tiebreak_views: int = Field(2, ge=0, le=4, description="More writer views asked when the first ones do not "
+                                "reach `min_agreement`; the answer then needs two views and a strict plurality.")
+    compare: bool = Field(True, description="Let the program decide 'A or B' questions on two extracted dates, and "
+                          "'same X' questions on each subject's X read from its own passage.")
     plan: bool = Field(False, description="Ask the planner role for sub-questions before searching.")
     model_rounds: int = Field(0, ge=0, le=5, description="Rounds of searcher-proposed queries with a reader "
                               "reflection after the program's hops (0 = none: the 0.5B model's queries did not "
                               "help).")
     judge: bool = Field(False, description="Ask the judge role whether each cited passage supports the answer "
                         "(the 0.5B judge approves unsupported pairs: BENCHMARKS.md).")
-    min_agreement: float = Field(0.5, ge=0, le=1, description="With three or more views, abstain ('disagree') "
-                                 "when the best answer has a smaller share of them; 0 always answers.")
+    min_agreement: float = Field(0.5, ge=0, le=1, description="With three or more views, the share of them the "
+                                 "best answer needs; below it, tie-break views are asked, and without two views and "
+                                 "a strict plurality the run abstains ('disagree'). 0 always answers.")
     abstain_below: float = Field(0.2, ge=0, le=1, description="Abstain when the calibrated confidence (the chance "
                                  "that the answer is right) is lower; raise it for fewer, surer answers.")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
@@ -197,7 +201,7 @@ class AgentConfig(BaseModel):
 
 AGENT_PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
-    "fast": {"views": 1, "entity_hops": 3, "passages": 3},
+    "fast": {"views": 1, "tiebreak_views": 0, "entity_hops": 3, "passages": 3},
     "thorough": {"plan": True, "model_rounds": 2, "judge": True, "views": 5, "wide_k": 30, "entity_hops": 10,
                  "budget": {"max_steps": 40}},
 }

@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from scent.agent import compare
+from scent.agent.compare import Decision, same_value
 from scent.agent.context import RunContext
 from scent.agent.prompts import numbered_passages
 from scent.agent.relevance import rank_spans
@@ -145,11 +147,14 @@ def _trim(span: str) -> str:
     return " ".join(words).rstrip(",.;:")
 
 
-def write_views(ctx: RunContext, question: str, passages: list[Passage]) -> list[Candidate]:
-    """One writer call per arrangement; every reply is cleaned and grounded in *all* chosen passages."""
+def write_views(ctx: RunContext, question: str, passages: list[Passage], first: int = 1,
+                count: int | None = None) -> list[Candidate]:
+    """One writer call per arrangement (views `first` … `first + count - 1`, default the configured number);
+    every reply is cleaned and grounded in *all* chosen passages."""
     yes_no = is_yes_no(question)
+    count = ctx.config.views if count is None else count
     candidates = []
-    for view, arranged in enumerate(arrangements(passages, ctx.config.views), 1):
+    for view, arranged in enumerate(arrangements(passages, first - 1 + count)[first - 1 :], first):
         reply = ctx.say("writer", "answer_yesno" if yes_no else "answer", max_tokens=8 if yes_no else 32,
                         question=question, passages=listing(arranged, question, ctx.config.passage_chars))
         raw = clean(reply or "", yes_no)
@@ -162,19 +167,79 @@ def write_views(ctx: RunContext, question: str, passages: list[Passage]) -> list
     return candidates
 
 
+def _agrees(a: Candidate, b: Candidate) -> bool:
+    """Same answer; one containing another counts ("Greenwich Village" and "Greenwich Village, New York City"),
+    except for yes/no."""
+    x, y = normalize_answer(a.text), normalize_answer(b.text)
+    return x == y or (x not in ("yes", "no") and y not in ("yes", "no") and same_value(x, y))
+
+
 def vote(candidates: list[Candidate]) -> tuple[Candidate | None, float]:
-    """The grounded answer most views agree with (one answer containing another counts for both: "Greenwich
-    Village" and "Greenwich Village, New York City"), ties to the earlier view; and the share of views that
-    agree with it."""
+    """The grounded answer most views agree with, ties to the earlier view; and the share of views that agree
+    with it."""
     grounded = [c for c in candidates if c.text]
     if not grounded:
         return None, 0.0
-
-    def agrees(a: Candidate, b: Candidate) -> bool:
-        x, y = normalize_answer(a.text), normalize_answer(b.text)
-        return x == y or (x not in ("yes", "no") and y not in ("yes", "no") and (f" {x} " in f" {y} "
-                                                                               or f" {y} " in f" {x} "))
-
-    support = [sum(agrees(c, other) for other in grounded) for c in grounded]
+    support = [sum(_agrees(c, other) for other in grounded) for c in grounded]
     best = max(range(len(grounded)), key=lambda i: (support[i], -i))
     return grounded[best], support[best] / len(candidates)
+
+
+def plurality(candidates: list[Candidate], winner: Candidate) -> bool:
+    """At least two views back the winner, and more than back any answer it does not agree with."""
+    grounded = [c for c in candidates if c.text]
+    backing = sum(_agrees(winner, c) for c in grounded)
+    rivals = [sum(_agrees(c, o) for o in grounded) for c in grounded if not _agrees(winner, c)]
+    return backing >= 2 and backing > max(rivals, default=0)
+
+
+@dataclass
+class Votes:
+    """The writer's views and what they settle on: `winner` None when no view could be grounded; `settled`
+    False when the views disagree (no `min_agreement` share, and after tie-break views no strict plurality)."""
+
+    candidates: list[Candidate]
+    winner: Candidate | None
+    agreement: float
+    settled: bool
+
+
+def write_and_vote(ctx: RunContext, question: str, passages: list[Passage]) -> Votes:
+    """The configured views vote; when they fall short of `min_agreement`, tie-break views are asked and the
+    answer needs two views and a strict plurality of all of them."""
+    candidates = write_views(ctx, question, passages)
+    winner, agreement = vote(candidates)
+    if winner is None or len(candidates) < 3 or agreement >= ctx.config.min_agreement:
+        return Votes(candidates, winner, agreement, True)
+    if not ctx.config.tiebreak_views:
+        return Votes(candidates, winner, agreement, False)
+    candidates += write_views(ctx, question, passages, len(candidates) + 1, ctx.config.tiebreak_views)
+    winner, agreement = vote(candidates)
+    return Votes(candidates, winner, agreement, winner is not None and plurality(candidates, winner))
+
+
+def decide_same(ctx: RunContext, question: str, passages: list[Passage]) -> Decision | None:
+    """A "same X" question decided by the program: each subject's X read by the writer from that subject's own
+    passage (grounded there), then compared (`scent.agent.compare`). None when the question is not of that form,
+    a subject has no passage, or a reply cannot be grounded."""
+    same = compare.same_question(question)
+    if same is None:
+        return None
+    read: list[tuple[str, str]] = []
+    for subject in same.subjects:
+        passage = compare.passage_about(subject, passages)
+        if passage is None:
+            return None
+        narrow = same.asks(subject)
+        reply = ctx.say("writer", "answer", max_tokens=32, question=narrow,
+                        passages=listing([passage], narrow, ctx.config.passage_chars))
+        value, _ = ground(clean(reply or "", False), [passage])
+        ctx.trace.emit("view", view=f"same:{subject}", passages=[passage.id], reply=reply, answer=value,
+                       grounded=value, holders=[passage.id] if value else [])
+        if not value:
+            return None
+        read.append((passage.id, value))
+    if read[0][0] == read[1][0]:
+        return None
+    answer = "yes" if same_value(read[0][1], read[1][1]) else "no"
+    return Decision(answer, [read[0][0], read[1][0]], [read[0][1], read[1][1]])

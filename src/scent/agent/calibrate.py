@@ -7,7 +7,8 @@ Signals (each in [0, 1]):
 - `names` — share of the question's key terms (names, identifiers) that the chosen passages hold;
 - `support` — share of the cited passages whose quote verified (and that the judge approved, when it is asked);
 - `sources` — distinct documents among the supported citations (1, 2, 3+ → 1/3, 2/3, 1);
-- `yes_no` — 1 for a yes/no answer (right half the time by chance: its agreement means less).
+- `yes_no` — 1 for a yes/no answer (right half the time by chance: its agreement means less);
+- `program` — 1 when the program decided (compared two dates or two attributes) rather than the writer's vote.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-SIGNALS = ("agreement", "grounded", "coverage", "names", "support", "sources", "yes_no")
+SIGNALS = ("agreement", "grounded", "coverage", "names", "support", "sources", "yes_no", "program")
 
 
 class Calibrator(BaseModel):

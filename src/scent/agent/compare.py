@@ -1,9 +1,13 @@
-"""What the program decides better than a 0.5B model: "A or B" questions about which came first or last.
+"""What the program decides better than a 0.5B model: comparisons of two subjects, each read from its own passage.
 
-"Who is older, Annie Morton or Terry Richardson?" — each option is matched to the passage about it (its title
-names the option), the first date of that passage is read (a biography or a work opens with it), and the two
-dates are compared. The program answers only when both sides have a date and they differ; otherwise the writer's
-vote stands.
+- "Who is older, Annie Morton or Terry Richardson?" — each option is matched to the passage about it (its title
+  names the option), the first date of that passage is read (a biography or a work opens with it), and the two
+  dates are compared. The program answers only when both sides have a date and they differ.
+- "Were Scott Derrickson and Ed Wood of the same nationality?" — the question is split into one narrow question
+  per subject ("What is the nationality of Ed Wood?"), each read by the writer from that subject's passage
+  (`scent.agent.answer.decide_same`), and the program compares the two grounded replies. A 0.5B model asked the
+  whole yes/no question answered "no" to all nine such dev questions; asked for the attribute, it reads it.
+Otherwise the writer's vote stands.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from scent.agent.entities import MONTHS, bare_title, mentions
+from scent.eval.metrics import normalize_answer
 from scent.types import Passage
 
 _OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?)\s+or\s+(?:the\s+)?([^,:?]+?)\s*[,?]?\s*$", re.I)
@@ -25,8 +30,8 @@ _DATE = re.compile(rf"\b(?:(\d{{1,2}}) {_MONTH},? (\d{{4}})|{_MONTH} (\d{{1,2}})
 @dataclass(frozen=True)
 class Decision:
     answer: str
-    passages: list[str]  # the two passages whose dates were compared
-    dates: list[tuple[int, int, int]]
+    passages: list[str]  # the two passages whose values were compared
+    values: list[str]  # what was compared: two dates (year-month-day) or two attributes
 
 
 def first_date(text: str) -> tuple[int, int, int] | None:
@@ -72,4 +77,40 @@ def decide(question: str, passages: list[Passage]) -> Decision | None:
     if a is None or b is None or a == b or (a[0] == b[0] and not (a[1] and b[1])):  # same year, no months: unsure
         return None
     pick = 0 if (a < b) == earlier else 1
-    return Decision(pair[pick], [found[0].id, found[1].id], [a, b])
+    return Decision(pair[pick], [found[0].id, found[1].id], [_iso(a), _iso(b)])
+
+
+def _iso(date: tuple[int, int, int]) -> str:
+    """(1815, 12, 10) → "1815-12-10"; a missing month or day is left out ("1815")."""
+    year, month, day = date
+    return f"{year:04d}" + (f"-{month:02d}" if month else "") + (f"-{day:02d}" if month and day else "")
+
+
+# "Were A and B of the same nationality?", "Are A and B located in the same neighborhood?", "Do A and B have the
+# same director?": two subjects, then up to three lower-case words, then "the same ATTRIBUTE".
+_SAME = re.compile(r"^(?:are|were|is|was|do|does|did|have|had)\s+(?:both\s+)?(?:the\s+)?(.+?),?\s+and\s+(?:the\s+)?"
+                   r"(.+?)\s+(?-i:[a-z]+\s+){0,3}?the\s+same\s+([\w\s'-]+?)\s*\??\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class SameQuestion:
+    subjects: tuple[str, str]
+    attribute: str
+
+    def asks(self, subject: str) -> str:
+        """The narrow question for one subject."""
+        return f"What is the {self.attribute} of {subject}?"
+
+
+def same_question(question: str) -> SameQuestion | None:
+    m = _SAME.match(question.strip())
+    if m is None or len(m.group(3).split()) > 3:
+        return None
+    return SameQuestion((m.group(1).strip(), m.group(2).strip()), m.group(3).strip())
+
+
+def same_value(a: str, b: str) -> bool:
+    """Two replies name the same value: equal after normalisation, or one contains the other as whole words
+    ("Istanbul" and "Fatih, Istanbul")."""
+    x, y = normalize_answer(a), normalize_answer(b)
+    return bool(x and y) and (x == y or f" {x} " in f" {y} " or f" {y} " in f" {x} ")

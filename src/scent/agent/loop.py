@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from scent.agent import compare, select
-from scent.agent.answer import vote, write_views
+from scent.agent.answer import decide_same, write_and_vote
 from scent.agent.calibrate import Calibrator
 from scent.agent.context import AgentConfig, RunContext
 from scent.agent.entities import key_terms, mentions
@@ -99,22 +99,21 @@ class Agent:
             return Written(Abstained("absent"))
         if not chosen:
             return Written(Abstained("no_evidence"))
-        candidates = write_views(ctx, question, chosen)
-        views = [{"view": c.view, "answer": c.raw, "grounded": c.text} for c in candidates]
-        winner, agreement = vote(candidates)
-        decision = compare.decide(question, chosen) if ctx.config.compare else None
+        decision = (compare.decide(question, chosen) or decide_same(ctx, question, chosen)) \
+            if ctx.config.compare else None
+        votes = None if decision else write_and_vote(ctx, question, chosen)
         outcome: Answered | Abstained
         if decision is not None:
             outcome = Answered(decision.answer, "program", decision.passages, 1.0)
-            ctx.trace.emit("decide", answer=decision.answer, passages=decision.passages, dates=decision.dates)
-        elif winner is None:
-            failed = all(not c.raw for c in candidates)
-            outcome = Abstained("writer_failed" if failed else "ungrounded", next((c.raw for c in candidates
-                                                                                     if c.raw), ""))
-        elif len(candidates) >= 3 and agreement < ctx.config.min_agreement:
-            outcome = Abstained("disagree", winner.text)
+            ctx.trace.emit("decide", answer=decision.answer, passages=decision.passages, values=decision.values)
+        elif votes is None or votes.winner is None:
+            raws = [c.raw for c in votes.candidates if c.raw] if votes else []
+            outcome = Abstained("ungrounded" if raws else "writer_failed", raws[0] if raws else "")
+        elif not votes.settled:
+            outcome = Abstained("disagree", votes.winner.text)
         else:
-            outcome = Answered(winner.text, "writer", winner.passages, agreement)
+            outcome = Answered(votes.winner.text, "writer", votes.winner.passages, votes.agreement)
+        views = [{"view": c.view, "answer": c.raw, "grounded": c.text} for c in votes.candidates] if votes else []
         citations = verify_evidence(ctx, f"{question} — {outcome.text}", list(enumerate(
             cite(ctx, question, outcome, chosen), 1))) if isinstance(outcome, Answered) else []
         values = signals(question, outcome, chosen, pool, citations)
@@ -214,4 +213,5 @@ def signals(question: str, outcome: Answered | Abstained, chosen: list[Passage],
             "names": round(sum(mentions(text, k) for k in keys) / len(keys), 4) if keys else 1.0,
             "support": len(supported) / len(citations) if citations else 0.0,
             "sources": min(len({(c.path, c.source_id) for c in supported}), 3) / 3,
-            "yes_no": float(answered is not None and answered.text.lower() in ("yes", "no"))}
+            "yes_no": float(answered is not None and answered.text.lower() in ("yes", "no")),
+            "program": float(answered is not None and answered.decided_by == "program")}

@@ -70,10 +70,12 @@ def trace_path(out: Path, system: str, question_id: str) -> Path:
 def row_metrics(q: Question, output: systems.SystemOutput, correct_metric: str,
                 judged: bool | None) -> dict[str, Any]:
     """All per-question metrics of one system's output. `correct` scores the final answer (an abstention is
-    wrong unless the question is unanswerable); `draft_correct` scores the answer the confidence is about."""
+    wrong unless the question is unanswerable); `draft_correct` scores the answer the confidence is about: the
+    chance that the draft is a right answer, so it is 0 on an unanswerable question (no draft answers it) and for
+    an empty or "unknown" draft (it answers nothing)."""
     scores: dict[str, Any] = answer_scores(output.prediction, q.golden_answers, output.abstained)
     if q.unanswerable:
-        draft_scores = {m: float(systems.is_unknown(output.draft)) for m in ("em", "cover_em")}
+        draft_scores = {"em": 0.0, "cover_em": 0.0}
     else:
         draft_scores = answer_scores(output.draft, q.golden_answers, systems.is_unknown(output.draft))
     if judged is not None:
