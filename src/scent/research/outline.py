@@ -3,7 +3,7 @@
 Three sources of topics, all from the corpus:
 1. enumeration: the best passages list the question's topic item by item ("Trust authentication, which …",
    "Password authentication, which …"): each item is a topic, in the documents' own order;
-2. structure: the best document, when it is long, is split by its own second-level headings;
+2. structure: the best documents are split by their own second-level headings (when they have three or more);
 3. clusters: the hits grouped by their section (document heading path), each group ranked by its passages'
    scores.
 Topics that name the same thing are merged. The model may then choose and order among them (`outline_choice`);
@@ -25,6 +25,9 @@ JUNK_HEADINGS = frozenset({
     "description", "parameters", "footnotes", "table of contents", "contents", "index", "outputs", "options",
     "compatibility"})
 ENUMERATION_PASSAGES = 5  # the best passages searched for a list of the question's topic, item by item
+STRUCTURE_DOCUMENTS = 2  # documents whose own section headings become topics
+QUESTION_WORDS = frozenset({"prov", "supp", "work", "use", "offe", "kind", "diff", "main", "way", "happ", "hand",
+                            "expl", "desc", "avai"})  # words any broad question uses, cut as `stems` cuts
 LONG_DOCUMENT = 12  # passages: a longer document is split into its own sections
 MAX_ITEM_WORDS = 5
 ITEM_PARAGRAPH_CHARS = 400
@@ -93,6 +96,17 @@ def section_key(passage: Passage, long_document: bool) -> tuple[str, ...]:
     return tuple(headings[: 2 if long_document and len(headings) > 1 else 1])
 
 
+def distinctive_terms(question: str) -> set[str]:
+    """The question's content words (as `stems`), less the words any broad question uses ("provide", "work")."""
+    return stems(question) - QUESTION_WORDS
+
+
+def stems(text: str) -> set[str]:
+    """Content words cut to their first four letters: "restored", "restore" and "restoring" meet; so do
+    "authenticate" and "authentication". Crude, and only used to tell whether a heading names what is asked."""
+    return {t[:4] for t in terms(text)}
+
+
 def candidates(question: str, scored: list[Scored], documents: Documents, top: int = 40) -> list[Topic]:
     """Every topic the corpus suggests for the question, merged, best first."""
     if not scored:
@@ -112,23 +126,28 @@ def candidates(question: str, scored: list[Scored], documents: Documents, top: i
         for item in enumerated_items([s.passage, *after[:1]]):
             topics.append(Topic(item, item, "enumeration",
                                 0.8 + 0.5 * s.score / best))
-    # 2. the second-level sections of the best document, when it is long
-    first = scored[0].passage
-    if long_document(first):
-        whole = documents.neighbours(first.id, 10**6, 10**6)
-        for heading in dict.fromkeys(tuple(p.headings[:2]) for p in whole if len(p.headings) > 1):
-            if not junk(heading[-1]):
-                topics.append(Topic(clean_heading(heading[-1]), f"{clean_heading(heading[-1])} "
-                                    f"{clean_heading(heading[0])}", "structure", 0.5, heading))
+    # 2. the documents' own sections: the second-level headings (three or more) of the documents whose titles
+    #    name the most of the question's distinctive terms (a title naming none is not about the question)
+    wanted = distinctive_terms(question)
+    titled = {s.passage.document: (len(wanted & stems(clean_heading(s.passage.title))), s)
+              for s in reversed(scored[:top])}
+    best_match = max((m for m, _ in titled.values()), default=0)
+    for match, s in [v for v in titled.values() if best_match and v[0] == best_match][:STRUCTURE_DOCUMENTS]:
+        whole = documents.neighbours(s.passage.id, 10**6, 10**6)
+        sub = [h for h in dict.fromkeys(tuple(p.headings[:2]) for p in whole if len(p.headings) > 1)
+               if not junk(h[-1])]
+        if len(sub) >= 3:
+            topics += [Topic(clean_heading(h[-1]), f"{clean_heading(h[-1])} {clean_heading(h[0])}", "structure",
+                             0.6 + 0.4 * match / len(wanted), h) for h in sub]
     # 3. clusters of hits by section
     clusters: dict[tuple[str, ...], list[float]] = {}
     for s in scored[:top]:
         clusters.setdefault(section_key(s.passage, long_document(s.passage)), []).append(s.score / best)
     for key, scores in clusters.items():
         top3 = sorted(scores, reverse=True)[:3]
-        if top3[0] < 0.4:  # the cluster's best hit is far below the best one: off the question
-            continue
         title = clean_heading(key[-1])
+        if top3[0] < 0.4 or (top3[0] < 1.0 and not wanted & stems(" ".join(key))):
+            continue  # far below the best hit, or (unless it holds the best hit) under a heading naming nothing asked
         query = title if len(key) == 1 else f"{title} {clean_heading(key[0])}"
         topics.append(Topic(title, query, "cluster", top3[0] + 0.25 * sum(top3[1:]), key))
     return merge(topics)
