@@ -356,10 +356,15 @@ def research(question: QuestionArg, index: IndexOption = Path(DEFAULT_INDEX_DIR)
              model: ModelOption = [],  # noqa: B006
              config: ConfigOption = None, local_only: LocalOnlyOption = None, trace: TraceOption = None,
              calibration: CalibrationOption = None, retriever: RetrieverOption = None, quiet: QuietOption = False,
-             as_json: JsonOption = False, setting: SetOption = []) -> None:  # noqa: B006
-    """Research a question and write a markdown report with references to the passages it cites."""
+             as_json: JsonOption = False, setting: SetOption = [],  # noqa: B006
+             fmt: Annotated[str, typer.Option("--format", help="md | html (self-contained) | json (sections, "
+                                              "claims, citations).")] = "md",
+             out: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None) -> None:
+    """Research a question and write a report (outline from the corpus, every sentence cited; docs/research.md)."""
+    if fmt not in ("md", "html", "json"):
+        raise _fail(f"--format must be md, html or json, not {fmt!r}")
     _run_agent(question, index, "report", model, config, local_only, trace, calibration, quiet, as_json,
-               retriever=retriever, settings=setting)
+               retriever=retriever, settings=setting, report_format=fmt, report_out=out)
 
 
 @app.command()
@@ -410,7 +415,8 @@ def export(trace: Annotated[Path, typer.Argument(help="A run's trace.")],
 def _run_agent(question: str, index: Path, mode: str, model: list[str], config: Path | None,
                local_only: bool | None, trace: Path | None, calibration: Path | None, quiet: bool, as_json: bool,
                resume_events: list[dict[str, Any]] | None = None, retriever: str | None = None,
-               settings: list[str] | None = None, agent_config: dict[str, Any] | None = None) -> None:
+               settings: list[str] | None = None, agent_config: dict[str, Any] | None = None,
+               report_format: str = "md", report_out: Path | None = None) -> None:
     from scent.agent import Agent
     from scent.agent.progress import ProgressPrinter
     from scent.agent.resume import ReplayThenLive, recorded_replies
@@ -472,6 +478,13 @@ def _run_agent(question: str, index: Path, mode: str, model: list[str], config: 
             answer = agent.run(question, writer, "report" if mode == "report" else "answer")
         finally:
             writer.close()
+    if answer.report_data is not None and not as_json and (report_format != "md" or report_out is not None):
+        from scent.research.render import write
+
+        where = write(answer.report_data, report_format, report_out)
+        if report_out is not None:
+            typer.echo(f"report written to {where}", err=True)
+        return
     _print_answer(answer.model_dump(), as_json)
 
 
