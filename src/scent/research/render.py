@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from scent.research.model import Claim, ResearchReport
@@ -139,3 +141,13 @@ def from_dict(data: dict[str, Any]) -> ResearchReport:
     references = [Reference(**r) for r in raw.pop("references")]
     summary = [Claim(**c) for c in raw.pop("summary")]
     return ResearchReport(sections=sections, references=references, summary=summary, **raw)
+
+
+def write(data: dict[str, Any], fmt: str, out: Path | None) -> str:
+    """Render an answer's `report_data` and write it to `out` (stdout when None); returns where it went."""
+    text = render(from_dict(data), fmt)
+    if out is None:
+        sys.stdout.write(text)
+        return "stdout"
+    out.write_text(text, encoding="utf-8")
+    return str(out)
