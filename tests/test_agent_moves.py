@@ -92,6 +92,19 @@ def test_dates_and_when_the_program_does_not_decide() -> None:
     assert compare.decide("Were Alpha and Beta founded in the same year?", [a, b]) is None
 
 
+def test_an_option_whose_passage_alone_names_the_question_s_other_key_terms_is_chosen() -> None:
+    question = "Which dog's ancestors include Gordon and Irish Setters: the Manchester Terrier or the Scotch Collie?"
+    terrier = passage("t", "Manchester Terrier", "The Manchester Terrier is a breed of dog of the smooth-haired "
+                      "terrier type.")
+    collie = passage("c", "Scotch Collie", "The Scotch Collie is a landrace breed; its ancestors include Gordon "
+                     "and Irish Setters.")
+    assert compare.decide_named(question, [terrier, collie]) == compare.Decision(
+        "Scotch Collie", ["t", "c"], ["", "Gordon, Irish, Setters"])
+    both = passage("t2", "Manchester Terrier", "Crossed with Irish Setters, the Manchester Terrier …")
+    assert compare.decide_named(question, [both, collie]) is None  # both name some: the writer decides
+    assert compare.decide_named("Who is older, Ada Lovelace or Charles Babbage?", [terrier, collie]) is None
+
+
 def test_replies_are_cleaned_to_short_answers() -> None:
     assert clean("Answer: 42 widgets.\nBecause the manual says so.", False) == "42 widgets"
     assert clean('"Chief of Protocol"', False) == "Chief of Protocol"

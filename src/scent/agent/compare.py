@@ -3,6 +3,9 @@
 - "Who is older, Annie Morton or Terry Richardson?" — each option is matched to the passage about it (its title
   names the option), the first date of that passage is read (a biography or a work opens with it), and the two
   dates are compared. The program answers only when both sides have a date and they differ.
+- "Which dog's ancestors include Gordon and Irish Setters: the Manchester Terrier or the Scotch Collie?" — when
+  the question names something besides the options (a name, an identifier) and only one option's passage names
+  it, that option.
 - "Were Scott Derrickson and Ed Wood of the same nationality?" — the question is split into one narrow question
   per subject ("What is the nationality of Ed Wood?"), each read by the writer from that subject's passage
   (`scent.agent.answer.decide_same`), and the program compares the two grounded replies. A 0.5B model asked the
@@ -15,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scent.agent.entities import MONTHS, bare_title, mentions
+from scent.agent.entities import MONTHS, bare_title, key_terms, mentions
 from scent.eval.metrics import normalize_answer
 from scent.types import Passage
 
@@ -84,6 +87,23 @@ def _iso(date: tuple[int, int, int]) -> str:
     """(1815, 12, 10) → "1815-12-10"; a missing month or day is left out ("1815")."""
     year, month, day = date
     return f"{year:04d}" + (f"-{month:02d}" if month else "") + (f"-{day:02d}" if month and day else "")
+
+
+def decide_named(question: str, passages: list[Passage]) -> Decision | None:
+    """An "A or B" question whose other key terms (names, identifiers besides the options) occur in exactly one
+    option's passage: that option. None when there are no such terms, or both or neither passage holds some."""
+    pair = options(question)
+    if pair is None:
+        return None
+    terms = [t for t in key_terms(question) if not any(mentions(o, t) for o in pair)]
+    found = [passage_about(o, passages) for o in pair]
+    if not terms or found[0] is None or found[1] is None or found[0].id == found[1].id:
+        return None
+    held = [[t for t in terms if mentions(f"{p.title}\n{p.text}", t)] for p in (found[0], found[1])]
+    if bool(held[0]) == bool(held[1]):
+        return None
+    pick = 0 if held[0] else 1
+    return Decision(pair[pick], [found[0].id, found[1].id], [", ".join(held[0]), ", ".join(held[1])])
 
 
 # "Were A and B of the same nationality?", "Are A and B located in the same neighborhood?", "Do A and B have the

@@ -99,8 +99,8 @@ class Agent:
             return Written(Abstained("absent"))
         if not chosen:
             return Written(Abstained("no_evidence"))
-        decision = (compare.decide(question, chosen) or decide_same(ctx, question, chosen)) \
-            if ctx.config.compare else None
+        decision = (compare.decide(question, chosen) or compare.decide_named(question, chosen)
+                    or decide_same(ctx, question, chosen)) if ctx.config.compare else None
         votes = None if decision else write_and_vote(ctx, question, chosen)
         outcome: Answered | Abstained
         if decision is not None:
