@@ -32,6 +32,7 @@ LONG_DOCUMENT = 12  # passages: a longer document is split into its own sections
 MAX_ITEM_WORDS = 5
 ITEM_PARAGRAPH_CHARS = 400
 _NUMBER = re.compile(r"^\s*(?:chapter|appendix|part)?\s*(?:[\dIVXLA-Z]+(?:\.\d+)*\.)\s+", re.I)
+_VERSION_NOTE = re.compile(r"^(changed|new|added|deprecated|removed) (in|since) version", re.I)
 _LEAD = re.compile(r"^(.{2,80}?)(?:,|:|\s+[—–-]\s+|\s+which\s|\s+is\s|\s+are\s|\s+\()")
 
 
@@ -65,9 +66,12 @@ def junk(heading: str) -> bool:
 
 
 def same_topic(a: str, b: str) -> bool:
-    """Two titles name the same thing when the content words of one hold all of the other's."""
+    """Two titles name the same thing when they have the same content words, or the words of one (two or more)
+    are all in the other ("SSPI authentication" and "SSPI Authentication"; not "Exceptions" and "Handling
+    Exceptions")."""
     ta, tb = terms(a), terms(b)
-    return bool(ta and tb) and (ta <= tb or tb <= ta)
+    small, large = sorted((ta, tb), key=len)
+    return bool(small) and small <= large and (small == large or len(small) >= 2)
 
 
 def enumerated_items(passages: list[Passage]) -> list[str]:
@@ -80,7 +84,8 @@ def enumerated_items(passages: list[Passage]) -> list[str]:
         listed = len(paragraph) <= ITEM_PARAGRAPH_CHARS and not paragraph.endswith(":")  # not the list's intro
         m = _LEAD.match(paragraph) if listed else None
         lead = m.group(1).strip() if m else ""
-        if lead and len(lead.split()) <= MAX_ITEM_WORDS and (lead[0].isupper() or lead[0].isdigit()):
+        if lead and len(lead.split()) <= MAX_ITEM_WORDS and (lead[0].isupper() or lead[0].isdigit()) \
+                and not _VERSION_NOTE.match(lead):
             run.append(lead)
             continue
         if len(run) >= 3:
@@ -119,20 +124,26 @@ def candidates(question: str, scored: list[Scored], documents: Documents, top: i
             lengths[p.document] = len(documents.neighbours(p.id, LONG_DOCUMENT, LONG_DOCUMENT))
         return lengths[p.document] > LONG_DOCUMENT
 
+    wanted = distinctive_terms(question)
     topics: list[Topic] = []
     # 1. enumerations in the best passages (each with the passage after it: a list may go on there)
     for s in scored[:ENUMERATION_PASSAGES]:
         after = [p for p in documents.neighbours(s.passage.id, 0, 1) if p.id != s.passage.id]
-        for item in enumerated_items([s.passage, *after[:1]]):
+        items = enumerated_items([s.passage, *after[:1]])
+        if not wanted & stems(" ".join([s.passage.title, *s.passage.headings, *items])):
+            continue  # a list of something the question does not ask about
+        for item in items:
             topics.append(Topic(item, item, "enumeration",
                                 0.8 + 0.5 * s.score / best))
     # 2. the documents' own sections: the second-level headings (three or more) of the documents whose titles
     #    name the most of the question's distinctive terms (a title naming none is not about the question)
-    wanted = distinctive_terms(question)
-    titled = {s.passage.document: (len(wanted & stems(clean_heading(s.passage.title))), s)
-              for s in reversed(scored[:top])}
-    best_match = max((m for m, _ in titled.values()), default=0)
-    for match, s in [v for v in titled.values() if best_match and v[0] == best_match][:STRUCTURE_DOCUMENTS]:
+    titled: dict[str, tuple[int, float, int, Scored]] = {}
+    for rank, s in enumerate(scored[:top]):
+        own = stems(clean_heading(s.passage.title))
+        if s.passage.document not in titled and own:
+            titled[s.passage.document] = (len(wanted & own), len(wanted & own) / len(own), -rank, s)
+    matched = sorted((v for v in titled.values() if v[0]), key=lambda v: v[:3], reverse=True)
+    for match, _, _, s in [v for v in matched if v[0] == matched[0][0]][:STRUCTURE_DOCUMENTS]:
         whole = documents.neighbours(s.passage.id, 10**6, 10**6)
         sub = [h for h in dict.fromkeys(tuple(p.headings[:2]) for p in whole if len(p.headings) > 1)
                if not junk(h[-1])]
