@@ -3,18 +3,19 @@ completes with no duplicate and no missing passage."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from scent.index import Index
 from scent.ingest.pipeline import build
+from scent.interrupt import PAUSE_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -63,24 +64,35 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
     return root, set(_store_ids(base / "reference"))
 
 
+def _index_cmd(root: Path, index: Path) -> list[str]:
+    return [sys.executable, "-m", "scent", "index", str(root), "--index", str(index), "--quiet",
+            "--commit-every", "300", "--no-vectors"]  # vectors have their own kill test (test_dense)
+
+
+def _interrupt_at(point: str, cmd: list[str], sig: signal.Signals) -> tuple[int, str]:
+    """Run `cmd` paused at the checkpoint `point` (SCENT_PAUSE_AT), send `sig` there: (exit code, stderr). No
+    timing: the run waits at that point until the signal comes."""
+    env = {**os.environ, PAUSE_ENV: point}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()
+    assert first == f"paused at {point}\n", first + proc.stderr.read()
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    return proc.returncode, first + stderr
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_index_run_resumes_without_loss_or_duplicates(corpus: tuple[Path, set[str]], tmp_path: Path,
                                                              sig: signal.Signals):
     root, expected = corpus
     index = tmp_path / "idx"
-    cmd = [sys.executable, "-m", "scent", "index", str(root), "--index", str(index), "--quiet",
-           "--commit-every", "300", "--no-vectors"]  # vectors have their own kill test (test_dense)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while _passage_count(index) < len(expected) // 4 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be interrupted: make the corpus bigger"
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=60)
+    cmd = _index_cmd(root, index)
+    returncode, stderr = _interrupt_at("index-committed", cmd, sig)  # after the first BM25 commit of 300
     if sig == signal.SIGINT:
-        assert proc.returncode == 130 and "interrupted" in stderr
+        assert returncode == 130 and "interrupted" in stderr
     else:
-        assert proc.returncode == -signal.SIGKILL
+        assert returncode == -signal.SIGKILL
 
     # usable right away: it opens and searches, and holds part of the corpus
     with Index.open(index) as idx:
@@ -92,3 +104,14 @@ def test_killed_index_run_resumes_without_loss_or_duplicates(corpus: tuple[Path,
     store_ids, bm25_ids = _store_ids(index), _bm25_ids(index)
     assert set(store_ids) == expected and len(store_ids) == len(expected)
     assert sorted(bm25_ids) == sorted(expected)  # no duplicate, none missing
+
+
+def test_ctrl_c_during_the_final_cleanup_is_reported(corpus: tuple[Path, set[str]], tmp_path: Path):
+    """Every document is committed, the run is closing its files: a Ctrl-C there must neither cut the cleanup
+    short nor pass unnoticed (it used to escape as a traceback or a bare exit status)."""
+    root, expected = corpus
+    index = tmp_path / "idx"
+    returncode, stderr = _interrupt_at("index-cleanup", _index_cmd(root, index), signal.SIGINT)
+    assert returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert set(_store_ids(index)) == expected and sorted(_bm25_ids(index)) == sorted(expected)
+    assert (index / "ingest-report.jsonl").exists()

@@ -85,6 +85,9 @@ def _sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | N
     return asdict(summary)
 
 
+INTERRUPTED = "interrupted: what was committed is searchable; run `scent index` again to finish"
+
+
 @app.command("index")
 def index_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Folders or files to index.")],
@@ -122,27 +125,36 @@ def index_cmd(
     from scent.config import IngestConfig
     from scent.index.lock import IndexBusyError, writer_lock
     from scent.ingest.pipeline import build
+    from scent.interrupt import catch_interrupts
 
     cfg = _config(config_file, [], local_only)
 
     config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb,
                           commit_every_passages=commit_every, max_line_kb=max_line_kb,
                           max_record_chars=max_record_chars, follow_outside=follow_outside)
-    try:
-        with writer_lock(index):  # one writer for the whole run: the BM25 build and the vector sync
-            with IndexProgress(enabled=not quiet and not as_json) as progress:
-                summary = build(index, paths, config, progress=progress)
-            s = summary
-            dense = None if s.interrupted else _sync_vectors(index, cfg, vectors, embedder, rebuild_vectors,
-                                                             not quiet and not as_json)
-    except IndexBusyError as e:
-        raise _fail(str(e), 1) from None
-    except (OSError, sqlite3.Error) as e:
-        raise _fail(write_problem(index, e), 1) from None
-    except ValueError as e:  # tantivy reports its I/O errors as ValueError
-        if "Io" not in str(e) and "io error" not in str(e).lower():
-            raise
-        raise _fail(write_problem(index, e), 1) from None
+    summary, dense = None, None
+    with catch_interrupts() as ctrl_c:  # a Ctrl-C anywhere (lock, build, vectors, cleanup) ends in "interrupted"
+        try:
+            # one writer for the whole run: the BM25 build and the vector sync
+            with writer_lock(index), ctrl_c.stoppable():
+                with IndexProgress(enabled=not quiet and not as_json) as progress:
+                    summary = build(index, paths, config, progress=progress)
+                dense = None if summary.interrupted else _sync_vectors(
+                    index, cfg, vectors, embedder, rebuild_vectors, not quiet and not as_json)
+        except KeyboardInterrupt:
+            pass
+        except IndexBusyError as e:
+            raise _fail(str(e), 1) from None
+        except (OSError, sqlite3.Error) as e:
+            raise _fail(write_problem(index, e), 1) from None
+        except ValueError as e:  # tantivy reports its I/O errors as ValueError
+            if "Io" not in str(e) and "io error" not in str(e).lower():
+                raise
+            raise _fail(write_problem(index, e), 1) from None
+    interrupted = ctrl_c.received or summary is None or summary.interrupted or bool(dense and dense["interrupted"])
+    if summary is None:
+        raise _fail(INTERRUPTED, 130)
+    s = summary
     if as_json:
         typer.echo(dumps({**summary.model_dump(), "vectors": dense}))
     elif not quiet:
@@ -156,8 +168,8 @@ def index_cmd(
             typer.echo(f"vectors: +{dense['embedded']}/-{dense['removed']}, {dense['total']} in the index "
                        f"({dense['embedder']}, {dense['dim']}-d{', HNSW' if dense['ann'] else ', exact search'}); "
                        f"{dense['seconds']:.1f} s", err=True)
-    if s.interrupted or (dense is not None and dense["interrupted"]):
-        raise _fail("interrupted: what was committed is searchable; run `scent index` again to finish", 130)
+    if interrupted:
+        raise _fail(INTERRUPTED, 130)
 
 
 @app.command()

@@ -27,6 +27,7 @@ from scent.ingest.corpus import BadLine, Record, read_corpus
 from scent.ingest.extracted import LoadError
 from scent.ingest.loaders import load
 from scent.ingest.walk import Candidate, Skipped, display_path, fs_path, walk
+from scent.interrupt import catch_interrupts, checkpoint
 from scent.types import IngestIssue, IngestSummary, Passage
 
 Progress = Callable[[str, int], None]  # (event, value): ("total", files to consider) | ("file", passages added)
@@ -208,38 +209,46 @@ class Builder:
         self._group_passages = 0
 
     def run(self, paths: list[Path]) -> IngestSummary:
+        """Index `paths`. A Ctrl-C stops the work where it is (what was committed stays, the rest is rolled back)
+        and is reported as `interrupted`, also when it comes during the final commit or the cleanup."""
         start = time.monotonic()
-        try:
-            self._recover()
-            candidates: list[Candidate] = []
-            refused: set[tuple[str, str]] = set()  # skipped by the walk: no longer to be served from the index
-            for item in walk(paths, self.config, skip=self.dir):
-                if isinstance(item, Skipped):
-                    self.skipped.append(item.issue)
-                    refused.add((item.root, item.issue.path))
-                else:
-                    candidates.append(item)
-            manifest = self.store.documents()
-            walked_roots = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
-            seen = {(c.root, display_path(c.relpath)) for c in candidates}
-            gone = [row.doc for key, row in manifest.items()
-                    if _refused(key, refused) or (key[0] in walked_roots and key not in seen
-                    and not os.path.lexists(os.path.join(key[0], fs_path(key[1]))))]
-            self.progress("total", len(candidates))
-            for c in candidates:
-                self._one(c, manifest.get((c.root, display_path(c.relpath))), gone)
-            self._commit_group()
-            self._remove(gone)
-        except KeyboardInterrupt:
-            self.store.rollback()
-            self.summary.interrupted = True
-        finally:
-            self.writer.close()
-            self.summary.documents_total, self.summary.passages_total = self.store.counts()
-            self._write_report()
-            self.store.close()
+        with catch_interrupts() as ctrl_c:
+            try:
+                with ctrl_c.stoppable():
+                    self._index(paths)
+            except KeyboardInterrupt:
+                self.store.rollback()
+            finally:  # not stoppable: a Ctrl-C from here on is only remembered
+                checkpoint("index-cleanup")
+                self.writer.close()
+                self.summary.documents_total, self.summary.passages_total = self.store.counts()
+                self._write_report()
+                self.store.close()
+        self.summary.interrupted = ctrl_c.received
         self.summary.seconds = round(time.monotonic() - start, 3)
         return self.summary
+
+    def _index(self, paths: list[Path]) -> None:
+        self._recover()
+        candidates: list[Candidate] = []
+        refused: set[tuple[str, str]] = set()  # skipped by the walk: no longer to be served from the index
+        for item in walk(paths, self.config, skip=self.dir):
+            if isinstance(item, Skipped):
+                self.skipped.append(item.issue)
+                refused.add((item.root, item.issue.path))
+            else:
+                candidates.append(item)
+        manifest = self.store.documents()
+        walked_roots = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
+        seen = {(c.root, display_path(c.relpath)) for c in candidates}
+        gone = [row.doc for key, row in manifest.items()
+                if _refused(key, refused) or (key[0] in walked_roots and key not in seen
+                and not os.path.lexists(os.path.join(key[0], fs_path(key[1]))))]
+        self.progress("total", len(candidates))
+        for c in candidates:
+            self._one(c, manifest.get((c.root, display_path(c.relpath))), gone)
+        self._commit_group()
+        self._remove(gone)
 
     def _one(self, c: Candidate, row: DocRow | None, gone: list[int]) -> None:
         path = display_path(c.relpath)
@@ -326,6 +335,7 @@ class Builder:
             self.writer.commit()
             self.store.mark(self._group, "indexed")
             self._group, self._group_passages = [], 0
+            checkpoint("index-committed")
 
     def _remove(self, docs: list[int]) -> None:
         if not docs:
