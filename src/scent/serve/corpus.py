@@ -1,0 +1,233 @@
+"""The read-only tools over one index, shared by the HTTP API and the MCP server.
+
+Each public method is a typed function whose docstring (a summary and an `Args:` section, the convention of
+`scent.tools`) is its schema: FastAPI and the MCP SDK both read the signature, and `scent.tools.tool_schema`
+reads it for the agent's function-calling format. Identifiers are only ever looked up in the index's SQLite
+store, never joined to a file-system path, so `../` or `/etc/passwd` as an id is simply "not found".
+Shapes follow BrowseComp-Plus's `search` / `get_document` (`docid`, `score`, `snippet`; `docid`, `text`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from scent.types import Hit, Passage, document_key
+
+MAX_K = 50
+MAX_ID = 512
+
+
+class NotFound(LookupError):
+    """An id or name that the served index does not hold (HTTP 404)."""
+
+
+class BadRequest(ValueError):
+    """A parameter out of range or malformed (HTTP 422)."""
+
+
+class SearchHit(BaseModel):
+    id: str = Field(description="The passage id (a content hash): pass it to `read` or cite it.")
+    docid: str = Field(description="The document: its path, or path#record for a record of a corpus file.")
+    score: float
+    title: str
+    path: str
+    headings: list[str] = Field(default_factory=list, description="Section headings, outermost first.")
+    page: int | None = Field(default=None, description="1-based page (PDF).")
+    snippet: str = Field(description="A query-focused excerpt of the passage.")
+
+
+class PassageView(BaseModel):
+    id: str
+    docid: str
+    path: str
+    title: str
+    headings: list[str] = Field(default_factory=list)
+    page: int | None = None
+    seq: int = Field(description="Position of the passage in its document (0-based).")
+    start: int = Field(description="Character offset of the passage in the document's extracted text.")
+    end: int
+    source_id: str | None = None
+    text: str
+
+
+class ReadResult(BaseModel):
+    passage: PassageView
+    before: list[PassageView] = Field(default_factory=list, description="Neighbouring passages before it.")
+    after: list[PassageView] = Field(default_factory=list, description="Neighbouring passages after it.")
+
+
+class DocumentView(BaseModel):
+    docid: str
+    path: str
+    title: str
+    text: str = Field(description="The passages of the document joined by blank lines.")
+    passages: list[PassageView]
+
+
+class Source(BaseModel):
+    docid: str
+    path: str
+    title: str
+    kind: str
+    passages: int
+
+
+class SourceList(BaseModel):
+    total: int
+    sources: list[Source]
+
+
+class Verification(BaseModel):
+    passage_id: str
+    verbatim: bool = Field(description="The quote occurs in the passage (whitespace- and case-insensitive).")
+    matched: str | None = Field(default=None, description="The quote as it occurs in the passage.")
+    claim_terms_in_quote: float | None = Field(
+        default=None, description="Share of the claim's content words found in the quote (a lexical support "
+        "signal; no model is asked). None without a claim.")
+
+
+def view(p: Passage) -> PassageView:
+    return PassageView(id=p.id, docid=document_key(p.path, p.source_id), path=p.path, title=p.title,
+                       headings=list(p.headings), page=p.page, seq=p.seq, start=p.start, end=p.end,
+                       source_id=p.source_id, text=p.text)
+
+
+def check_id(value: str, what: str = "passage id") -> str:
+    if not value or len(value) > MAX_ID or any(ord(c) < 32 for c in value):
+        raise BadRequest(f"a {what} is 1-{MAX_ID} printable characters")
+    return value
+
+
+class Corpus:
+    """The tools over one open index (`scent.index.Index`)."""
+
+    def __init__(self, index: Any, name: str) -> None:
+        self.index = index
+        self.name = name
+
+    def stats(self) -> dict[str, Any]:
+        stats = dict(self.index.stats())
+        return {"name": self.name, **stats, "vectors": self.index.dense() is not None,
+                "retriever": self.index.resolve()}
+
+    def search(self, query: str, k: int = 10, retriever: str = "auto", path: str = "") -> list[SearchHit]:
+        """Search the documents for passages matching a query: keywords (BM25), by meaning when the index has
+        vectors, or both fused; "quoted phrases" match exactly.
+
+        Args:
+            query: keywords, names or a quoted phrase to look for
+            k: how many passages to return (1-50)
+            retriever: bm25 | dense | hybrid | auto (auto: hybrid when the index has vectors, else bm25)
+            path: only passages of documents whose path matches this glob, e.g. "admin/*.html" (empty: all)
+        """
+        if not query.strip():
+            raise BadRequest("the query is empty")
+        if not 1 <= k <= MAX_K:
+            raise BadRequest(f"k must be between 1 and {MAX_K}")
+        try:
+            self.index.resolve(retriever)
+        except ValueError as e:
+            raise BadRequest(str(e)) from None
+        depth = k if not path else min(MAX_K * 8, k * 8)
+        from scent.index.dense import VectorsError
+
+        try:
+            hits: list[Hit] = self.index.search(query, depth, snippets=True, retriever=retriever)
+        except VectorsError as e:  # dense/hybrid asked of an index without vectors, or no embedder here
+            raise BadRequest(str(e)) from None
+        if path:
+            hits = [h for h in hits if fnmatch.fnmatchcase(h.path, path)]
+        return [SearchHit(id=h.id, docid=document_key(h.path, h.source_id), score=round(h.score, 6), title=h.title,
+                          path=h.path, headings=list(h.headings), page=h.page, snippet=h.snippet) for h in hits[:k]]
+
+    def read(self, passage_id: str, window: int = 1) -> ReadResult:
+        """Read a passage in full, with its neighbouring passages from the same document and its provenance.
+
+        Args:
+            passage_id: the id of a passage shown by search
+            window: how many passages to include before and after it (0-5)
+        """
+        check_id(passage_id)
+        if not 0 <= window <= 5:
+            raise BadRequest("window must be between 0 and 5")
+        around = self.index.neighbours(passage_id, window, window)
+        target = next((p for p in around if p.id == passage_id), None)
+        if target is None:
+            raise NotFound(f"no passage {passage_id!r} in the index {self.name!r}")
+        return ReadResult(passage=view(target), before=[view(p) for p in around if p.seq < target.seq],
+                          after=[view(p) for p in around if p.seq > target.seq])
+
+    def get_document(self, docid: str) -> DocumentView:
+        """A whole document: every passage in order, and their text joined.
+
+        Args:
+            docid: the document's docid from search (its path, or path#record), or the id of any of its passages
+        """
+        check_id(docid, "docid")
+        passages = self._document(docid)
+        if not passages:
+            raise NotFound(f"no document {docid!r} in the index {self.name!r}")
+        first = passages[0]
+        return DocumentView(docid=document_key(first.path, first.source_id), path=first.path, title=first.title,
+                            text="\n\n".join(p.text for p in passages), passages=[view(p) for p in passages])
+
+    def _document(self, docid: str) -> list[Passage]:
+        db = self.index.store.db
+        if self.index.get(docid) is not None:  # a passage id: its whole document (or corpus record)
+            return list(self.index.neighbours(docid, 10**9, 10**9))
+        path, _, record = docid.partition("#")
+        rows = db.execute("SELECT doc FROM documents WHERE path = ? AND state = 'indexed'", (path,)).fetchall()
+        if not rows and record:  # a path that itself holds '#'
+            rows = db.execute("SELECT doc FROM documents WHERE path = ? AND state = 'indexed'", (docid,)).fetchall()
+            record = ""
+        for (doc,) in rows:
+            passages = self.index.store.doc_passages(doc)
+            if record:
+                passages = [p for p in passages if p.source_id == record]
+            if passages:
+                return list(passages)
+        return []
+
+    def list_sources(self, limit: int = 100, offset: int = 0) -> SourceList:
+        """The documents of the index, by path.
+
+        Args:
+            limit: how many documents to list (1-1000)
+            offset: how many to skip (for paging)
+        """
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise BadRequest("limit must be between 1 and 1000 and offset at least 0")
+        db = self.index.store.db
+        total = db.execute("SELECT count(*) FROM documents WHERE state = 'indexed'").fetchone()[0]
+        rows = db.execute("SELECT path, title, kind, n_passages FROM documents WHERE state = 'indexed' "
+                          "ORDER BY path LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+        return SourceList(total=int(total), sources=[Source(docid=r[0], path=r[0], title=r[1], kind=r[2],
+                                                            passages=int(r[3])) for r in rows])
+
+    def verify_citation(self, passage_id: str, quote: str, claim: str = "") -> Verification:
+        """Check a citation: does this quote occur verbatim in this passage, and how much of the claim does it
+        cover (the share of the claim's content words found in the quote).
+
+        Args:
+            passage_id: the cited passage's id
+            quote: the text quoted from it
+            claim: the statement the quote is meant to support (optional)
+        """
+        from scent.agent.entities import key_terms
+        from scent.agent.ledger import find_verbatim
+
+        check_id(passage_id)
+        passage = self.index.get(passage_id)
+        if passage is None:
+            raise NotFound(f"no passage {passage_id!r} in the index {self.name!r}")
+        matched = find_verbatim(passage.text, quote)
+        share = None
+        if claim.strip():
+            terms = key_terms(claim) or [w for w in claim.split() if len(w) > 3]
+            lowered = quote.lower()
+            share = round(sum(t.lower() in lowered for t in terms) / len(terms), 4) if terms else 0.0
+        return Verification(passage_id=passage_id, verbatim=matched is not None, matched=matched,
+                            claim_terms_in_quote=share)

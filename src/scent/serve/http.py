@@ -1,0 +1,275 @@
+"""The FastAPI app of `scent serve`: the JSON API under /api, the MCP endpoint at /mcp, the web UI at /.
+
+Guards (an ASGI middleware in front of everything, docs/serving.md): the Host header must name the address the
+server was started on (DNS rebinding), a browser Origin must be that same address, a request body is at most
+`max_body` bytes, and every /api and /mcp request but /api/health carries `Authorization: Bearer TOKEN`.
+The UI's static files need no token: they hold no data, and the page asks for the token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from fastapi import Body, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from sse_starlette import EventSourceResponse
+from starlette.exceptions import HTTPException
+
+import scent
+from scent.serve.corpus import (
+    BadRequest,
+    Corpus,
+    DocumentView,
+    NotFound,
+    ReadResult,
+    SearchHit,
+    SourceList,
+    Verification,
+)
+from scent.serve.runs import Busy, Run, RunManager
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+OPEN_PATHS = ("/api/health",)
+PROTECTED = ("/api", "/mcp")
+
+
+class Guard:
+    """Host, Origin, body size and bearer token, checked before any route runs."""
+
+    def __init__(self, app: ASGIApp, token: str, hosts: set[str], max_body: int) -> None:
+        self.app = app
+        self.token = token.encode()
+        self.hosts = hosts
+        self.origins = {f"http://{h}" for h in hosts}
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path: str = scope["path"]
+        problem = self.check(path, headers)
+        if problem is not None:
+            status, message = problem
+            extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+            await JSONResponse({"error": message}, status, headers=extra)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def check(self, path: str, headers: dict[str, str]) -> tuple[int, str] | None:
+        if headers.get("host", "") not in self.hosts:
+            return 421, "this server answers only to the address it was started on (Host header refused)"
+        origin = headers.get("origin")
+        if origin is not None and origin not in self.origins:
+            return 403, f"cross-origin requests are refused (Origin {origin!r})"
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return 413, f"the request body is larger than {self.max_body} bytes"
+        if "transfer-encoding" in headers and length is None:
+            return 411, "a request body needs a Content-Length"
+        protected = any(path == p or path.startswith(p + "/") for p in PROTECTED)
+        if protected and path not in OPEN_PATHS:
+            scheme, _, given = headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
+                return 401, "missing or wrong bearer token (Authorization: Bearer TOKEN; see `scent serve` output)"
+        return None
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000, description="The question to answer or research.")
+    mode: Literal["answer", "report"] = Field("answer", description="answer (`scent ask`) | report "
+                                              "(`scent research`).")
+
+
+class VerifyRequest(BaseModel):
+    passage_id: str
+    quote: str = Field(max_length=20_000)
+    claim: str = Field("", max_length=4000)
+
+
+def sse(run: Run, cancel_on_disconnect: bool, runs: RunManager) -> EventSourceResponse:
+    """The run's trace events as server-sent events: `event:` the trace event type, `id:` its seq, `data:` the
+    event as JSON; first an `event: run` with the run id (for cancel and history)."""
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        queue = run.subscribe()
+        finished = False
+        try:
+            yield {"event": "run", "data": json.dumps({"id": run.id, "question": run.question, "mode": run.mode})}
+            while True:
+                event = await queue.get()
+                if event is None:
+                    finished = True
+                    return
+                yield {"event": str(event["type"]), "id": str(event["seq"]),
+                       "data": json.dumps(event, ensure_ascii=False, default=str)}
+        finally:
+            run.unsubscribe(queue)
+            if cancel_on_disconnect and not finished:
+                runs.cancel(run.id)
+
+    return EventSourceResponse(events(), ping=10, headers={"Cache-Control": "no-store"})
+
+
+def create_app(corpus: Corpus, runs: RunManager | None, token: str, hosts: set[str], mcp: Any = None,
+               max_body: int = 1_000_000) -> ASGIApp:
+    """The app; `mcp` is an `mcp.server.mcpserver.MCPServer` to mount at /mcp (or None)."""
+    mcp_routes: list[Any] = []
+    if mcp is not None:
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        security = TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts),
+                                             allowed_origins=sorted(f"http://{h}" for h in hosts))
+        mcp_routes = list(mcp.streamable_http_app(streamable_http_path="/mcp", transport_security=security,
+                                                  max_request_body_size=max_body).routes)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if mcp is None:
+            yield
+            return
+        async with mcp.session_manager.run():
+            yield
+
+    app = FastAPI(title="scent", version=scent.__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="Search a private corpus and ask cited questions of it. Every /api route but "
+                  "/api/health needs `Authorization: Bearer TOKEN`. See docs/serving.md.")
+    install_errors(app)
+    add_api(app, corpus, runs)
+    app.router.routes.extend(mcp_routes)
+    static = resources.files("scent.serve") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(str(static / "index.html"), headers={"Cache-Control": "no-store"})
+
+    return Guard(app, token, hosts, max_body)
+
+
+def install_errors(app: FastAPI) -> None:
+    def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse({"error": message}, status, headers=headers)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return error(404, str(exc))
+
+    @app.exception_handler(BadRequest)
+    async def bad(request: Request, exc: BadRequest) -> JSONResponse:
+        return error(422, str(exc))
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> JSONResponse:
+        return error(429, str(exc), {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()]
+        return error(422, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+
+def add_api(app: FastAPI, corpus: Corpus, maybe_runs: RunManager | None) -> None:
+    def agent() -> RunManager:
+        if maybe_runs is None:
+            raise HTTPException(503, "this server was started without models (--no-agent): search and read only")
+        return maybe_runs
+
+    @app.get("/api/health", tags=["server"])
+    def health() -> dict[str, str]:
+        """Liveness and version (no token needed; says nothing about the corpus)."""
+        return {"status": "ok", "version": scent.__version__}
+
+    @app.get("/api/indexes", tags=["server"])
+    def indexes() -> list[dict[str, Any]]:
+        """The served index: its name, documents, passages, whether it has vectors, the default retriever."""
+        return [corpus.stats()]
+
+    @app.get("/api/search", tags=["corpus"])
+    def search(q: Annotated[str, Query(min_length=1, max_length=2000, description="The query.")],
+               k: Annotated[int, Query(ge=1, le=50)] = 10, retriever: str = "auto",
+               path: Annotated[str, Query(max_length=500, description="Glob over document paths.")] = ""
+               ) -> list[SearchHit]:
+        """Rank passages for a query (see the MCP tool `search`)."""
+        return corpus.search(q, k, retriever, path)
+
+    @app.get("/api/passage", tags=["corpus"])
+    def passage(id: Annotated[str, Query(min_length=1, max_length=512)],
+                window: Annotated[int, Query(ge=0, le=5)] = 1) -> ReadResult:
+        """A passage with its neighbours and provenance (path, headings, page, character offsets)."""
+        return corpus.read(id, window)
+
+    @app.get("/api/document", tags=["corpus"])
+    def document(docid: Annotated[str, Query(min_length=1, max_length=512)]) -> DocumentView:
+        """A whole document by docid (path or path#record) or by the id of any of its passages."""
+        return corpus.get_document(docid)
+
+    @app.get("/api/sources", tags=["corpus"])
+    def sources(limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                offset: Annotated[int, Query(ge=0)] = 0) -> SourceList:
+        """The documents of the index, by path."""
+        return corpus.list_sources(limit, offset)
+
+    @app.post("/api/verify", tags=["corpus"])
+    def verify(body: VerifyRequest) -> Verification:
+        """Does a quote occur verbatim in a passage, and how much of a claim does it cover."""
+        return corpus.verify_citation(body.passage_id, body.quote, body.claim)
+
+    @app.post("/api/ask", tags=["runs"], response_class=EventSourceResponse,
+              responses={200: {"content": {"text/event-stream": {}}, "description": "The run's trace events."},
+                         429: {"description": "Too many runs queued; see Retry-After."}})
+    def ask(body: Annotated[AskRequest, Body()]) -> EventSourceResponse:
+        """Start a run (`answer` or `report`) and stream its trace events (server-sent events, docs/serving.md).
+        Closing the stream cancels the run."""
+        try:
+            runs = agent()
+            run = runs.start(body.question, body.mode)
+        except ValueError as e:
+            raise BadRequest(str(e)) from None
+        return sse(run, True, runs)
+
+    @app.get("/api/runs", tags=["runs"])
+    def history(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+        """Past and running runs, newest first."""
+        return agent().history(limit)
+
+    @app.get("/api/runs/{run_id}", tags=["runs"])
+    def run_trace(run_id: str) -> dict[str, Any]:
+        """A run's trace events and, when it ended, its answer."""
+        events = agent().events(run_id)
+        if events is None:
+            raise NotFound(f"no run {run_id!r}")
+        end = next((e for e in reversed(events) if e["type"] == "run_end"), None)
+        return {"id": run_id, "events": events, "answer": end.get("answer") if end else None,
+                "status": end.get("status") if end else "unfinished"}
+
+    @app.get("/api/runs/{run_id}/stream", tags=["runs"], response_class=EventSourceResponse)
+    def follow(run_id: str) -> EventSourceResponse:
+        """Follow a run that this server started (from its first event); closing this stream does not cancel."""
+        runs = agent()
+        run = runs.get_live(run_id)
+        if run is None:
+            raise NotFound(f"no live run {run_id!r} (finished runs: GET /api/runs/{{id}})")
+        return sse(run, False, runs)
+
+    @app.post("/api/runs/{run_id}/cancel", tags=["runs"], status_code=202)
+    def cancel(run_id: str) -> dict[str, Any]:
+        """Cancel a running or queued run (it stops at its next trace event)."""
+        if not agent().cancel(run_id):
+            raise NotFound(f"no running run {run_id!r}")
+        return {"id": run_id, "cancelling": True}

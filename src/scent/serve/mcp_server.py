@@ -1,0 +1,152 @@
+"""scent as an MCP server (official `mcp` SDK, v2 API): the `Corpus` functions and agent runs as tools.
+
+The same server object is run over stdio (`scent mcp`) and mounted on `scent serve` at /mcp (streamable HTTP,
+behind the bearer token). Tools: search, read, get_document, list_sources, verify_citation (the `Corpus`
+methods themselves: their signatures and docstrings are the schemas) and ask / research, which run the agent,
+report each trace step as MCP progress, and return the answer with its verified citations.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+import scent
+from scent.serve.corpus import BadRequest, Corpus, NotFound
+from scent.serve.runs import Busy, Run, RunManager
+
+ARG_LINE = re.compile(r"^\s{4}(\w+):\s*(.+)$")  # an `Args:` entry, as in scent.tools
+INSTRUCTIONS = ("scent searches a private document collection. Use `search` (BM25 and/or vectors; \"quoted "
+                "phrases\" match exactly) and `read` / `get_document` to read, citing passage ids; `ask` runs "
+                "scent's own research agent and returns an answer whose citations were checked verbatim, a "
+                "confidence, and whether it abstained (the answer is not in the corpus).")
+
+
+class CitedPassage(BaseModel):
+    n: int
+    id: str = Field(description="The cited passage id (`read` opens it).")
+    path: str
+    title: str
+    quote: str = Field(description="The quoted text; it occurs verbatim in the passage.")
+    verified: bool = Field(description="The quote was found verbatim and (when a judge model is set) judged "
+                           "to support the answer.")
+
+
+class RunResult(BaseModel):
+    run_id: str
+    answer: str = Field(description="The answer, or 'Not found in the corpus.' when it abstained.")
+    abstained: bool
+    abstain_reason: str | None = None
+    confidence: float = Field(description="Calibrated probability that the answer is right (0-1).")
+    citations: list[CitedPassage] = Field(default_factory=list)
+    closest: list[CitedPassage] = Field(default_factory=list, description="When abstaining: the nearest evidence.")
+    report: str | None = Field(default=None, description="`research`: the markdown report.")
+    status: str
+
+
+def step(event: dict[str, Any]) -> str:
+    """One line about a trace event, for progress messages."""
+    kind = event["type"]
+    if kind == "tool_call":
+        args = event.get("args", {})
+        return f"{event.get('tool')}: {args.get('query') or args.get('phrase') or args.get('passage_id') or ''}"
+    if kind == "tool_result":
+        return f"{event.get('tool')} → {len(event.get('ids') or [])} passages"
+    if kind == "note":
+        return f"evidence: {event.get('title', '')}"
+    if kind == "llm_call":
+        return f"model call ({event.get('role')})"
+    return str(kind)
+
+
+def result_of(run: Run) -> RunResult:
+    answer = run.answer or {}
+
+    def cited(items: list[dict[str, Any]]) -> list[CitedPassage]:
+        return [CitedPassage(n=c["n"], id=c["id"], path=c["path"], title=c["title"], quote=c["quote"],
+                             verified=bool(c.get("supported"))) for c in items]
+
+    status = "cancelled" if run.cancel.is_set() else "failed" if run.error else answer.get("status", "complete")
+    return RunResult(run_id=run.id, answer=answer.get("answer", run.error or "the run did not finish"),
+                     abstained=bool(answer.get("abstained", True)), abstain_reason=answer.get("abstain_reason"),
+                     confidence=float(answer.get("confidence", 0.0)), citations=cited(answer.get("citations", [])),
+                     closest=cited(answer.get("closest", [])), report=answer.get("report"), status=status)
+
+
+async def follow(runs: RunManager, run: Run, ctx: Context) -> RunResult:
+    queue = run.subscribe()
+    finished = False
+    try:
+        count = 0
+        while (event := await queue.get()) is not None:
+            count += 1
+            await ctx.report_progress(count, None, step(event))
+        finished = True
+    finally:
+        run.unsubscribe(queue)
+        if not finished:  # the client cancelled the call
+            runs.cancel(run.id)
+    return result_of(run)
+
+
+def tool(fn: Callable[..., Any]) -> Tool:
+    """An MCP tool from a typed function: the SDK reads the signature; the descriptions of the arguments come
+    from the docstring's `Args:` section (the convention of `scent.tools`); the errors a caller can fix (not
+    found, bad argument, busy) reach the model as tool errors with their message."""
+    made = Tool.from_function(fn, annotations=ToolAnnotations(readOnlyHint=True, openWorldHint=False))
+    lines = (inspect.getdoc(fn) or "").splitlines()
+    described = {m.group(1): m.group(2).strip() for m in map(ARG_LINE.match, lines) if m}
+    properties = {name: {**prop, "description": described.get(name, "")}
+                  for name, prop in made.parameters.get("properties", {}).items()}
+
+    @functools.wraps(fn)
+    async def guarded(**kwargs: Any) -> Any:
+        try:
+            return await fn(**kwargs) if made.is_async else await anyio.to_thread.run_sync(
+                functools.partial(fn, **kwargs))
+        except (NotFound, BadRequest, Busy, ValueError) as e:
+            raise ToolError(str(e)) from None
+
+    return made.model_copy(update={"fn": guarded, "is_async": True,
+                                   "parameters": {**made.parameters, "properties": properties}})
+
+
+def build(corpus: Corpus, runs: RunManager | None) -> MCPServer:
+    """The MCP server; without `runs` (no models configured) it has the corpus tools only."""
+    tools = [tool(fn) for fn in (corpus.search, corpus.read, corpus.get_document, corpus.list_sources,
+                                 corpus.verify_citation)]
+    if runs is None:
+        return MCPServer("scent", instructions=INSTRUCTIONS, version=scent.__version__, log_level="WARNING",
+                         tools=tools)
+
+    async def ask(question: str, ctx: Context) -> RunResult:
+        """Answer a question from the documents with scent's research agent: it searches relentlessly, answers
+        from the passages it found, checks every citation verbatim, and abstains (answer 'Not found in the
+        corpus.') when the documents do not hold the answer. Progress is reported at each step.
+
+        Args:
+            question: the question, in full
+        """
+        return await follow(runs, runs.start(question, "answer"), ctx)
+
+    async def research(question: str, ctx: Context) -> RunResult:
+        """Research a broad question and write a report (an outline from the documents, every statement a
+        verified quote); slower than `ask`. Progress is reported at each step.
+
+        Args:
+            question: the topic or question to research
+        """
+        return await follow(runs, runs.start(question, "report"), ctx)
+
+    return MCPServer("scent", instructions=INSTRUCTIONS, version=scent.__version__, log_level="WARNING",
+                     tools=[*tools, tool(ask), tool(research)])

@@ -1,0 +1,199 @@
+"""Agent runs for the servers: each in a worker thread, its trace events streamed as they are written.
+
+The embedded model generates one answer at a time, so runs take turns (`concurrency`, default 1); up to
+`queue_limit` more wait, and one past that is refused with `Busy` (HTTP 429 + Retry-After). A run is cancelled
+by setting its `cancel` flag: the trace listener raises `RunCancelled` at the run's next event, the worker
+writes a `run_end` with status "cancelled", and the trace stays a complete, readable file.
+
+Past runs are the index's `traces/*.jsonl` files, named by id (the file's stem): an id is matched against the
+folder's listing, never joined to a path unchecked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scent.trace import NotATraceError, TraceWriter, new_trace_path, read_run
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
+MODES = ("answer", "report")
+
+
+class Busy(RuntimeError):
+    """Every run slot and queue place is taken; retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RunCancelled(Exception):
+    """Raised inside a run (from its trace listener) once the client cancelled it."""
+
+
+@dataclass
+class Run:
+    id: str
+    question: str
+    mode: str
+    trace: Path
+    events: list[dict[str, Any]] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: dict[str, Any] | None = None
+    error: str | None = None
+    _subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any] | None]]] = field(
+        default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, event: dict[str, Any] | None) -> None:
+        with self._lock:
+            if event is not None:
+                self.events.append(event)
+            subscribers = list(self._subscribers)
+        for loop, queue in subscribers:
+            with contextlib.suppress(RuntimeError):  # that subscriber's loop is closed
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    def subscribe(self) -> asyncio.Queue[dict[str, Any] | None]:
+        """A queue that receives every event of the run from the start, then None when it ends."""
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        with self._lock:
+            for event in self.events:
+                queue.put_nowait(event)
+            if self.done.is_set():
+                queue.put_nowait(None)
+            else:
+                self._subscribers.append((asyncio.get_running_loop(), queue))
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        with self._lock:
+            self._subscribers = [(lp, q) for lp, q in self._subscribers if q is not queue]
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "question": self.question, "mode": self.mode, "done": self.done.is_set(),
+                "cancelled": self.cancel.is_set(), "error": self.error}
+
+
+AgentFactory = Callable[[], Any]  # () -> an object with .run(question, TraceWriter, mode) -> Answer
+
+
+class RunManager:
+    """Starts, streams, cancels and lists agent runs over one index."""
+
+    def __init__(self, agent_factory: AgentFactory, traces: Path, concurrency: int = 1, queue_limit: int = 4,
+                 seconds_per_run: int = 60) -> None:
+        self.agent_factory = agent_factory
+        self.traces = traces
+        self.queue_limit = queue_limit
+        self.seconds_per_run = seconds_per_run
+        self._slots = threading.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._lock = threading.Lock()
+        self._live: dict[str, Run] = {}
+
+    def active(self) -> int:
+        with self._lock:
+            return sum(not r.done.is_set() for r in self._live.values())
+
+    def start(self, question: str, mode: str = "answer") -> Run:
+        if not question.strip():
+            raise ValueError("the question is empty")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        with self._lock:
+            waiting = sum(not r.done.is_set() for r in self._live.values())
+            if waiting >= self._concurrency + self.queue_limit:
+                raise Busy(f"{waiting} runs are running or queued (the limit is {self._concurrency} running + "
+                           f"{self.queue_limit} queued)", self.seconds_per_run)
+            trace = new_trace_path(self.traces, mode)
+            run = Run(trace.stem, question, mode, trace)
+            self._live[run.id] = run
+        threading.Thread(target=self._work, args=(run,), name=f"scent-run-{run.id}", daemon=True).start()
+        return run
+
+    def _work(self, run: Run) -> None:
+        raised = threading.Event()
+
+        def listen(event: dict[str, Any]) -> None:
+            run.publish(event)
+            if run.cancel.is_set() and not raised.is_set():
+                raised.set()
+                raise RunCancelled
+
+        writer = TraceWriter(run.trace, listeners=[listen])
+        try:
+            with self._slots:
+                if run.cancel.is_set():
+                    raise RunCancelled
+                run.answer = self.agent_factory().run(run.question, writer, run.mode).model_dump(mode="json")
+        except RunCancelled:
+            raised.set()
+            writer.emit("run_end", status="cancelled", abstained=True, confidence=0.0, answer=None)
+        except Exception as e:  # a failed run still ends its trace and its stream
+            run.error = f"{type(e).__name__}: {e}"
+            raised.set()
+            writer.emit("run_end", status="failed", error=run.error, abstained=True, confidence=0.0, answer=None)
+        finally:
+            writer.close()
+            run.done.set()
+            run.publish(None)
+            with self._lock:  # keep the last few finished runs for late subscribers; the trace has the rest
+                finished = [r.id for r in self._live.values() if r.done.is_set()]
+                for old in finished[:-20]:
+                    del self._live[old]
+
+    def get_live(self, run_id: str) -> Run | None:
+        with self._lock:
+            return self._live.get(run_id)
+
+    def cancel(self, run_id: str) -> bool:
+        run = self.get_live(run_id)
+        if run is None or run.done.is_set():
+            return False
+        run.cancel.set()
+        return True
+
+    # -- past runs -------------------------------------------------------------------------------------------
+    def trace_path(self, run_id: str) -> Path | None:
+        if not RUN_ID.match(run_id):
+            return None
+        path = self.traces / f"{run_id}.jsonl"
+        listed = {p.name for p in self.traces.glob("*.jsonl")} if self.traces.is_dir() else set()
+        return path if path.name in listed and path.resolve().parent == self.traces.resolve() else None
+
+    def history(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Past runs, newest first: id, question, mode, status, answer, abstained, confidence."""
+        if not self.traces.is_dir():
+            return []
+        out = []
+        for path in sorted(self.traces.glob("*.jsonl"), reverse=True)[:limit]:
+            try:
+                start, end, _ = read_run(path, complete=False)
+            except NotATraceError:
+                continue
+            answer = (end or {}).get("answer") or {}
+            live = self.get_live(path.stem)
+            out.append({"id": path.stem, "question": start.get("question", ""), "mode": start.get("mode", ""),
+                        "status": (end or {}).get("status") or ("running" if live and not live.done.is_set()
+                                                                else "unfinished"),
+                        "answer": answer.get("answer"), "abstained": (end or {}).get("abstained"),
+                        "confidence": (end or {}).get("confidence")})
+        return out
+
+    def events(self, run_id: str) -> list[dict[str, Any]] | None:
+        path = self.trace_path(run_id)
+        if path is None:
+            return None
+        try:
+            return read_run(path, complete=False)[2]
+        except NotATraceError:
+            return None

@@ -1,0 +1,112 @@
+"""Starting the servers: the token, the bind address rules, and the objects each front-end needs.
+
+Token: `SCENT_TOKEN` if set, else the token file (`--token-file`, default `$XDG_CONFIG_HOME/scent/token`),
+created on first start with a random token and mode 0600. Bind: loopback unless `--allow-remote` is given, and
+a non-loopback bind also needs a token the operator chose (`SCENT_TOKEN` or an existing `--token-file`), never
+one generated on the spot and printed to a terminal.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scent.config import ScentConfig
+from scent.serve.corpus import Corpus
+from scent.serve.runs import RunManager
+from scent.serve.wiring import agent_factory, open_index
+
+TOKEN_ENV = "SCENT_TOKEN"
+
+
+class ServeError(RuntimeError):
+    """A server that must not or cannot start; the message says why and what to do."""
+
+
+def default_token_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "scent" / "token"
+
+
+def resolve_token(token_file: Path | None) -> tuple[str, str, bool]:
+    """(token, where it came from, whether it was just created)."""
+    env = os.environ.get(TOKEN_ENV, "").strip()
+    if env:
+        if len(env) < 16:
+            raise ServeError(f"{TOKEN_ENV} is too short: use at least 16 characters")
+        return env, f"${TOKEN_ENV}", False
+    path = token_file or default_token_file()
+    if path.exists():
+        token = path.read_text(encoding="utf-8").strip()
+        if len(token) < 16:
+            raise ServeError(f"the token in {path} is too short: use at least 16 characters")
+        if path.stat().st_mode & 0o077:
+            raise ServeError(f"{path} is readable by other users: chmod 600 {path}")
+        return token, str(path), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token + "\n")
+    return token, str(path), True
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """The Host header values the server answers to."""
+    names = {"127.0.0.1", "localhost", "[::1]"} if is_loopback(host) else set()
+    names.add(f"[{host}]" if ":" in host and not host.startswith("[") else host)
+    return {f"{name}:{port}" for name in names}
+
+
+def check_bind(host: str, allow_remote: bool, token_source: str, created: bool) -> None:
+    if is_loopback(host):
+        return
+    if not allow_remote:
+        raise ServeError(f"refusing to listen on {host}, which is not a loopback address: the documents would "
+                         "be reachable from the network. Pass --allow-remote to mean it")
+    if created:
+        raise ServeError(f"a non-loopback bind needs a token you chose: set {TOKEN_ENV} or give --token-file "
+                         "with a token in it (mode 0600)")
+    del token_source
+
+
+@dataclass
+class Served:
+    corpus: Corpus
+    runs: RunManager | None
+    index: Any
+
+
+def open_served(index_dir: Path, cfg: ScentConfig, retriever: str | None, agent: bool,
+                calibration: Path | None = None, queue_limit: int = 4) -> Served:
+    index = open_index(index_dir, cfg, retriever)
+    corpus = Corpus(index, index_dir.name or str(index_dir))
+    runs = None
+    if agent:
+        factory = agent_factory(index, cfg, str(index_dir), calibration)
+        runs = RunManager(factory, index_dir / "traces", queue_limit=queue_limit)
+    return Served(corpus, runs, index)
+
+
+def http_app(served: Served, token: str, hosts: set[str], mcp: bool = True) -> Any:
+    from scent.serve.http import create_app
+
+    server = None
+    if mcp:
+        from scent.serve.mcp_server import build
+
+        server = build(served.corpus, served.runs)
+    return create_app(served.corpus, served.runs, token, hosts, server)

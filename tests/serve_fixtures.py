@@ -1,0 +1,97 @@
+"""A real `scent serve` app on a free loopback port, in a thread of the test process, over the small agent index."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from agent_fixtures import make_index, scripts
+
+from scent.agent import Agent
+from scent.serve.corpus import Corpus
+from scent.serve.http import create_app
+from scent.serve.mcp_server import build
+from scent.serve.runs import RunManager
+from scent.serve.server import allowed_hosts
+
+TOKEN = "test-token-0123456789abcdef"
+QUESTION = "What is the default widget limit?"
+WRITER = ["42 widgets", "Answer: 42 widgets.", "42"]  # one run's three writer views
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+    corpus: Corpus
+    runs: RunManager
+    index_dir: Path
+
+    def client(self, token: str | None = TOKEN, **kw: Any) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kw)
+
+
+class SlowAgent:
+    """An agent that searches forever, one trace event every 20 ms, until its run is cancelled (or 20 s pass)."""
+
+    def run(self, question: str, trace: Any, mode: str) -> Any:
+        trace.emit("run_start", question=question, mode=mode, models={}, index="slow")
+        for n in range(1000):
+            trace.emit("tool_call", tool="search", args={"query": f"{question} {n}"})
+            time.sleep(0.02)
+        raise RuntimeError("the slow agent was never cancelled")
+
+
+def scripted_factory(tmp: Path, index: Any, runs: int = 10) -> Callable[[], Agent]:
+    llms = scripts(tmp, {"writer": WRITER * runs})
+    return lambda: Agent(index, dict(llms))
+
+
+@contextmanager
+def running_server(tmp: Path, extra_docs: dict[str, str] | None = None, slow: bool = False,
+                   queue_limit: int = 4) -> Iterator[Server]:
+    index = make_index(tmp, extra_docs)
+    corpus = Corpus(index, "idx")
+    factory: Callable[[], Any] = SlowAgent if slow else scripted_factory(tmp, index)
+    runs = RunManager(factory, tmp / "idx" / "traces", queue_limit=queue_limit, seconds_per_run=7)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(corpus, runs, TOKEN, allowed_hosts("127.0.0.1", port), build(corpus, runs))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.02)
+    try:
+        yield Server(url, TOKEN, corpus, runs, tmp / "idx")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        index.close()
+
+
+def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(event type, data) of a server-sent event stream, as they arrive."""
+    kind, data = "message", ""
+    for line in response.iter_lines():
+        if line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("data:"):
+            data += line[5:].strip()
+        elif not line and data:
+            yield kind, json.loads(data)
+            kind, data = "message", ""
