@@ -10,7 +10,7 @@ from pathlib import Path
 from agent_fixtures import make_index, scripts
 
 from scent.agent import Agent, AgentConfig
-from scent.research.outline import clean_heading, enumerated_items, section_number
+from scent.research.outline import Topic, clean_heading, enumerated_items, merge, section_number
 from scent.research.render import from_dict, markdown, to_html, to_json
 from scent.trace import TraceWriter, read_trace
 from scent.types import Passage
@@ -129,3 +129,16 @@ def test_structure_helpers():
                 "Not an item because this paragraph runs on for far too many words before any comma appears.",
                 start=0, end=0, seq=0)
     assert enumerated_items([p]) == ["A one", "B two", "C three"]
+
+
+def test_topics_naming_the_same_thing_merge_unless_they_are_sections_of_different_documents():
+    merged = merge([Topic("SSPI authentication", "q", "enumeration", 1.0),
+                    Topic("SSPI Authentication", "q", "cluster", 1.2, ("21.7. SSPI Authentication",)),
+                    Topic("Exceptions", "q", "structure", 1.0, ("8. Errors and Exceptions", "8.2. Exceptions")),
+                    Topic("Exceptions", "q", "cluster", 0.9, ("4. Execution model", "4.3. Exceptions")),
+                    Topic("Handling Exceptions", "q", "structure", 0.8, ("8. Errors", "8.3. Handling Exceptions"))])
+    assert [(t.title, t.score, t.heading[:1]) for t in merged] == [
+        ("SSPI authentication", 1.2, ("21.7. SSPI Authentication",)),
+        ("Exceptions", 1.0, ("8. Errors and Exceptions",)),
+        ("Exceptions (Execution model)", 0.9, ("4. Execution model",)),
+        ("Handling Exceptions", 0.8, ("8. Errors",))]

@@ -28,6 +28,7 @@ ENUMERATION_PASSAGES = 5  # the best passages searched for a list of the questio
 STRUCTURE_DOCUMENTS = 2  # documents whose own section headings become topics
 QUESTION_WORDS = frozenset({"prov", "supp", "work", "use", "offe", "kind", "diff", "main", "way", "happ", "hand",
                             "expl", "desc", "avai"})  # words any broad question uses, cut as `stems` cuts
+MIN_CLUSTER = 0.4  # a cluster's best hit, as a share of the best hit's score, below which it is off the question
 LONG_DOCUMENT = 12  # passages: a longer document is split into its own sections
 MAX_ITEM_WORDS = 5
 ITEM_PARAGRAPH_CHARS = 400
@@ -153,11 +154,15 @@ def candidates(question: str, scored: list[Scored], documents: Documents, top: i
     # 3. clusters of hits by section
     clusters: dict[tuple[str, ...], list[float]] = {}
     for s in scored[:top]:
-        clusters.setdefault(section_key(s.passage, long_document(s.passage)), []).append(s.score / best)
+        key = section_key(s.passage, long_document(s.passage))
+        deeper = tuple(h for h in s.passage.headings if not junk(h))[:2]
+        if len(deeper) > len(key) and not wanted & stems(" ".join(key)) and wanted & stems(deeper[-1]):
+            key = deeper  # the subsection names what is asked where its document does not ("4.3. Exceptions")
+        clusters.setdefault(key, []).append(s.score / best)
     for key, scores in clusters.items():
         top3 = sorted(scores, reverse=True)[:3]
         title = clean_heading(key[-1])
-        if top3[0] < 0.4 or (top3[0] < 1.0 and not wanted & stems(" ".join(key))):
+        if top3[0] < MIN_CLUSTER or (top3[0] < 1.0 and not wanted & stems(" ".join(key))):
             continue  # far below the best hit, or (unless it holds the best hit) under a heading naming nothing asked
         query = title if len(key) == 1 else f"{title} {clean_heading(key[0])}"
         topics.append(Topic(title, query, "cluster", top3[0] + 0.25 * sum(top3[1:]), key))
@@ -166,10 +171,15 @@ def candidates(question: str, scored: list[Scored], documents: Documents, top: i
 
 def merge(topics: list[Topic]) -> list[Topic]:
     """Topics naming the same thing become one: the first found keeps its place and title, takes the best score
-    and the heading path of a cluster or structure topic."""
+    and the heading path of a cluster or structure topic. Two sections of different documents that share a title
+    ("Exceptions" in the tutorial and in the execution model) stay apart, the later one titled with its document."""
     out: list[Topic] = []
     for t in topics:
         twin = next((o for o in out if same_topic(o.title, t.title)), None)
+        if twin is not None and twin.heading and t.heading and twin.heading[0] != t.heading[0]:
+            if len(t.heading) > 1:
+                t.title = f"{t.title} ({clean_heading(t.heading[0])})"
+            twin = None
         if twin is None:
             out.append(t)
             continue
