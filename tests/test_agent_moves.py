@@ -105,6 +105,19 @@ def test_an_option_whose_passage_alone_names_the_question_s_other_key_terms_is_c
     assert compare.decide_named("Who is older, Ada Lovelace or Charles Babbage?", [terrier, collie]) is None
 
 
+def test_answers_must_fit_the_question_an_option_or_not_its_own_words() -> None:
+    from scent.agent.answer import fit_to_question
+
+    bomber = "Which British first-generation jet-powered medium bomber was used in the Pacific theatre?"
+    assert fit_to_question(bomber, "a British first-generation jet-powered medium bomber") == ""  # the question
+    assert fit_to_question(bomber, "English Electric Canberra") == "English Electric Canberra"
+    bands = "Which band, Letters to Cleo or Screaming Trees, had more members?"
+    assert compare.options(bands) == ("Letters to Cleo", "Screaming Trees")  # options inside the sentence too
+    assert fit_to_question(bands, "Screaming Trees") == "Screaming Trees"  # an option is the question's words
+    assert fit_to_question(bands, "Trees") == "Screaming Trees" and fit_to_question(bands, "Nirvana") == ""
+    assert fit_to_question("What is the default value of max_connections?", "100") == "100"
+
+
 def test_replies_are_cleaned_to_short_answers() -> None:
     assert clean("Answer: 42 widgets.\nBecause the manual says so.", False) == "42 widgets"
     assert clean('"Chief of Protocol"', False) == "Chief of Protocol"

@@ -161,10 +161,24 @@ def write_views(ctx: RunContext, question: str, passages: list[Passage], first: 
         text, holders = ground(raw, passages)
         if yes_no and text not in ("yes", "no"):
             text, holders = "", []
+        elif text and not yes_no:
+            text = fit_to_question(question, text)
+            holders = holders if text else []
         candidates.append(Candidate(view, raw, text, holders))
         ctx.trace.emit("view", view=view, passages=[p.id for p in arranged], reply=reply, answer=raw,
                        grounded=text, holders=holders)
     return candidates
+
+
+def fit_to_question(question: str, answer: str) -> str:
+    """The answer as the question allows it ("" when it does not): for an "A or B" question, the option the answer
+    names or is part of ("Collie" → "Scotch Collie"); otherwise not the question's own words — a question does
+    not hold its answer, and a 0.5B writer often replies with the subject it was asked about."""
+    pair = compare.options(question)
+    if pair is not None:
+        return next((option for option in pair if same_value(option, answer)), "")
+    words = normalize_answer(answer).split()
+    return "" if words and set(words) <= set(normalize_answer(question).split()) else answer
 
 
 def _agrees(a: Candidate, b: Candidate) -> bool:

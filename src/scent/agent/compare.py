@@ -22,7 +22,8 @@ from scent.agent.entities import MONTHS, bare_title, key_terms, mentions
 from scent.eval.metrics import normalize_answer
 from scent.types import Passage
 
-_OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?)\s+or\s+(?:the\s+)?([^,:?]+?)\s*[,?]?\s*$", re.I)
+# ", A or B?" at the end, or ", A or B, …" inside: "Which band, Letters to Cleo or Screaming Trees, had more members?"
+_OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?)\s+or\s+(?:the\s+)?([^,:?]+?)\s*(?:[,:]|\?\s*$|$)", re.I)
 _EARLIER = re.compile(r"\b(older|oldest|elder|first|earlier|earliest|before|sooner)\b", re.I)
 _LATER = re.compile(r"\b(younger|youngest|later|latest|last|more recent|most recent|newer|newest|after)\b", re.I)
 _MONTH = "(" + "|".join(m.capitalize() for m in MONTHS) + ")"
