@@ -13,7 +13,7 @@ For each model (catalogue names, loaded through `scent.llm.load_llm("llamacpp:NA
 2. JSON validity. `--json-prompts` structured prompts (5 task shapes x 10 miniwiki passages, every schema bounded
    with maxLength / maxItems / enum; integer ranges are enforced as enums with scent's own `int_choice`, because
    llama-cpp-python's schema-to-grammar converter ignores minimum/maximum, and shown in the prompt as
-   minimum/maximum). Each prompt gets one grammar-constrained call and one unconstrained call (`backend._chat`, no
+   minimum/maximum). Each prompt gets one grammar-constrained call and one unconstrained call (`backend.call`, no
    repair, KV cache cleared before each so the latencies are comparable), both checked with
    `scent.llm.base.parse_structured`. "With repairs" adds up to 2 corrective turns: `complete()`
    (LLMConfig(json_repairs=2)) for the constrained path, re-run only where the single call failed (its first attempt
@@ -55,7 +55,7 @@ from typing import Any
 from scent.agent.prompts import int_choice
 from scent.config import LLMConfig
 from scent.llm import load_llm
-from scent.llm.base import LLMError, Message, parse_structured, repair_messages
+from scent.llm.base import LLMError, Message, Request, parse_structured, repair_messages
 from scent.llm.llamacpp import LlamaCppLLM
 
 REPO = Path(__file__).resolve().parent.parent
@@ -280,15 +280,7 @@ def score_quality(item: dict[str, Any], value: Any) -> float:
 
 
 def _llama(llm: LlamaCppLLM) -> Any:
-    return llm._model()[0]
-
-
-def _perf(llama: Any) -> tuple[float, int, float, int]:
-    """llama.cpp's cumulative counters: (prompt ms, prompt tokens, generation ms, generated tokens)."""
-    import llama_cpp
-
-    p = llama_cpp.llama_perf_context(llama._ctx.ctx)
-    return p.t_p_eval_ms, p.n_p_eval, p.t_eval_ms, p.n_eval
+    return llm.llama()
 
 
 def _end_of_turn_tokens(llama: Any) -> list[int]:
@@ -320,7 +312,7 @@ def measure_speed(llm: LlamaCppLLM, messages: list[Message], repeats: int) -> li
     runs: list[SpeedRun] = []
     for r in range(repeats):
         llama.reset()  # next call evaluates the whole prompt (no KV prefix reuse)
-        before = _perf(llama)
+        before = llm.perf()
         started = time.perf_counter()
         first: float | None = None
         for chunk in llama.create_chat_completion(messages=messages, max_tokens=SPEED_GEN_TOKENS, temperature=0.0,
@@ -328,7 +320,7 @@ def measure_speed(llm: LlamaCppLLM, messages: list[Message], repeats: int) -> li
             if first is None and chunk["choices"][0].get("delta", {}).get("content"):
                 first = time.perf_counter()
         total = time.perf_counter() - started
-        p_ms, p_n, g_ms, g_n = (b - a for a, b in zip(before, _perf(llama), strict=True))
+        p_ms, p_n, g_ms, g_n = (b - a for a, b in zip(before, llm.perf(), strict=True))
         ttft = (first or started + total) - started
         generated = int(g_n) + 1  # the first token is sampled from the prompt pass's logits
         run = SpeedRun(prompt_tokens=int(p_n), generated_tokens=generated, ttft_s=ttft, total_s=total,
@@ -360,8 +352,7 @@ def single_call(llm: LlamaCppLLM, messages: list[Message], schema: JsonSchema, *
     _llama(llm).reset()
     started = time.perf_counter()
     try:
-        reply = llm._chat(messages, schema=schema if constrained else None, tools=None, max_tokens=max_tokens,
-                          temperature=0.0, stop=None, on_token=None)
+        reply = llm.call(Request(messages, schema if constrained else None, max_tokens=max_tokens))
     except LLMError as e:
         return Call(False, (time.perf_counter() - started) * 1000, 0, 0, "error", "", str(e))
     call = Call(True, reply.latency_ms, reply.usage.prompt_tokens, reply.usage.completion_tokens,
@@ -389,8 +380,7 @@ def repaired_unconstrained(llm: LlamaCppLLM, messages: list[Message], schema: Js
     text, error = first.text, first.error
     for attempt in range(2, REPAIRS + 2):
         try:
-            reply = llm._chat(repair_messages(messages, text, error), schema=None, tools=None,
-                              max_tokens=max_tokens, temperature=0.0, stop=None, on_token=None)
+            reply = llm.call(Request(repair_messages(messages, text, error), max_tokens=max_tokens))
         except LLMError as e:
             return False, attempt, str(e)
         text = reply.text

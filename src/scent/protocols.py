@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from scent.llm.base import Completion, Message
+    from scent.llm.base import Completion, Message, Request
 
 
 @runtime_checkable
@@ -34,9 +34,15 @@ class Index(Protocol):
 
 @runtime_checkable
 class LLM(Protocol):
-    """A chat model. Backends: `scent.llm.load_llm("llamacpp:…" | "openai:URL#MODEL" | "scripted:FILE")`."""
+    """A chat model. Backends: `scent.llm.load_llm("llamacpp:…" | "openai:URL#MODEL" | "scripted:FILE")`;
+    tracing, metering, recording and replay wrap one with hooks (`scent.llm.wrap`)."""
 
     spec: str
+    json_repairs: int
+
+    def call(self, request: Request) -> Completion:
+        """One raw call: no schema check, no repair turn (what hooks see)."""
+        ...
 
     def complete(self, messages: list[Message], *, schema: dict[str, Any] | None = None,
                  tools: list[dict[str, Any]] | None = None, max_tokens: int = 512, temperature: float = 0.0,

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scent.llm.base import ChatBackend, Completion, Message
+from scent.llm.base import Completion, Message, Request
+from scent.llm.wrap import HookedLLM
+from scent.protocols import LLM
 
 
 class TraceWriter:
@@ -138,30 +140,33 @@ def prompt_hash(messages: list[Message], schema: dict[str, Any] | None = None) -
     return hashlib.sha256(json.dumps([messages, schema], sort_keys=True).encode()).hexdigest()[:16]
 
 
-class TracedLLM(ChatBackend):
-    """Wraps a backend so that every call (repairs included) is an `llm_call` event: role, model, the prompt
-    actually sent, the reply, tokens and milliseconds."""
+class Tracing:
+    """A hook that makes every raw call (repairs included) an `llm_call` event: role, model, the prompt actually
+    sent, the reply, tokens and milliseconds."""
 
-    def __init__(self, inner: ChatBackend, trace: TraceWriter, role: str) -> None:
-        self.inner = inner
-        self.trace = trace
-        self.role = role
-        self.spec = inner.spec
-        self.json_repairs = inner.json_repairs
+    def __init__(self, trace: TraceWriter, role: str, spec: str) -> None:
+        self.trace, self.role, self.spec = trace, role, spec
 
-    def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
-              max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
-        try:
-            reply = self.inner._chat(messages, schema=schema, tools=tools, max_tokens=max_tokens,
-                                     temperature=temperature, stop=stop, on_token=on_token)
-        except Exception as e:
-            self.trace.emit("llm_call", role=self.role, model=self.spec, prompt_hash=prompt_hash(messages, schema),
-                            messages=messages, error=f"{type(e).__name__}: {e}")
-            raise
+    def before(self, request: Request) -> Completion | None:
+        return None
+
+    def after(self, request: Request, reply: Completion | None, error: BaseException | None) -> None:
+        messages, schema = request.messages, request.schema
+        if reply is None:
+            if isinstance(error, Exception):
+                self.trace.emit("llm_call", role=self.role, model=self.spec, prompt_hash=prompt_hash(messages, schema),
+                                messages=messages, error=f"{type(error).__name__}: {error}")
+            return
         self.trace.emit("llm_call", role=self.role, model=reply.model, spec=self.spec,
                         prompt_hash=prompt_hash(messages, schema), messages=messages, schema=schema,
                         reply=reply.text, reasoning=reply.reasoning or None,
                         tool_calls=[c.model_dump() for c in reply.tool_calls] or None,
                         prompt_tokens=reply.usage.prompt_tokens, completion_tokens=reply.usage.completion_tokens,
                         ms=round(reply.latency_ms, 1), replayed=reply.replayed or None)
-        return reply
+
+
+class TracedLLM(HookedLLM):
+    """`inner` with a `Tracing` hook."""
+
+    def __init__(self, inner: LLM, trace: TraceWriter, role: str) -> None:
+        super().__init__(inner, Tracing(trace, role, inner.spec))

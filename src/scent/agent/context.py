@@ -10,7 +10,8 @@ from scent.agent import prompts
 from scent.agent.budget import Budget
 from scent.agent.ledger import Ledger
 from scent.config import AgentConfig
-from scent.llm.base import ChatBackend, Completion, LLMError
+from scent.llm.base import Completion, LLMError
+from scent.protocols import LLM
 from scent.tools import Observation, Tools
 from scent.trace import TraceWriter
 
@@ -21,7 +22,7 @@ __all__ = ["AgentConfig", "RunContext"]
 class RunContext:
     question: str
     tools: Tools
-    llms: dict[str, ChatBackend]
+    llms: dict[str, LLM]
     trace: TraceWriter
     config: AgentConfig
     ledger: Ledger = field(default_factory=Ledger)

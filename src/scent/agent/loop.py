@@ -21,8 +21,7 @@ from scent.agent.relevance import rank_spans
 from scent.agent.retrieve import Pool, gather
 from scent.agent.write import verify_evidence
 from scent.ingest.chunk import sentence_spans
-from scent.llm.base import ChatBackend
-from scent.protocols import Index
+from scent.protocols import LLM, Index
 from scent.tools import Tools
 from scent.trace import TracedLLM, TraceWriter
 from scent.types import Answer, Citation, Evidence, Passage, Usage
@@ -61,7 +60,7 @@ class Written:
 class Agent:
     """One agent, many runs. `llms` maps each role to its backend; `models` (role → spec) goes in the trace."""
 
-    def __init__(self, index: Index, llms: dict[str, ChatBackend], config: AgentConfig | None = None,
+    def __init__(self, index: Index, llms: dict[str, LLM], config: AgentConfig | None = None,
                  calibrator: Calibrator | None = None, run_info: dict[str, Any] | None = None) -> None:
         self.index = index
         self.llms = llms

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from typing import Any
 
-from scent.llm.base import ChatBackend, Completion, Message, ToolCall, Usage
+from scent.llm.base import Completion, Request, ToolCall, Usage
+from scent.llm.wrap import HookedLLM
+from scent.protocols import LLM
 from scent.trace import prompt_hash
 
 
@@ -23,22 +25,18 @@ def recorded_replies(events: list[dict[str, Any]]) -> dict[str, deque[dict[str, 
     return replies
 
 
-class ReplayThenLive(ChatBackend):
-    """Serves recorded replies for prompts seen before (in order per prompt), else calls the live backend."""
+class Replay:
+    """A hook that serves recorded replies for prompts seen before (in order per prompt); other prompts go on to
+    the live backend."""
 
-    def __init__(self, live: ChatBackend, replies: dict[str, deque[dict[str, Any]]]) -> None:
-        self.live = live
-        self.replies = replies
-        self.spec = live.spec
-        self.json_repairs = live.json_repairs
+    def __init__(self, replies: dict[str, deque[dict[str, Any]]], spec: str) -> None:
+        self.replies, self.spec = replies, spec
         self.replayed = 0
 
-    def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
-              max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
-        queue = self.replies.get(prompt_hash(messages, schema))
+    def before(self, request: Request) -> Completion | None:
+        queue = self.replies.get(prompt_hash(request.messages, request.schema))
         if not queue:
-            return self.live._chat(messages, schema=schema, tools=tools, max_tokens=max_tokens,
-                                   temperature=temperature, stop=stop, on_token=on_token)
+            return None
         event = queue.popleft()
         self.replayed += 1
         return Completion(model=event.get("model", self.spec), text=event["reply"],
@@ -47,3 +45,18 @@ class ReplayThenLive(ChatBackend):
                           usage=Usage(prompt_tokens=event.get("prompt_tokens", 0),
                                       completion_tokens=event.get("completion_tokens", 0)),
                           latency_ms=0.0, replayed=True)
+
+    def after(self, request: Request, reply: Completion | None, error: BaseException | None) -> None:
+        return None
+
+
+class ReplayThenLive(HookedLLM):
+    """`live` with a `Replay` hook; `replayed` counts the replies served from the trace."""
+
+    def __init__(self, live: LLM, replies: dict[str, deque[dict[str, Any]]]) -> None:
+        self.replay = Replay(replies, live.spec)
+        super().__init__(live, self.replay)
+
+    @property
+    def replayed(self) -> int:
+        return self.replay.replayed

@@ -21,7 +21,7 @@ from scent.agent.context import AgentConfig
 from scent.eval import systems
 from scent.eval.datasets import Question
 from scent.eval.metrics import answer_scores, citation_precision, citation_recall, support_recall
-from scent.llm.base import ChatBackend
+from scent.protocols import LLM
 from scent.trace import read_trace
 
 RESULTS_FILE, RUN_FILE = "results.jsonl", "run.json"
@@ -98,7 +98,7 @@ def row_metrics(q: Question, output: systems.SystemOutput, correct_metric: str,
 class EvalRun:
     """One evaluation run into `out`. `llms` maps each role to a backend; `search` serves the rag baseline."""
 
-    def __init__(self, out: Path, index: Any, llms: dict[str, ChatBackend], config: EvalConfig,
+    def __init__(self, out: Path, index: Any, llms: dict[str, LLM], config: EvalConfig,
                  settings: dict[str, Any], calibrator: Any = None,
                  search: systems.Searcher | None = None) -> None:
         self.out, self.index, self.llms, self.config = out, index, llms, config
@@ -156,7 +156,7 @@ class EvalRun:
         path = trace_path(self.out, system, q.id)
         path.unlink(missing_ok=True)
         meter = systems.Meter()
-        llms: dict[str, ChatBackend] = {role: systems.MeteredLLM(llm, meter) for role, llm in self.llms.items()}
+        llms: dict[str, LLM] = {role: systems.MeteredLLM(llm, meter) for role, llm in self.llms.items()}
         trace = TraceWriter(path)
         started = time.monotonic()
         error = None

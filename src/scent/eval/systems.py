@@ -19,7 +19,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from scent.agent.context import AgentConfig
-from scent.llm.base import ChatBackend, Completion, LLMError, Message
+from scent.llm.base import Completion, LLMError, Request
+from scent.llm.wrap import HookedLLM
+from scent.protocols import LLM
 from scent.trace import TracedLLM, TraceWriter
 
 SYSTEMS = ("closed-book", "rag", "rag-plain", "agent")
@@ -106,23 +108,25 @@ class Meter:
                 "completion_tokens": self.completion_tokens, "llm_seconds": round(self.seconds, 3)}
 
 
-class MeteredLLM(ChatBackend):
-    """Wraps a backend so that each raw call (retries and JSON repairs included) is metered."""
+class Metering:
+    """A hook that meters each raw call (retries and JSON repairs included) on a `Meter`."""
 
-    def __init__(self, inner: ChatBackend, meter: Meter) -> None:
-        self.inner, self.meter = inner, meter
-        self.spec, self.json_repairs = inner.spec, inner.json_repairs
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
 
-    def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
-              max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
+    def before(self, request: Request) -> Completion | None:
         self.meter.enter()
-        reply = None
-        try:
-            reply = self.inner._chat(messages, schema=schema, tools=tools, max_tokens=max_tokens,
-                                     temperature=temperature, stop=stop, on_token=on_token)
-            return reply
-        finally:
-            self.meter.leave(reply)
+        return None
+
+    def after(self, request: Request, reply: Completion | None, error: BaseException | None) -> None:
+        self.meter.leave(reply)
+
+
+class MeteredLLM(HookedLLM):
+    """`inner` with a `Metering` hook."""
+
+    def __init__(self, inner: LLM, meter: Meter) -> None:
+        super().__init__(inner, Metering(meter))
 
 
 class SystemOutput(BaseModel):
@@ -153,7 +157,7 @@ def is_unknown(text: str) -> bool:
     return text.strip().lower().rstrip(".") in UNKNOWN
 
 
-def _ask(llm: ChatBackend, prompt: str, schema: dict[str, Any], max_tokens: int) -> dict[str, Any]:
+def _ask(llm: LLM, prompt: str, schema: dict[str, Any], max_tokens: int) -> dict[str, Any]:
     from scent.agent import prompts
 
     system = prompts.template("system").strip()
@@ -172,7 +176,7 @@ def _answer_schema(citations: int | None) -> dict[str, Any]:
             "properties": properties}
 
 
-def closed_book(question: str, llms: dict[str, ChatBackend], trace: TraceWriter) -> SystemOutput:
+def closed_book(question: str, llms: dict[str, LLM], trace: TraceWriter) -> SystemOutput:
     """One writer call, no retrieval."""
     writer = TracedLLM(llms["writer"], trace, "writer")
     trace.emit("run_start", question=question, system="closed-book", models={"writer": writer.spec})
@@ -198,7 +202,7 @@ def _search_once(trace: TraceWriter, search: Searcher, question: str, k: int, re
     return hits, listing, SystemOutput(prediction="", evidence_ids=ids, retrieved_ids=ids, searches=1)
 
 
-def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search: Searcher, k: int,
+def rag(question: str, llms: dict[str, LLM], trace: TraceWriter, search: Searcher, k: int,
         verify: bool, passage_chars: int = 1200, retriever: str | None = None) -> SystemOutput:
     """One search of the question, top-k passages into one prompt, one answer citing one passage; the citation is
     checked by the agent's judge prompt (the same verifier as the agent's) when `verify`."""
@@ -235,7 +239,7 @@ def rag(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search:
         "confidence": value.get("confidence", 0) / 100, "citations": citations}))
 
 
-def rag_plain(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, search: Searcher, k: int,
+def rag_plain(question: str, llms: dict[str, LLM], trace: TraceWriter, search: Searcher, k: int,
               passage_chars: int = 1200, retriever: str | None = None) -> SystemOutput:
     """One search, the top-k passages in the agent's plain answer prompt, one free-text reply cleaned to a short
     answer. No JSON, no citation, no judge: what a small model does best in one call."""
@@ -257,7 +261,7 @@ def rag_plain(question: str, llms: dict[str, ChatBackend], trace: TraceWriter, s
                                                "abstained": is_unknown(answer), "confidence": 0.0}))
 
 
-def agent(question: str, query_id: str, llms: dict[str, ChatBackend], trace: TraceWriter, index: Any,
+def agent(question: str, query_id: str, llms: dict[str, LLM], trace: TraceWriter, index: Any,
           config: AgentConfig, calibrator: Any, run_info: dict[str, Any]) -> SystemOutput:
     """The research agent; `Agent.run` returns everything a row needs."""
     from scent.agent import Agent
@@ -275,7 +279,7 @@ def agent(question: str, query_id: str, llms: dict[str, ChatBackend], trace: Tra
         abstain_reason=answer.abstain_reason, decided_by=answer.decided_by, views=answer.views)
 
 
-def judge_answer(llm: ChatBackend, question: str, golds: list[str], prediction: str) -> bool:
+def judge_answer(llm: LLM, question: str, golds: list[str], prediction: str) -> bool:
     """The judge role's verdict on whether `prediction` means the same as one of `golds`."""
     value = _ask(llm, ANSWER_JUDGE_PROMPT.format(question=question, golds=" | ".join(golds), prediction=prediction),
                  ANSWER_JUDGE_SCHEMA, 20)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -110,10 +112,24 @@ def repair_messages(messages: list[Message], reply: str, error: str) -> list[Mes
                                         "object, matching the schema exactly."}]
 
 
+@dataclass
+class Request:
+    """One raw model call, as a backend receives it (a schema-checked `complete` may make several: repairs)."""
+
+    messages: list[Message]
+    schema: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    max_tokens: int = 512
+    temperature: float = 0.0
+    stop: list[str] | None = None
+    on_token: Callable[[str], None] | None = None
+
+
 class ChatBackend:
     """Shared behaviour of the backends: schema validation with bounded repair, and async via a thread.
 
-    Subclasses implement `_chat`, one raw call. A backend that constrains decoding by the schema (llama.cpp
+    Subclasses implement `_chat`, one raw call; `call` is its public face (what wrappers and benches use).
+    A backend that constrains decoding by the schema (llama.cpp
     grammars, `response_format` json_schema) still has its reply validated here: a grammar-bound reply can be
     cut off by `max_tokens`, and servers differ in how strictly they honour schemas.
     """
@@ -125,6 +141,12 @@ class ChatBackend:
               max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
         raise NotImplementedError
 
+    def call(self, request: Request) -> Completion:
+        """One raw call: no schema check, no repair turn."""
+        return self._chat(request.messages, schema=request.schema, tools=request.tools,
+                          max_tokens=request.max_tokens, temperature=request.temperature, stop=request.stop,
+                          on_token=request.on_token)
+
     def complete(self, messages: list[Message], *, schema: dict[str, Any] | None = None,
                  tools: list[dict[str, Any]] | None = None, max_tokens: int = 512, temperature: float = 0.0,
                  stop: list[str] | None = None, on_token: Any = None) -> Completion:
@@ -134,8 +156,7 @@ class ChatBackend:
         total = Usage()
         errors: list[str] = []
         for attempt in range(1, (self.json_repairs if schema else 0) + 2):
-            reply = self._chat(attempt_messages, schema=schema, tools=tools, max_tokens=max_tokens,
-                               temperature=temperature, stop=stop, on_token=on_token)
+            reply = self.call(Request(attempt_messages, schema, tools, max_tokens, temperature, stop, on_token))
             total.prompt_tokens += reply.usage.prompt_tokens
             total.completion_tokens += reply.usage.completion_tokens
             reply.usage, reply.attempts = total.model_copy(), attempt

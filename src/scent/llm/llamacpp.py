@@ -94,6 +94,17 @@ class LlamaCppLLM(ChatBackend):
     def _model(self) -> tuple[Any, threading.Lock]:
         return _load(str(self.path), self.config.n_ctx, self.n_threads, self.chat_format)
 
+    def llama(self) -> Any:
+        """The loaded `llama_cpp.Llama` (shared by every backend of this model): for benchmarks and tools."""
+        return self._model()[0]
+
+    def perf(self) -> tuple[float, int, float, int]:
+        """llama.cpp's cumulative counters: (prompt ms, prompt tokens, generation ms, generated tokens)."""
+        import llama_cpp
+
+        p = llama_cpp.llama_perf_context(self.llama()._ctx.ctx)
+        return p.t_p_eval_ms, p.n_p_eval, p.t_eval_ms, p.n_eval
+
     def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
               max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
         llama, lock = self._model()

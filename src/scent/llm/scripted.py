@@ -15,7 +15,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from scent.llm.base import ChatBackend, Completion, LLMError, Message, ToolCall, Usage
+from scent.llm.base import ChatBackend, Completion, LLMError, Message, Request, ToolCall, Usage
+from scent.llm.wrap import HookedLLM
+from scent.protocols import LLM
 
 
 def request_key(messages: list[Message], schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None) -> str:
@@ -68,21 +70,20 @@ class ScriptedLLM(ChatBackend):
                           usage=Usage(**response.get("usage", {})), finish_reason=response.get("finish_reason", ""))
 
 
-class RecordingLLM(ChatBackend):
-    """Wraps a real backend and appends every raw call (retries and repairs included) to a script file."""
+class Recording:
+    """A hook that appends every raw call (retries and repairs included) to a script file."""
 
-    def __init__(self, inner: ChatBackend, path: str | Path, role: str = "") -> None:
-        self.inner = inner
-        self.path = Path(path)
-        self.role = role
-        self.spec = inner.spec
-        self.json_repairs = inner.json_repairs
+    def __init__(self, path: str | Path, role: str = "") -> None:
+        self.path, self.role = Path(path), role
         self._lock = threading.Lock()
 
-    def _chat(self, messages: list[Message], *, schema: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
-              max_tokens: int, temperature: float, stop: list[str] | None, on_token: Any) -> Completion:
-        reply = self.inner._chat(messages, schema=schema, tools=tools, max_tokens=max_tokens,
-                                 temperature=temperature, stop=stop, on_token=on_token)
+    def before(self, request: Request) -> Completion | None:
+        return None
+
+    def after(self, request: Request, reply: Completion | None, error: BaseException | None) -> None:
+        if reply is None:
+            return
+        messages, schema, tools = request.messages, request.schema, request.tools
         entry = {"key": request_key(messages, schema, tools), "role": self.role,
                  "request": {"messages": messages, "schema": schema, "tools": tools},
                  "response": {"model": reply.model, "text": reply.text, "reasoning": reply.reasoning,
@@ -90,4 +91,10 @@ class RecordingLLM(ChatBackend):
                               "usage": reply.usage.model_dump(), "finish_reason": reply.finish_reason}}
         with self._lock, self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        return reply
+
+
+class RecordingLLM(HookedLLM):
+    """`inner` with a `Recording` hook."""
+
+    def __init__(self, inner: LLM, path: str | Path, role: str = "") -> None:
+        super().__init__(inner, Recording(path, role))
