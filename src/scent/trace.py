@@ -32,20 +32,13 @@ class TraceWriter:
         previous = []
         if self.path.exists():
             previous = read_trace(self.path)
-            self._repair_tail()
+            cut_partial_line(self.path)
         self.seq = previous[-1]["seq"] + 1 if previous else 0
         self._offset = previous[-1]["t"] if previous else 0.0
         self._started = time.monotonic()
         self._file = self.path.open("a", encoding="utf-8")
         self._fsync = fsync
         self._lock = threading.Lock()
-
-    def _repair_tail(self) -> None:
-        """Cut a partial last line (a killed writer) so that appended events start on a line of their own."""
-        with self.path.open("rb+") as f:
-            data = f.read()
-            if data and not data.endswith(b"\n"):
-                f.truncate(data.rfind(b"\n") + 1)
 
     def emit(self, type: str, **fields: Any) -> dict[str, Any]:
         with self._lock:
@@ -62,6 +55,17 @@ class TraceWriter:
 
     def close(self) -> None:
         self._file.close()
+
+
+def cut_partial_line(path: Path) -> None:
+    """Cut a partial last line (a killed writer) from an append-only JSONL file, so that appended lines start on
+    a line of their own: traces and eval results alike."""
+    if not path.exists():
+        return
+    with path.open("rb+") as f:
+        data = f.read()
+        if data and not data.endswith(b"\n"):
+            f.truncate(data.rfind(b"\n") + 1)
 
 
 def _jsonable(value: Any) -> Any:

@@ -20,9 +20,10 @@ from pydantic import BaseModel, Field
 from scent.agent.context import AgentConfig
 from scent.eval import systems
 from scent.eval.datasets import Question
+from scent.eval.judge import judge_answer
 from scent.eval.metrics import answer_scores, citation_precision, citation_recall, support_recall
 from scent.protocols import LLM
-from scent.trace import read_trace
+from scent.trace import cut_partial_line, read_trace
 
 RESULTS_FILE, RUN_FILE = "results.jsonl", "run.json"
 SETTINGS_THAT_MUST_MATCH = ("dataset", "index", "models", "calibration", "config")
@@ -52,15 +53,6 @@ def default_workers(specs: list[str]) -> int:
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of a results file; a partial last line (a killed run) is ignored."""
     return read_trace(path) if path.exists() else []  # the same append-only JSONL as a trace
-
-
-def _cut_partial_line(path: Path) -> None:
-    """Drop a partial last line (a killed run) so that appended rows start on a line of their own."""
-    if path.exists():
-        with path.open("rb+") as f:
-            data = f.read()
-            if data and not data.endswith(b"\n"):
-                f.truncate(data.rfind(b"\n") + 1)
 
 
 def trace_path(out: Path, system: str, question_id: str) -> Path:
@@ -132,7 +124,7 @@ class EvalRun:
             on_start(len(todo))
         workers = self.config.workers or default_workers([b.spec for b in self.llms.values()])
         results = self.out / RESULTS_FILE
-        _cut_partial_line(results)
+        cut_partial_line(results)
         lock = threading.Lock()
         with results.open("a", encoding="utf-8") as f:
             def one(pair: tuple[Question, str]) -> None:
@@ -210,6 +202,6 @@ class EvalRun:
         if q.unanswerable or output.abstained:
             return output.abstained == q.unanswerable
         try:
-            return systems.judge_answer(self.llms["judge"], q.question, q.golden_answers, output.prediction)
+            return judge_answer(self.llms["judge"], q.question, q.golden_answers, output.prediction)
         except Exception:
             return False

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from scent.agent.context import AgentConfig
+from scent.eval.judge import ask_json, prompt
 from scent.llm.base import Completion, LLMError, Request
 from scent.llm.wrap import HookedLLM
 from scent.protocols import LLM
@@ -26,29 +27,6 @@ from scent.trace import TracedLLM, TraceWriter
 
 SYSTEMS = ("closed-book", "rag", "rag-plain", "agent")
 UNKNOWN = ("", "unknown", "not found", "none", "not found in the corpus")
-
-CLOSED_BOOK_PROMPT = """Question: {question}
-
-Answer from your own knowledge. Give a short answer (a few words) and how confident you are (0-100) that it is
-correct. If you do not know, answer "unknown"."""
-
-RAG_PROMPT = """Question: {question}
-
-Passages:
-{passages}
-
-Answer the question using only these passages. Give a short answer (a few words), the number of the passage that
-supports it (0 if none does), and how confident you are (0-100) that the answer is correct. If the passages do not
-contain the answer, answer "unknown"."""
-
-ANSWER_JUDGE_PROMPT = """Question: {question}
-Correct answer(s): {golds}
-Proposed answer: {prediction}
-
-Does the proposed answer mean the same as a correct answer?"""
-
-ANSWER_JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["correct"],
-                       "properties": {"correct": {"type": "boolean"}}}
 
 
 class SystemSpec(BaseModel):
@@ -157,15 +135,6 @@ def is_unknown(text: str) -> bool:
     return text.strip().lower().rstrip(".") in UNKNOWN
 
 
-def _ask(llm: LLM, prompt: str, schema: dict[str, Any], max_tokens: int) -> dict[str, Any]:
-    from scent.agent import prompts
-
-    system = prompts.template("system").strip()
-    reply = llm.complete([{"role": "system", "content": system}, {"role": "user", "content": prompt}],
-                         schema=schema, max_tokens=max_tokens)
-    return reply.json_value if isinstance(reply.json_value, dict) else {}
-
-
 def _answer_schema(citations: int | None) -> dict[str, Any]:
     from scent.agent.prompts import int_choice
 
@@ -181,7 +150,7 @@ def closed_book(question: str, llms: dict[str, LLM], trace: TraceWriter) -> Syst
     writer = TracedLLM(llms["writer"], trace, "writer")
     trace.emit("run_start", question=question, system="closed-book", models={"writer": writer.spec})
     try:
-        value = _ask(writer, CLOSED_BOOK_PROMPT.format(question=question), _answer_schema(None), 80)
+        value = ask_json(writer, prompt("closed_book", question=question), _answer_schema(None), 80)
     except LLMError as e:
         return _end(trace, SystemOutput(prediction="", abstained=True, status="partial", error=str(e)))
     answer = str(value.get("answer", "")).strip()
@@ -214,7 +183,7 @@ def rag(question: str, llms: dict[str, LLM], trace: TraceWriter, search: Searche
                                                                       "judge": llms["judge"].spec})
     hits, listing, base = _search_once(trace, search, question, k, retriever, passage_chars)
     try:
-        value = _ask(writer, RAG_PROMPT.format(question=question, passages=listing or "(no passages)"),
+        value = ask_json(writer, prompt("rag", question=question, passages=listing or "(no passages)"),
                      _answer_schema(len(hits)), 120)
     except LLMError as e:
         return _end(trace, base.model_copy(update={"abstained": True, "status": "partial", "error": str(e)}))
@@ -277,13 +246,6 @@ def agent(question: str, query_id: str, llms: dict[str, LLM], trace: TraceWriter
         evidence_ids=answer.evidence_ids, retrieved_ids=answer.retrieved_ids, signals=answer.signals or None,
         searches=answer.usage.searches, opens=answer.usage.opens, status=answer.status,
         abstain_reason=answer.abstain_reason, decided_by=answer.decided_by, views=answer.views)
-
-
-def judge_answer(llm: LLM, question: str, golds: list[str], prediction: str) -> bool:
-    """The judge role's verdict on whether `prediction` means the same as one of `golds`."""
-    value = _ask(llm, ANSWER_JUDGE_PROMPT.format(question=question, golds=" | ".join(golds), prediction=prediction),
-                 ANSWER_JUDGE_SCHEMA, 20)
-    return bool(value.get("correct"))
 
 
 def _end(trace: TraceWriter, output: SystemOutput) -> SystemOutput:

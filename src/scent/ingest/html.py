@@ -12,7 +12,7 @@ import re
 from pathlib import PurePath
 from typing import Any
 
-from scent.ingest.extracted import Extracted, LoadError, TextBuilder, collapse_whitespace
+from scent.ingest.extracted import Extracted, LoadError, TextBuilder, collapse_whitespace, decode_text
 
 _DROP_TAGS = {"script", "style", "noscript", "template", "svg", "canvas", "iframe", "form", "button",
               "select", "input", "textarea", "nav", "aside", "head", "object", "embed", "map"}
@@ -35,7 +35,6 @@ def load_html(data: bytes, name: str) -> Extracted:
     import lxml.etree
     import lxml.html
 
-    from scent.ingest.loaders import decode_text
 
     decode_text(data)  # the same binary / empty checks as any text file
     try:

@@ -12,28 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import PurePath
 
-from scent.ingest.extracted import Extracted, LoadError, TextBuilder, paragraph_blocks
+from scent.ingest.extracted import Extracted, LoadError, TextBuilder, decode_text, paragraph_blocks
 from scent.ingest.html import load_html
-
-_TEXT_CONTROL = bytes(range(32)).replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"").replace(b"\f", b"")
-
-
-def decode_text(data: bytes) -> tuple[str, list[tuple[str, str]]]:
-    """Decode a text file as UTF-8; reject binary content; replace (and report) invalid bytes."""
-    if not data.strip():
-        raise LoadError("empty", "the file holds no text")
-    head = data[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise LoadError("binary", "NUL bytes: binary content with a text extension")
-    controls = sum(head.count(bytes([c])) for c in _TEXT_CONTROL)
-    if controls > len(head) * 0.1:
-        raise LoadError("binary", f"{controls} control bytes in the first {len(head)}: not text")
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError as e:
-        text = data.decode("utf-8", errors="replace")
-        bad = text.count("\ufffd")
-        return text, [("invalid-utf8", f"first invalid byte at offset {e.start}; {bad} replaced with U+FFFD")]
 
 
 def load_txt(data: bytes, name: str) -> Extracted:
