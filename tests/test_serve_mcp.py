@@ -1,0 +1,84 @@
+"""The MCP server through the SDK's own client: over streamable HTTP on `scent serve` (with the bearer token) and
+over stdio (`scent mcp`), with the scripted model for `ask`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agent_fixtures import make_index
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from serve_fixtures import QUESTION, WRITER, running_server
+
+TOOLS = {"search", "read", "get_document", "list_sources", "verify_citation", "ask", "research"}
+
+
+def http_client(url: str, token: str) -> Client:
+    return Client(streamable_http_client(url + "/mcp", http_client=create_mcp_http_client(
+        headers={"Authorization": f"Bearer {token}"})))
+
+
+async def exercise(client: Client) -> dict[str, Any]:
+    """List the tools, search, read, ask (with progress); what came back, for the test to check."""
+    out: dict[str, Any] = {}
+    async with client:
+        tools = (await client.list_tools()).tools
+        out["tools"] = {t.name: t for t in tools}
+        found = await client.call_tool("search", {"query": "default widget limit", "k": 3})
+        out["hits"] = found.structured_content["result"]
+        out["read"] = (await client.call_tool("read", {"passage_id": out["hits"][0]["id"]})).structured_content
+        out["missing"] = await client.call_tool("read", {"passage_id": "../../etc/passwd"})
+        progress: list[tuple[float, str | None]] = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            progress.append((done, message))
+
+        asked = await client.call_tool("ask", {"question": QUESTION}, progress_callback=on_progress)
+        out["ask"], out["progress"] = asked.structured_content, progress
+    return out
+
+
+def check(out: dict[str, Any]) -> None:
+    assert out["tools"].keys() >= TOOLS
+    search = out["tools"]["search"]
+    assert "query" in search.input_schema["required"]
+    assert search.input_schema["properties"]["path"]["description"].startswith("only passages of documents")
+    assert out["hits"][0]["path"] == "widgets.md" and out["hits"][0]["docid"] == "widgets.md"
+    assert out["read"]["passage"]["id"] == out["hits"][0]["id"]
+    assert out["missing"].is_error and "no passage" in out["missing"].content[0].text
+    ask = out["ask"]
+    assert ask["answer"] == "42 widgets" and ask["abstained"] is False and ask["confidence"] > 0
+    assert ask["citations"][0]["path"] == "widgets.md" and ask["citations"][0]["verified"] is True
+    assert len(out["progress"]) > 5 and any("search" in (m or "") for _, m in out["progress"])
+
+
+def test_mcp_over_streamable_http(tmp_path: Path):
+    with running_server(tmp_path) as server:
+        check(asyncio.run(exercise(http_client(server.url, server.token))))
+
+        async def wrong() -> None:
+            async with http_client(server.url, "not-the-token-at-all") as client:
+                await client.list_tools()
+
+        with pytest.raises(BaseException, match="TaskGroup"):  # the SDK's client fails to connect
+            asyncio.run(wrong())
+        with server.client(token="not-the-token-at-all") as c:  # what it was told
+            refused = c.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+            assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+
+
+def test_mcp_over_stdio(tmp_path: Path):
+    make_index(tmp_path).close()
+    script = tmp_path / "script.jsonl"
+    script.write_text("".join(json.dumps({"response": {"text": r}}) + "\n" for r in WRITER))
+    command = "import typer; from scent.serve.cli import mcp; typer.run(mcp)"  # the `scent mcp` command itself
+    params = StdioServerParameters(command=sys.executable, args=[
+        "-c", command, "--index", str(tmp_path / "idx"), "--model", f"scripted:{script}"])
+    check(asyncio.run(exercise(Client(params))))
