@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from agent_fixtures import make_index, scripts
 
 from scent.agent import Agent, AgentConfig
@@ -142,3 +143,15 @@ def test_topics_naming_the_same_thing_merge_unless_they_are_sections_of_differen
         ("Exceptions", 1.0, ("8. Errors and Exceptions",)),
         ("Exceptions (Execution model)", 0.9, ("4. Execution model",)),
         ("Handling Exceptions", 0.8, ("8. Errors",))]
+
+
+@pytest.mark.parametrize("reply,kept", [("Token authentication checks a signed token.", True),
+                                        ("Token authentication uses magic unicorns.", False)])
+def test_a_shortened_claim_is_kept_only_in_the_quotes_own_words(tmp_path: Path, reply: str, kept: bool):
+    answer, _ = run(tmp_path, {"writer": [reply] * 3}, config(rewrite=True, sections=1, claims=1))
+    data = answer.report_data
+    assert data is not None
+    claim = data["sections"][0]["claims"][0]
+    quote = data["references"][claim["refs"][0] - 1]["quote"]
+    assert claim["rewritten"] is kept and (claim["text"] == reply) is kept
+    assert quote.startswith("Token authentication checks a signed token that the client sends")
