@@ -39,6 +39,7 @@ def test_json_outputs_keep_their_shape(tmp_path: Path):
     out["search"] = shape(hits)
     out["show"] = shape(_json("show", hits[0]["id"], "--index", index, "--json"))
     out["models"] = shape(_json("models", "--model", f"scripted:{script}", "--json"))
+    out["config"] = shape(_json("config", "--model", f"scripted:{script}", "--set", "eval.rag_k=7", "--json"))
     out["llm"] = shape(_json("llm", "hello", "--model", f"scripted:{script}", "--json"))
     ask_script = tmp_path / "ask.jsonl"
     ask_script.write_text("".join(json.dumps({"response": {"text": t}}) + "\n"

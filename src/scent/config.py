@@ -234,17 +234,54 @@ class ModelsConfig(BaseModel):
         return ", ".join(f"{role}={getattr(self, role)}" for role in ROLES)
 
 
-class ScentConfig(BaseModel):
-    """Everything read from `scent.toml` (and overridden on the command line)."""
+class IndexConfig(BaseModel):
+    """How an index is searched and how its vectors are made (`[index.retrieval]`, `[index.embed]`; the older
+    top-level `[retrieval]` and `[embed]` tables are still read)."""
 
     model_config = {"extra": "forbid"}
 
-    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig, description="Ranking: BM25, dense, hybrid.")
+    embed: EmbedConfig = Field(default_factory=EmbedConfig, description="The embedder of dense vectors.")
+
+
+class EvalConfig(BaseModel):
+    """How `scent eval` runs and scores the systems: `[eval]` in scent.toml, `--set eval.FIELD=VALUE`, or a file
+    given with `--eval-config` (whose `agent` table, if any, replaces `[agent]` for that run); flags win."""
+
+    model_config = {"extra": "forbid"}
+
+    rag_k: int = Field(5, ge=1, le=20, description="Passages the rag baseline puts into its prompt.")
+    verify_rag_citations: bool = Field(True, description="Check rag's cited passage with the agent's judge prompt "
+                                       "(one more judge call per question, counted in rag's cost).")
+    correct_metric: Literal["em", "cover_em", "judge"] = Field(
+        "cover_em", description="What counts as a correct answer for accuracy, calibration and the plots.")
+    judge: bool = Field(False, description="Also grade each answer with the judge role's model (LLM-judge "
+                        "accuracy); these calls are not counted in the systems' cost.")
+    workers: int | None = Field(None, ge=1, description="Questions in parallel; None = 1 for embedded and scripted "
+                                "models (one llama.cpp context; scripted replies are ordered), 4 for HTTP servers.")
+
+
+class ScentConfig(BaseModel):
+    """Everything scent reads from `scent.toml`, the environment (SCENT_VECTORS, SCENT_API_KEY: see the
+    sections that use them) and the command line (`--model`, `--local-only`, `--set`), resolved once by
+    `load_config`; `scent config` prints it."""
+
+    model_config = {"extra": "forbid"}
+
+    models: ModelsConfig = Field(default_factory=ModelsConfig, description="The model of each agent role.")
     local_only: bool = Field(False, description="Refuse any model endpoint that is not on a loopback address.")
-    llm: LLMConfig = Field(default_factory=LLMConfig)
-    embed: EmbedConfig = Field(default_factory=EmbedConfig)
-    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
-    agent: AgentConfig = Field(default_factory=AgentConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig, description="How model calls are made (all backends).")
+    index: IndexConfig = Field(default_factory=IndexConfig, description="Retrieval and dense vectors.")
+    agent: AgentConfig = Field(default_factory=AgentConfig, description="How the agent searches and answers.")
+    eval: EvalConfig = Field(default_factory=EvalConfig, description="How `scent eval` runs and scores.")
+
+    @property
+    def retrieval(self) -> RetrievalConfig:
+        return self.index.retrieval
+
+    @property
+    def embed(self) -> EmbedConfig:
+        return self.index.embed
 
 
 class ConfigError(ValueError):
@@ -266,6 +303,10 @@ def load_config(path: Path | None = None, models: Sequence[str] = (), local_only
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise ConfigError(f"cannot read config {file}: {e}") from e
+    for legacy in ("retrieval", "embed"):  # top-level tables from before [index]
+        if legacy in data:
+            index = data.setdefault("index", {})
+            index[legacy] = _merge(data.pop(legacy), index.get(legacy, {}))
     roles = dict(data.pop("models", {}))
     default = roles.pop("default", None)
     for override in models:
@@ -281,7 +322,11 @@ def load_config(path: Path | None = None, models: Sequence[str] = (), local_only
     if local_only is not None:
         data["local_only"] = local_only
     for setting in settings:
-        data = _merge(data, parse_setting(setting))
+        parsed = parse_setting(setting)
+        for legacy in ("retrieval", "embed"):  # --set retrieval.rrf_k=… as before [index]
+            if legacy in parsed:
+                parsed = {"index": {legacy: parsed.pop(legacy)}, **parsed}
+        data = _merge(data, parsed)
     try:
         return ScentConfig(models=ModelsConfig(**roles), **data)
     except ValidationError as e:

@@ -10,16 +10,13 @@ import importlib.util
 from typing import TYPE_CHECKING
 
 from scent.config import EmbedConfig
+from scent.embed.errors import EmbedError as EmbedError
 
 if TYPE_CHECKING:
     from scent.protocols import Embedder
 
 DEFAULT_SPEC = "minilm"
 SPEC_HELP = "minilm | openai:BASE_URL#MODEL"
-
-
-class EmbedError(RuntimeError):
-    """An embedder that cannot be loaded or called; the message says what to do."""
 
 
 def bundled_available() -> bool:

@@ -43,7 +43,7 @@ class OpenAIEmbedder:
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         import numpy as np
 
-        from scent.embed import EmbedError
+        from scent.embed.errors import EmbedError
 
         limit = self.config.max_tokens * 8
         rows: list[list[float]] = []
@@ -68,7 +68,7 @@ class OpenAIEmbedder:
     def _post(self, body: dict[str, Any]) -> Any:
         import httpx
 
-        from scent.embed import EmbedError
+        from scent.embed.errors import EmbedError
 
         for attempt in range(self.retries + 1):
             try:

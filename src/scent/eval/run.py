@@ -13,11 +13,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
-
-from scent.agent.context import AgentConfig
+from scent.config import AgentConfig, EvalConfig
 from scent.eval import systems
 from scent.eval.datasets import Question
 from scent.eval.judge import judge_answer
@@ -27,23 +25,6 @@ from scent.trace import cut_partial_line, read_trace
 
 RESULTS_FILE, RUN_FILE = "results.jsonl", "run.json"
 SETTINGS_THAT_MUST_MATCH = ("dataset", "index", "models", "calibration", "config")
-
-
-class EvalConfig(BaseModel):
-    """How `scent eval` runs and scores the systems (a TOML/JSON file via `--eval-config`, flags override)."""
-
-    model_config = {"extra": "forbid"}
-
-    rag_k: int = Field(5, ge=1, le=20, description="Passages the rag baseline puts into its prompt.")
-    verify_rag_citations: bool = Field(True, description="Check rag's cited passage with the agent's judge prompt "
-                                       "(one more judge call per question, counted in rag's cost).")
-    correct_metric: Literal["em", "cover_em", "judge"] = Field(
-        "cover_em", description="What counts as a correct answer for accuracy, calibration and the plots.")
-    judge: bool = Field(False, description="Also grade each answer with the judge role's model (LLM-judge "
-                        "accuracy); these calls are not counted in the systems' cost.")
-    workers: int | None = Field(None, ge=1, description="Questions in parallel; None = 1 for embedded and scripted "
-                                "models (one llama.cpp context; scripted replies are ordered), 4 for HTTP servers.")
-    agent: AgentConfig = Field(default_factory=AgentConfig, description="The research agent's settings.")
 
 
 def default_workers(specs: list[str]) -> int:
@@ -88,12 +69,14 @@ def row_metrics(q: Question, output: systems.SystemOutput, correct_metric: str,
 
 
 class EvalRun:
-    """One evaluation run into `out`. `llms` maps each role to a backend; `search` serves the rag baseline."""
+    """One evaluation run into `out`. `llms` maps each role to a backend; `search` serves the rag baseline;
+    `agent` is the agent system's settings."""
 
     def __init__(self, out: Path, index: Any, llms: dict[str, LLM], config: EvalConfig,
                  settings: dict[str, Any], calibrator: Any = None,
-                 search: systems.Searcher | None = None) -> None:
+                 search: systems.Searcher | None = None, agent: AgentConfig | None = None) -> None:
         self.out, self.index, self.llms, self.config = out, index, llms, config
+        self.agent = agent or AgentConfig()
         self.settings, self.calibrator = settings, calibrator
         self.search: systems.Searcher = search or (lambda query, k, retriever: index.search(query, k,
                                                                                             retriever=retriever))
@@ -163,7 +146,7 @@ class EvalRun:
             elif spec.name == "rag-plain":
                 output = systems.rag_plain(q.question, llms, trace, self.search, k, retriever=spec.retriever)
             else:
-                output = systems.agent(q.question, q.id, llms, trace, self.index, self.config.agent,
+                output = systems.agent(q.question, q.id, llms, trace, self.index, self.agent,
                                        self.calibrator, {"index": self.settings.get("index")})
         except Exception as e:  # a crash on one question is recorded, and retried by the next run
             error = f"{type(e).__name__}: {e}"

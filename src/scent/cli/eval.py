@@ -1,5 +1,5 @@
-"""`scent score | eval-retrieval | eval | calibrate`, registered on the main app by `register`. Only typer is
-imported here; the work is imported inside each command."""
+"""`scent score | eval-retrieval | eval | calibrate`. Only typer is imported here; the work is imported inside
+each command."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Annotated, Any, ClassVar
 
 import typer
 
+from scent.cli.common import ConfigOption, JsonOption, app_errors, fail
 from scent.cli_progress import StderrBar
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./scent.toml).")]
 RetrieverOption = Annotated[str | None, typer.Option(
     "--retriever", "-r", help="bm25 | dense | hybrid | auto (default: the config's; auto = hybrid when the index "
     "has vectors, else bm25).")]
@@ -24,14 +23,13 @@ def score(
     as_json: JsonOption = False,
 ) -> None:
     """Score a predictions file: EM, F1, cover-EM (official HotpotQA normalisation) and judge accuracy, in %."""
-    from scent.cli import _fail
     from scent.eval.datasets import DatasetError
     from scent.eval.score import score_predictions
 
     try:
         result = score_predictions(predictions)
     except (DatasetError, OSError) as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -50,15 +48,16 @@ def eval_retrieval(
     as_json: JsonOption = False,
 ) -> None:
     """nDCG@10 and recall@100 of a retriever on a BEIR set, as pytrec_eval computes them."""
-    from scent.cli import _config, _fail
+    from scent import app
     from scent.eval.datasets import DatasetError
     from scent.eval.retrieval import eval_retrieval as run
 
-    cfg = _config(config, [], None)
+    with app_errors():
+        cfg = app.load(config)
     try:
         result = run(beir, retriever, index, cfg, split)
     except (DatasetError, ValueError, OSError, RuntimeError) as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -98,58 +97,50 @@ def eval_cmd(
 ) -> None:
     """Run closed-book, rag and the agent on a question set with one model and one index; write results.jsonl,
     summary.json, summary.md, plots and BrowseComp-Plus exports into --out."""
-    from scent.cli import _fail, _open
-    from scent.config import ROLES
+    from scent import app
     from scent.eval.datasets import DatasetError, load_questions
     from scent.eval.report import write_reports
     from scent.eval.run import EvalRun
     from scent.eval.systems import SystemSpec
-    from scent.llm import LLMError, load_llm
 
     names = [s.strip() for s in systems.split(",") if s.strip()]
     if not names:
-        raise _fail("no system given; expected e.g. closed-book,rag,rag-plain:k=10:r=bm25,agent")
+        raise fail("no system given; expected e.g. closed-book,rag,rag-plain:k=10:r=bm25,agent")
     for name in names:
         try:
             SystemSpec.parse(name)
         except ValueError as e:
-            raise _fail(str(e)) from None
-    from scent.config import ConfigError, load_config
-
+            raise fail(str(e)) from None
+    with app_errors():
+        cfg = app.load(config, model, local_only, setting)
     try:
-        cfg = load_config(config, model, local_only, setting)
-    except ConfigError as e:
-        raise _fail(str(e)) from None
-    try:
-        eval_cfg = _eval_config(eval_config, workers, judge, cfg.agent)
+        eval_cfg, agent_cfg = eval_settings(cfg, eval_config, workers, judge)
         questions = load_questions(dataset)
         calibrator, excluded = _calibration(calibration, questions)
     except (DatasetError, OSError, ValueError) as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     questions = [q for q in questions if q.id not in excluded][:limit]
     if not questions:
-        raise _fail("no questions left to evaluate")
-    try:
-        backends: dict[str, Any] = {}
-        for spec in dict.fromkeys(getattr(cfg.models, role) for role in ROLES):
-            backends[spec] = load_llm(spec, cfg.llm, cfg.local_only)
-    except LLMError as e:
-        raise _fail(str(e)) from None
-    llms = {role: backends[getattr(cfg.models, role)] for role in ROLES}
-    with _open(index, cfg, retriever) as idx:
-        chosen = _check_retriever(idx)
+        raise fail("no questions left to evaluate")
+    with app_errors():
+        llms = app.load_models(cfg)
+        opened = app.open_index(index, cfg, retriever)
+    with opened as idx:
+        with app_errors():
+            chosen = app.check_retriever(idx)
         settings = {"dataset": str(dataset.resolve()), "index": str(index.resolve()),
-                    "models": {role: getattr(cfg.models, role) for role in ROLES}, "systems": names,
+                    "models": app.models_settings(cfg), "systems": names,
                     "retriever": chosen, "calibration": str(calibration.resolve()) if calibration else None,
-                    "excluded_for_calibration": len(excluded), "config": eval_cfg.model_dump(exclude={"workers"})}
-        runner = EvalRun(out, idx, llms, eval_cfg, settings, calibrator)
+                    "excluded_for_calibration": len(excluded),
+                    "config": {**eval_cfg.model_dump(exclude={"workers"}), "agent": agent_cfg.model_dump()}}
+        runner = EvalRun(out, idx, llms, eval_cfg, settings, calibrator, agent=agent_cfg)
         typer.echo(f"{len(questions)} questions × {', '.join(names)} · retriever {chosen} · models: "
                    f"{cfg.models.describe()}", err=True)
         with _Progress(enabled=not quiet) as progress:
             try:
                 runner.run(questions, names, on_start=progress.start, on_row=progress.advance)
             except ValueError as e:
-                raise _fail(str(e)) from None
+                raise fail(str(e)) from None
     summary = write_reports(out, plots=plots)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -173,15 +164,14 @@ def calibrate_cmd(
 ) -> None:
     """Fit the agent's confidence mapping on one eval run's agent rows; later runs use it with --calibration and
     leave out the questions it was fitted on."""
-    from scent.cli import _fail
     from scent.eval.calibration import calibrate
 
     if method not in ("platt", "isotonic"):
-        raise _fail(f"unknown method {method!r}; expected platt or isotonic")
+        raise fail(f"unknown method {method!r}; expected platt or isotonic")
     try:
         fitted, report = calibrate(results, method, fit_share, strength)  # type: ignore[arg-type]
     except (OSError, ValueError) as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     fitted.save(out)
     if as_json:
         typer.echo(json.dumps({"calibrator": str(out), **report}, indent=2))
@@ -196,10 +186,10 @@ def calibrate_cmd(
     typer.echo(f"`scent eval --calibration {out}` leaves these {report['fitted_questions']} questions out", err=True)
 
 
-def _eval_config(path: Path | None, workers: int | None, judge: bool | None, agent: Any = None) -> Any:
-    """EvalConfig from its file and flags; the agent's settings are scent.toml's `[agent]` (with --set) unless
-    the eval config file names its own."""
-    from scent.eval.run import EvalConfig
+def eval_settings(cfg: Any, path: Path | None, workers: int | None, judge: bool | None) -> tuple[Any, Any]:
+    """(EvalConfig, AgentConfig) of a run: scent.toml's `[eval]` and `[agent]` (with --set), then the
+    `--eval-config` file (its `agent` table replaces `[agent]`), then --workers / --judge."""
+    from scent.config import AgentConfig, EvalConfig
 
     data: dict[str, Any] = {}
     if path is not None:
@@ -210,13 +200,13 @@ def _eval_config(path: Path | None, workers: int | None, judge: bool | None, age
             import tomllib
 
             data = tomllib.loads(text)
+    agent = data.pop("agent", None)
+    data = {**cfg.eval.model_dump(exclude_unset=True), **data}
     if workers is not None:
         data["workers"] = workers
     if judge is not None:
         data["judge"] = judge
-    if agent is not None and "agent" not in data:
-        data["agent"] = agent.model_dump()
-    return EvalConfig.model_validate(data)
+    return EvalConfig.model_validate(data), AgentConfig.model_validate(agent) if agent is not None else cfg.agent
 
 
 def _calibration(path: Path | None, questions: list[Any]) -> tuple[Any, set[str]]:
@@ -236,19 +226,6 @@ def _calibration(path: Path | None, questions: list[Any]) -> tuple[Any, set[str]
     return calibrator, excluded
 
 
-def _check_retriever(idx: Any) -> str:
-    from scent.cli import _fail
-    from scent.index.dense import VectorsError
-
-    try:
-        chosen: str = idx.resolve()
-        if chosen != "bm25":
-            idx.embedder()
-    except (VectorsError, ValueError) as e:
-        raise _fail(str(e)) from None
-    return chosen
-
-
 class _Progress(StderrBar):
     """Progress over the pending question × system pairs, with the last row's verdict."""
 
@@ -266,8 +243,8 @@ class _Progress(StderrBar):
         self.update(advance=1, last=f"{row['id']} {row['system']} {verdict}")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("score")(score)
-    app.command("eval-retrieval")(eval_retrieval)
-    app.command("eval")(eval_cmd)
-    app.command("calibrate")(calibrate_cmd)
+def register(cli: typer.Typer) -> None:
+    cli.command("score")(score)
+    cli.command("eval-retrieval")(eval_retrieval)
+    cli.command("eval")(eval_cmd)
+    cli.command("calibrate")(calibrate_cmd)

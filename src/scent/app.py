@@ -1,0 +1,114 @@
+"""The wiring layer: what every front end (the CLI, the servers, an RL environment) does before the work starts.
+
+    cfg = app.load(config_file, models, local_only, settings)   # scent.toml + environment + flags, once
+    idx = app.open_index(path, cfg, retriever)                   # an Index, its retriever chosen
+    chosen = app.check_retriever(idx)                           # fail now if vectors or the embedder are missing
+    llms = app.load_models(cfg)                                  # one backend per role, --local-only enforced
+
+Each raises an `AppError` whose message says what to fix and whose `code` is the CLI's exit status. Nothing
+heavy is imported until a function is called.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scent.config import ROLES, ConfigError, ScentConfig, load_config
+
+if TYPE_CHECKING:
+    from scent.index import Index
+    from scent.protocols import LLM
+
+
+class AppError(Exception):
+    """Something the user can fix (a config, a path, a model spec); `code` is the exit status to use."""
+
+    code = 2
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class ConfigProblem(AppError):
+    """scent.toml or a flag cannot be used."""
+
+
+class IndexProblem(AppError):
+    """No index at that path, an index that cannot be read, or an unknown retriever."""
+
+
+class ModelProblem(AppError):
+    """A model spec that cannot load, or one that local-only mode refuses."""
+
+
+def load(config: Path | None = None, models: list[str] | tuple[str, ...] = (), local_only: bool | None = None,
+         settings: list[str] | tuple[str, ...] = ()) -> ScentConfig:
+    """The resolved configuration: `config` (default ./scent.toml), then `--model`, `--local-only`, `--set`."""
+    try:
+        return load_config(config, models, local_only, settings)
+    except ConfigError as e:
+        raise ConfigProblem(str(e)) from None
+
+
+def strict_local(cfg: ScentConfig, recorded: bool, flag: bool | None) -> bool:
+    """Local-only for a run resumed from a trace: the flag when given, else on if the config or the recorded run
+    says so (a trace is a file anyone may edit: it may name models, never loosen this machine's setting)."""
+    return flag if flag is not None else cfg.local_only or recorded
+
+
+def open_index(path: Path, cfg: ScentConfig | None = None, retriever: str | None = None) -> Index:
+    """Open the index at `path` with the config's retrieval (and `retriever` over it: auto | bm25 | dense |
+    hybrid)."""
+    from scent.config import RetrievalConfig
+    from scent.index import RETRIEVERS, Index, IndexAccessError, IndexNotFoundError
+
+    retrieval = cfg.retrieval if cfg is not None else None
+    if retriever is not None:
+        if retriever not in ("auto", *RETRIEVERS):
+            raise IndexProblem(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
+        retrieval = (retrieval or RetrievalConfig()).model_copy(update={"retriever": retriever})
+    try:
+        return Index.open(path, retrieval=retrieval, embed_config=cfg.embed if cfg is not None else None,
+                          local_only=bool(cfg is not None and cfg.local_only))
+    except (IndexNotFoundError, IndexAccessError) as e:
+        raise IndexProblem(str(e)) from None
+
+
+def check_retriever(idx: Any) -> str:
+    """The retriever the index will use; raises now (not inside a run) when its vectors or embedder are missing."""
+    from scent.index.dense import VectorsError
+
+    try:
+        chosen: str = idx.resolve()
+        if chosen != "bm25":
+            idx.embedder()
+    except (VectorsError, ValueError) as e:
+        raise IndexProblem(str(e)) from None
+    return chosen
+
+
+def load_model(cfg: ScentConfig, role: str) -> LLM:
+    """The backend of one role."""
+    if role not in ROLES:
+        raise ModelProblem(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    return load_models(cfg, [role])[role]
+
+
+def load_models(cfg: ScentConfig, roles: list[str] | tuple[str, ...] = ROLES) -> dict[str, LLM]:
+    """One backend per role; roles that name the same spec share one backend (one script, one loaded model)."""
+    from scent.llm import LLMError, load_llm
+
+    specs = {role: getattr(cfg.models, role) for role in roles}
+    try:
+        backends = {spec: load_llm(spec, cfg.llm, cfg.local_only) for spec in dict.fromkeys(specs.values())}
+    except LLMError as e:
+        raise ModelProblem(str(e)) from None
+    return {role: backends[spec] for role, spec in specs.items()}
+
+
+def models_settings(cfg: ScentConfig) -> dict[str, str]:
+    """role → spec, as recorded in traces and eval runs."""
+    return {role: getattr(cfg.models, role) for role in ROLES}

@@ -1,0 +1,141 @@
+"""`scent index`: bring an index up to date (BM25, then dense vectors), under one writer lock; a Ctrl-C anywhere
+ends in "interrupted" with what was committed kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from scent.cli.common import DEFAULT_INDEX, ConfigOption, IndexOption, JsonOption, app_errors, fail
+from scent.cli_output import dumps, write_problem
+from scent.index.layout import REPORT_FILE
+
+INTERRUPTED = "interrupted: what was committed is searchable; run `scent index` again to finish"
+
+
+def index_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Folders or files to index.")],
+    index: IndexOption = DEFAULT_INDEX,
+    include: Annotated[list[str], typer.Option(help="Glob of files to include (repeatable).")] = [],  # noqa: B006
+    exclude: Annotated[list[str], typer.Option(help="Glob of files or folders to skip (repeatable).")] = [],  # noqa: B006
+    max_file_mb: Annotated[float, typer.Option(help="Skip (and report) files larger than this.")] = 50.0,
+    commit_every: Annotated[int, typer.Option(help="Commit every N passages: bounds the work a kill loses.",
+                                              min=1)] = 20_000,
+    vectors: Annotated[bool | None, typer.Option(
+        "--vectors/--no-vectors", help="Compute dense vectors for new/changed passages (default: on when the "
+        "bundled embedder is installed or the index already has vectors, unless SCENT_VECTORS=0).")] = None,
+    embedder: Annotated[str | None, typer.Option(
+        help="minilm | openai:BASE_URL#MODEL (default: the one the index's vectors were made with, else the "
+        "config's).")] = None,
+    rebuild_vectors: Annotated[bool, typer.Option(
+        "--rebuild-vectors", help="Drop the existing vectors and embed every passage again.")] = False,
+    max_line_kb: Annotated[int, typer.Option(help="Skip (and report) corpus .jsonl lines longer than this.",
+                                             min=1)] = 1024,
+    max_record_chars: Annotated[int, typer.Option(help="Cut (and report) corpus records whose text is longer.",
+                                                  min=100)] = 20_000,
+    follow_outside: Annotated[bool, typer.Option(
+        "--follow-outside/--no-follow-outside", help="Follow symlinks that lead outside the indexed folder (default: "
+        "skip and report each one).")] = False,
+    config_file: ConfigOption = None,
+    local_only: Annotated[bool | None, typer.Option(
+        "--local-only/--no-local-only", help="Refuse embedder endpoints that are not on a loopback address.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Index documents (txt, md, html, pdf, docx, corpus jsonl); re-runs only read new or changed files."""
+    import sqlite3
+
+    from scent import app
+    from scent.cli_progress import IndexProgress
+    from scent.config import IngestConfig
+    from scent.index.lock import IndexBusyError, writer_lock
+    from scent.ingest.pipeline import build
+    from scent.interrupt import catch_interrupts
+
+    with app_errors():
+        cfg = app.load(config_file, [], local_only)
+
+    config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb,
+                          commit_every_passages=commit_every, max_line_kb=max_line_kb,
+                          max_record_chars=max_record_chars, follow_outside=follow_outside)
+    summary, dense = None, None
+    with catch_interrupts() as ctrl_c:  # a Ctrl-C anywhere (lock, build, vectors, cleanup) ends in "interrupted"
+        try:
+            # one writer for the whole run: the BM25 build and the vector sync
+            with writer_lock(index), ctrl_c.stoppable():
+                with IndexProgress(enabled=not quiet and not as_json) as progress:
+                    summary = build(index, paths, config, progress=progress)
+                dense = None if summary.interrupted else sync_vectors(
+                    index, cfg, vectors, embedder, rebuild_vectors, not quiet and not as_json)
+        except KeyboardInterrupt:
+            pass
+        except IndexBusyError as e:
+            raise fail(str(e), 1) from None
+        except (OSError, sqlite3.Error) as e:
+            raise fail(write_problem(index, e), 1) from None
+        except ValueError as e:  # tantivy reports its I/O errors as ValueError
+            if "Io" not in str(e) and "io error" not in str(e).lower():
+                raise
+            raise fail(write_problem(index, e), 1) from None
+    interrupted = ctrl_c.received or summary is None or summary.interrupted or bool(dense and dense["interrupted"])
+    if summary is None:
+        raise fail(INTERRUPTED, 130)
+    s = summary
+    if as_json:
+        typer.echo(dumps({**summary.model_dump(), "vectors": dense}))
+    elif not quiet:
+        report = f" (reasons in {index / REPORT_FILE})" if s.skipped or s.partial else ""
+        typer.echo(
+            f"{s.added} added, {s.updated} updated, {s.removed} removed, {s.unchanged} unchanged; "
+            f"{s.skipped} skipped, {s.partial} read in part{report}; "
+            f"+{s.passages_added}/-{s.passages_removed} passages, {s.passages_total} in {s.documents_total} "
+            f"documents; {s.seconds:.1f} s", err=True)
+        if dense is not None:
+            typer.echo(f"vectors: +{dense['embedded']}/-{dense['removed']}, {dense['total']} in the index "
+                       f"({dense['embedder']}, {dense['dim']}-d{', HNSW' if dense['ann'] else ', exact search'}); "
+                       f"{dense['seconds']:.1f} s", err=True)
+    if interrupted:
+        raise fail(INTERRUPTED, 130)
+
+
+def sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | None, rebuild: bool,
+                  show: bool) -> dict[str, Any] | None:
+    """Bring the index's vectors up to date (`scent index`); None when vectors are off."""
+    import os
+
+    from scent.embed import EmbedError, bundled_available, load_embedder
+    from scent.index.dense import VectorsError, read_manifest, sync
+    from scent.index.layout import STORE_FILE
+    from scent.index.store import Store
+
+    manifest = read_manifest(index)
+    spec = embedder or (manifest["embedder"] if manifest and not rebuild else cfg.embed.spec)
+    if vectors is None and os.environ.get("SCENT_VECTORS", "").lower() in ("0", "off", "false", "no"):
+        vectors = False  # e.g. test suites that index large corpora and only need BM25
+    if vectors is None:  # default: on when the index has vectors or the chosen embedder can run here
+        vectors = manifest is not None or embedder is not None or spec != "minilm" or bundled_available()
+    if not vectors:
+        return None
+    try:
+        model = load_embedder(spec, cfg.embed, cfg.local_only)
+    except EmbedError as e:
+        raise fail(f"vectors: {e} (or index without them: --no-vectors)") from None
+    from scent.cli_progress import EmbedProgress
+
+    store = Store(index / STORE_FILE, readonly=True)
+    try:
+        with EmbedProgress(enabled=show) as progress:
+            summary = sync(index, store, model, cfg.embed, progress, rebuild=rebuild)
+    except (VectorsError, EmbedError) as e:
+        raise fail(str(e)) from None
+    finally:
+        store.close()
+    from dataclasses import asdict
+
+    return asdict(summary)
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("index")(index_cmd)
