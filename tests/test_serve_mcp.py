@@ -82,3 +82,12 @@ def test_mcp_over_stdio(tmp_path: Path):
     params = StdioServerParameters(command=sys.executable, args=[
         "-c", command, "--index", str(tmp_path / "idx"), "--model", f"scripted:{script}"])
     check(asyncio.run(exercise(Client(params))))
+
+
+def test_help_does_not_import_the_servers():
+    import subprocess
+
+    code = ("import sys\nfrom scent.cli import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'uvicorn', 'mcp', 'sse_starlette'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "serve" in out and "mcp" in out and out.strip().endswith("[]")
