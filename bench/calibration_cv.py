@@ -40,10 +40,13 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--strengths", default="0.3,1,3")
     parser.add_argument("--fit-all", type=Path, help="write the Platt fit on all answers here (JSON)")
+    parser.add_argument("--neutral-prior", action="store_true",
+                        help="pull the fits towards confidence 0.5 (all weights 0) instead of the default calibrator, "
+                        "which was itself fitted on dev questions: held-out numbers then owe nothing to it")
     args = parser.parse_args()
     runs = {folder.name: agent_rows(folder) for folder in args.results}
     pooled = [r for rows in runs.values() for r in rows]
-    prior = Calibrator()
+    prior = Calibrator(bias=0.0, weights={}) if args.neutral_prior else Calibrator()
     print("| run | questions | answers right | ECE default | " +
           " | ".join(f"ECE held-out (strength {s})" for s in args.strengths.split(",")) + " |")
     print("|---|--:|--:|--:|" + "--:|" * len(args.strengths.split(",")))
@@ -56,7 +59,7 @@ def main() -> None:
             conf = [cv["confidences"][i] for i in keep]
             labels = [float(pooled[i]["metrics"]["draft_correct"]) for i in keep]
             cells.append(f"{expected_calibration_error(conf, labels):.3f}")
-        default = [prior.confidence(r["signals"]) if r.get("signals") else 0.0 for r in rows]
+        default = [Calibrator().confidence(r["signals"]) if r.get("signals") else 0.0 for r in rows]
         labels = [float(r["metrics"]["draft_correct"]) for r in rows]
         right = sum(float(r["metrics"]["correct"]) for r in rows)
         print(f"| {name} | {len(rows)} | {right:.0f} | {expected_calibration_error(default, labels):.3f} | "
