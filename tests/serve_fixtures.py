@@ -17,10 +17,13 @@ import uvicorn
 from agent_fixtures import make_index, scripts
 
 from scent.agent import Agent
+from scent.index import Index
+from scent.ingest.pipeline import build as build_index
 from scent.serve.corpus import Corpus
 from scent.serve.http import create_app
+from scent.serve.library import Library
 from scent.serve.mcp_server import build
-from scent.serve.runs import RunManager
+from scent.serve.runs import Gate, RunManager
 from scent.serve.server import allowed_hosts
 
 TOKEN = "test-token-0123456789abcdef"
@@ -35,6 +38,7 @@ class Server:
     corpus: Corpus
     runs: RunManager
     index_dir: Path
+    library: Library
 
     def client(self, token: str | None = TOKEN, **kw: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -57,17 +61,35 @@ def scripted_factory(tmp: Path, index: Any, runs: int = 10) -> Callable[[], Agen
     return lambda: Agent(index, dict(llms))
 
 
+def second_index(tmp: Path, docs: dict[str, str]) -> Index:
+    """Another small index (only `docs`) at tmp/second/idx."""
+    root = tmp / "second" / "docs"
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in docs.items():
+        (root / name).write_text(text)
+    build_index(tmp / "second" / "idx", [root])
+    return Index.open(tmp / "second" / "idx")
+
+
 @contextmanager
 def running_server(tmp: Path, extra_docs: dict[str, str] | None = None, slow: bool = False,
-                   queue_limit: int = 4) -> Iterator[Server]:
+                   queue_limit: int = 4, second: dict[str, str] | None = None, evals: dict[str, Path] | None = None,
+                   runs_per_index: int = 10) -> Iterator[Server]:
+    """The first index is "idx" (the agent fixtures' documents + `extra_docs`); with `second`, a second index
+    named "other" holding only those documents; both share one run gate, as `scent serve` does."""
     index = make_index(tmp, extra_docs)
-    corpus = Corpus(index, "idx")
-    factory: Callable[[], Any] = SlowAgent if slow else scripted_factory(tmp, index)
-    runs = RunManager(factory, tmp / "idx" / "traces", queue_limit=queue_limit, seconds_per_run=7)
+    indexes = {"idx": (index, tmp / "idx")}
+    if second is not None:
+        indexes["other"] = (second_index(tmp, second), tmp / "second" / "idx")
+    gate = Gate(queue_limit=queue_limit, seconds_per_run=7)
+    library = Library({name: Corpus(i, name) for name, (i, _) in indexes.items()}, evals=dict(evals or {}))
+    for name, (i, folder) in indexes.items():
+        factory: Callable[[], Any] = SlowAgent if slow else scripted_factory(folder.parent, i, runs_per_index)
+        library.runs[name] = RunManager(factory, folder / "traces", gate=gate)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(corpus, runs, TOKEN, allowed_hosts("127.0.0.1", port), build(corpus, runs))
+    app = create_app(library, TOKEN, allowed_hosts("127.0.0.1", port), build(library))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -77,11 +99,12 @@ def running_server(tmp: Path, extra_docs: dict[str, str] | None = None, slow: bo
             break
         time.sleep(0.02)
     try:
-        yield Server(url, TOKEN, corpus, runs, tmp / "idx")
+        yield Server(url, TOKEN, library.corpora["idx"], library.runs["idx"], tmp / "idx", library)
     finally:
         server.should_exit = True
         thread.join(10)
-        index.close()
+        for i, _ in indexes.values():
+            i.close()
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -11,9 +11,12 @@ import typer
 from scent.index.layout import DEFAULT_INDEX_DIR
 
 if TYPE_CHECKING:
-    from scent.serve.server import Served
+    from scent.serve.library import Library
 
-IndexOption = Annotated[Path, typer.Option("--index", "-i", help="Index folder to serve.")]
+IndexOption = Annotated[list[str], typer.Option(
+    "--index", "-i", help="Index folder to serve, or NAME=DIR; repeat for several (the first is the default). "
+    "Only these are served.")]
+DEFAULT_INDEXES = [str(DEFAULT_INDEX_DIR)]
 ModelOption = Annotated[list[str], typer.Option(
     "--model", "-m", help="SPEC for every role, or ROLE=SPEC (as in `scent ask`).")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./scent.toml).")]
@@ -30,22 +33,30 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _served(index: Path, model: list[str], config: Path | None, local_only: bool | None, retriever: str | None,
-            agent: bool, calibration: Path | None) -> Served:
+def _served(index: list[str], model: list[str], config: Path | None, local_only: bool | None,
+            retriever: str | None, agent: bool, calibration: Path | None, evals: list[str] = []  # noqa: B006
+            ) -> Library:
     from scent.config import ConfigError, load_config
+    from scent.serve.library import NamingError, parse_named
     from scent.serve.server import open_served
     from scent.serve.wiring import WiringError
 
     try:
+        indexes, folders = parse_named(index, "index"), parse_named(evals, "eval")
+        missing = [str(f) for _, f in folders if not f.is_dir()]
+        if missing:
+            raise NamingError(f"no evaluation folder {', '.join(missing)} (scent eval --out DIR writes one)")
         cfg = load_config(config, model, local_only, [])
-        return open_served(index, cfg, retriever, agent, calibration)
+        return open_served(indexes, cfg, retriever, agent, calibration, folders)
+    except NamingError as e:
+        raise _fail(str(e)) from None
     except (ConfigError, WiringError) as e:
         raise _fail(f"{e} (or serve search only: --no-agent)" if isinstance(e, WiringError) and agent
                     else str(e)) from None
 
 
 def serve(
-    index: IndexOption = Path(DEFAULT_INDEX_DIR),
+    index: IndexOption = DEFAULT_INDEXES,
     host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --allow-remote).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0: any free port).", min=0, max=65535)] = 8765,
     token_file: Annotated[Path | None, typer.Option(
@@ -60,8 +71,11 @@ def serve(
     retriever: RetrieverOption = None,
     agent: AgentOption = True,
     calibration: CalibrationOption = None,
+    evals: Annotated[list[str], typer.Option(
+        "--eval", help="An evaluation folder (scent eval --out DIR) whose summary and plots to serve, or "
+        "NAME=DIR; repeatable.")] = [],  # noqa: B006
 ) -> None:
-    """Serve the HTTP API, the web UI and MCP over HTTP for one index (docs/serving.md)."""
+    """Serve the HTTP API, the web UI and MCP over HTTP for the indexes named (docs/server.md)."""
     import socket
 
     from scent.serve.server import ServeError, allowed_hosts, check_bind, http_app, resolve_token
@@ -71,7 +85,7 @@ def serve(
         check_bind(host, allow_remote, source, created)
     except (ServeError, OSError) as e:
         raise _fail(str(e)) from None
-    served = _served(index, model, config, local_only, retriever, agent, calibration)
+    served = _served(index, model, config, local_only, retriever, agent, calibration, evals)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -82,7 +96,8 @@ def serve(
     port = sock.getsockname()[1]
     app = http_app(served, token, allowed_hosts(host, port), mcp)
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"scent serving {index} on http://{shown}:{port}/  (MCP: http://{shown}:{port}/mcp)", err=True)
+    typer.echo(f"scent serving {', '.join(served.names)} on http://{shown}:{port}/  "
+               f"(MCP: http://{shown}:{port}/mcp)", err=True)
     if created:
         typer.echo(f"new token written to {source} (mode 0600); it is shown this once:\n  {token}\n"
                    f"open the UI with it:  http://{shown}:{port}/#token={token}", err=True)
@@ -94,7 +109,7 @@ def serve(
 
 
 def mcp(
-    index: IndexOption = Path(DEFAULT_INDEX_DIR),
+    index: IndexOption = DEFAULT_INDEXES,
     model: ModelOption = [],  # noqa: B006
     config: ConfigOption = None,
     local_only: LocalOnlyOption = None,
@@ -102,13 +117,13 @@ def mcp(
     agent: AgentOption = True,
     calibration: CalibrationOption = None,
 ) -> None:
-    """Serve the index to an MCP client over stdio (tools: search, read, get_document, list_sources,
-    verify_citation, ask, research)."""
+    """Serve the indexes named to an MCP client over stdio (tools: list_indexes, search, read, get_document,
+    list_sources, verify_citation, ask, research)."""
     from scent.serve.mcp_server import build
 
     served = _served(index, model, config, local_only, retriever, agent, calibration)
-    print(f"scent mcp: serving {index} over stdio", file=sys.stderr)
-    build(served.corpus, served.runs).run("stdio")
+    print(f"scent mcp: serving {', '.join(served.names)} over stdio", file=sys.stderr)
+    build(served).run("stdio")
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,6 @@ from starlette.exceptions import HTTPException
 import scent
 from scent.serve.corpus import (
     BadRequest,
-    Corpus,
     DocumentView,
     NotFound,
     ReadResult,
@@ -34,6 +33,7 @@ from scent.serve.corpus import (
     SourceList,
     Verification,
 )
+from scent.serve.library import Library
 from scent.serve.runs import Busy, Run, RunManager
 
 Scope = MutableMapping[str, Any]
@@ -85,14 +85,20 @@ class Guard:
         return None
 
 
+INDEX_HELP = "The served index to use (a name from /api/indexes; empty: the first one named at start)."
+IndexParam = Annotated[str, Query(max_length=64, description=INDEX_HELP)]
+
+
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=4000, description="The question to answer or research.")
     mode: Literal["answer", "report"] = Field("answer", description="answer (`scent ask`) | report "
                                               "(`scent research`).")
+    index: str = Field("", max_length=64, description=INDEX_HELP)
 
 
 class VerifyRequest(BaseModel):
     passage_id: str
+    index: str = Field("", max_length=64, description=INDEX_HELP)
     quote: str = Field(max_length=20_000)
     claim: str = Field("", max_length=4000)
 
@@ -121,8 +127,8 @@ def sse(run: Run, cancel_on_disconnect: bool, runs: RunManager) -> EventSourceRe
     return EventSourceResponse(events(), ping=10, headers={"Cache-Control": "no-store"})
 
 
-def create_app(corpus: Corpus, runs: RunManager | None, token: str, hosts: set[str], mcp: Any = None,
-               max_body: int = 1_000_000) -> ASGIApp:
+def create_app(library: Library, token: str, hosts: set[str], mcp: Any = None, max_body: int = 1_000_000
+               ) -> ASGIApp:
     """The app; `mcp` is an `mcp.server.mcpserver.MCPServer` to mount at /mcp (or None)."""
     mcp_routes: list[Any] = []
     if mcp is not None:
@@ -146,7 +152,8 @@ def create_app(corpus: Corpus, runs: RunManager | None, token: str, hosts: set[s
                   description="Search a private corpus and ask cited questions of it. Every /api route but "
                   "/api/health needs `Authorization: Bearer TOKEN`. See docs/serving.md.")
     install_errors(app)
-    add_api(app, corpus, runs)
+    add_api(app, library)
+    add_evals(app, library)
     app.router.routes.extend(mcp_routes)
     static = resources.files("scent.serve") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -184,11 +191,12 @@ def install_errors(app: FastAPI) -> None:
         return error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
 
-def add_api(app: FastAPI, corpus: Corpus, maybe_runs: RunManager | None) -> None:
-    def agent() -> RunManager:
-        if maybe_runs is None:
+def add_api(app: FastAPI, library: Library) -> None:
+    def agent(index: str) -> RunManager:
+        runs = library.runner(index)
+        if runs is None:
             raise HTTPException(503, "this server was started without models (--no-agent): search and read only")
-        return maybe_runs
+        return runs
 
     @app.get("/api/health", tags=["server"])
     def health() -> dict[str, str]:
@@ -197,38 +205,39 @@ def add_api(app: FastAPI, corpus: Corpus, maybe_runs: RunManager | None) -> None
 
     @app.get("/api/indexes", tags=["server"])
     def indexes() -> list[dict[str, Any]]:
-        """The served index: its name, documents, passages, whether it has vectors, the default retriever."""
-        return [corpus.stats()]
+        """The served indexes, in the order named at start (the first is the default): name, documents,
+        passages, whether it has vectors, the default retriever."""
+        return library.stats()
 
     @app.get("/api/search", tags=["corpus"])
     def search(q: Annotated[str, Query(min_length=1, max_length=2000, description="The query.")],
                k: Annotated[int, Query(ge=1, le=50)] = 10, retriever: str = "auto",
-               path: Annotated[str, Query(max_length=500, description="Glob over document paths.")] = ""
-               ) -> list[SearchHit]:
+               path: Annotated[str, Query(max_length=500, description="Glob over document paths.")] = "",
+               index: IndexParam = "") -> list[SearchHit]:
         """Rank passages for a query (see the MCP tool `search`)."""
-        return corpus.search(q, k, retriever, path)
+        return library.corpus(index).search(q, k, retriever, path)
 
     @app.get("/api/passage", tags=["corpus"])
     def passage(id: Annotated[str, Query(min_length=1, max_length=512)],
-                window: Annotated[int, Query(ge=0, le=5)] = 1) -> ReadResult:
+                window: Annotated[int, Query(ge=0, le=5)] = 1, index: IndexParam = "") -> ReadResult:
         """A passage with its neighbours and provenance (path, headings, page, character offsets)."""
-        return corpus.read(id, window)
+        return library.corpus(index).read(id, window)
 
     @app.get("/api/document", tags=["corpus"])
-    def document(docid: Annotated[str, Query(min_length=1, max_length=512)]) -> DocumentView:
+    def document(docid: Annotated[str, Query(min_length=1, max_length=512)], index: IndexParam = "") -> DocumentView:
         """A whole document by docid (path or path#record) or by the id of any of its passages."""
-        return corpus.get_document(docid)
+        return library.corpus(index).get_document(docid)
 
     @app.get("/api/sources", tags=["corpus"])
     def sources(limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                offset: Annotated[int, Query(ge=0)] = 0) -> SourceList:
+                offset: Annotated[int, Query(ge=0)] = 0, index: IndexParam = "") -> SourceList:
         """The documents of the index, by path."""
-        return corpus.list_sources(limit, offset)
+        return library.corpus(index).list_sources(limit, offset)
 
     @app.post("/api/verify", tags=["corpus"])
     def verify(body: VerifyRequest) -> Verification:
         """Does a quote occur verbatim in a passage, and how much of a claim does it cover."""
-        return corpus.verify_citation(body.passage_id, body.quote, body.claim)
+        return library.corpus(body.index).verify_citation(body.passage_id, body.quote, body.claim)
 
     @app.post("/api/ask", tags=["runs"], response_class=EventSourceResponse,
               responses={200: {"content": {"text/event-stream": {}}, "description": "The run's trace events."},
@@ -237,21 +246,21 @@ def add_api(app: FastAPI, corpus: Corpus, maybe_runs: RunManager | None) -> None
         """Start a run (`answer` or `report`) and stream its trace events (server-sent events, docs/serving.md).
         Closing the stream cancels the run."""
         try:
-            runs = agent()
+            runs = agent(body.index)
             run = runs.start(body.question, body.mode)
         except ValueError as e:
             raise BadRequest(str(e)) from None
         return sse(run, True, runs)
 
     @app.get("/api/runs", tags=["runs"])
-    def history(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
-        """Past and running runs, newest first."""
-        return agent().history(limit)
+    def history(limit: Annotated[int, Query(ge=1, le=500)] = 50, index: IndexParam = "") -> list[dict[str, Any]]:
+        """Past and running runs over the index, newest first."""
+        return agent(index).history(limit)
 
     @app.get("/api/runs/{run_id}", tags=["runs"])
-    def run_trace(run_id: str) -> dict[str, Any]:
+    def run_trace(run_id: str, index: IndexParam = "") -> dict[str, Any]:
         """A run's trace events and, when it ended, its answer."""
-        events = agent().events(run_id)
+        events = agent(index).events(run_id)
         if events is None:
             raise NotFound(f"no run {run_id!r}")
         end = next((e for e in reversed(events) if e["type"] == "run_end"), None)
@@ -259,17 +268,38 @@ def add_api(app: FastAPI, corpus: Corpus, maybe_runs: RunManager | None) -> None
                 "status": end.get("status") if end else "unfinished"}
 
     @app.get("/api/runs/{run_id}/stream", tags=["runs"], response_class=EventSourceResponse)
-    def follow(run_id: str) -> EventSourceResponse:
+    def follow(run_id: str, index: IndexParam = "") -> EventSourceResponse:
         """Follow a run that this server started (from its first event); closing this stream does not cancel."""
-        runs = agent()
+        runs = agent(index)
         run = runs.get_live(run_id)
         if run is None:
             raise NotFound(f"no live run {run_id!r} (finished runs: GET /api/runs/{{id}})")
         return sse(run, False, runs)
 
     @app.post("/api/runs/{run_id}/cancel", tags=["runs"], status_code=202)
-    def cancel(run_id: str) -> dict[str, Any]:
+    def cancel(run_id: str, index: IndexParam = "") -> dict[str, Any]:
         """Cancel a running or queued run (it stops at its next trace event)."""
-        if not agent().cancel(run_id):
+        if not agent(index).cancel(run_id):
             raise NotFound(f"no running run {run_id!r}")
         return {"id": run_id, "cancelling": True}
+
+
+def add_evals(app: FastAPI, library: Library) -> None:
+    """Evaluation folders named at start (`--eval`): their summary and plots, read-only, by name."""
+
+    @app.get("/api/evals", tags=["evaluations"])
+    def evals() -> list[dict[str, Any]]:
+        """The served evaluation folders: name and files (summary.json, summary.md, the .png plots)."""
+        return library.list_evals()
+
+    @app.get("/api/evals/{name}", tags=["evaluations"])
+    def evaluation(name: str) -> dict[str, Any]:
+        """An evaluation's summary.json (null if it has none) and its files."""
+        return library.eval_summary(name)
+
+    @app.get("/api/evals/{name}/{file}", tags=["evaluations"], response_class=FileResponse)
+    def evaluation_file(name: str, file: str) -> FileResponse:
+        """One file of an evaluation folder: summary.json, summary.md or a .png plot listed by /api/evals."""
+        path, media = library.eval_file(name, file)
+        return FileResponse(str(path), media_type=media, headers={"Cache-Control": "no-store",
+                                                                    "X-Content-Type-Options": "nosniff"})

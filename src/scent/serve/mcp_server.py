@@ -1,9 +1,10 @@
 """scent as an MCP server (official `mcp` SDK, v2 API): the `Corpus` functions and agent runs as tools.
 
 The same server object is run over stdio (`scent mcp`) and mounted on `scent serve` at /mcp (streamable HTTP,
-behind the bearer token). Tools: search, read, get_document, list_sources, verify_citation (the `Corpus`
-methods themselves: their signatures and docstrings are the schemas) and ask / research, which run the agent,
-report each trace step as MCP progress, and return the answer with its verified citations.
+behind the bearer token). Tools: list_indexes; search, read, get_document, list_sources, verify_citation (the
+`Corpus` methods with an `index` argument added: their signatures and docstrings are the schemas) and ask /
+research, which run the agent, report each trace step as MCP progress, and return the answer with its verified
+citations.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 import scent
-from scent.serve.corpus import BadRequest, Corpus, NotFound
+from scent.serve.corpus import BadRequest, NotFound
+from scent.serve.library import Library
 from scent.serve.runs import Busy, Run, RunManager
 
 ARG_LINE = re.compile(r"^\s{4}(\w+):\s*(.+)$")  # an `Args:` entry, as in scent.tools
@@ -121,31 +123,65 @@ def tool(fn: Callable[..., Any]) -> Tool:
                                    "parameters": {**made.parameters, "properties": properties}})
 
 
-def build(corpus: Corpus, runs: RunManager | None) -> MCPServer:
-    """The MCP server; without `runs` (no models configured) it has the corpus tools only."""
-    tools = [tool(fn) for fn in (corpus.search, corpus.read, corpus.get_document, corpus.list_sources,
-                                 corpus.verify_citation)]
-    if runs is None:
+INDEX_ARG = "    index: which served index to use (a name from list_indexes; empty: the first)"
+
+
+def on_index(library: Library, method: str) -> Callable[..., Any]:
+    """`Corpus.<method>` as a function of the same arguments plus `index` (the served index to use)."""
+    fn = getattr(next(iter(library.corpora.values())), method)
+    signature = inspect.signature(fn, eval_str=True)
+    index = inspect.Parameter("index", inspect.Parameter.KEYWORD_ONLY, default="", annotation=str)
+
+    def call(*, index: str = "", **kwargs: Any) -> Any:
+        return getattr(library.corpus(index), method)(**kwargs)
+
+    call.__name__ = call.__qualname__ = method
+    call.__doc__ = f"{inspect.getdoc(fn)}\n{INDEX_ARG}"
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values()]
+        + [index])
+    return call
+
+
+def build(library: Library) -> MCPServer:
+    """The MCP server over the served indexes; without run managers (no models loaded) the corpus tools only."""
+
+    def list_indexes() -> list[dict[str, Any]]:
+        """The indexes this server serves, the default first: name, documents, passages, vectors, retriever."""
+        return library.stats()
+
+    tools = [tool(list_indexes), *(tool(on_index(library, m)) for m in (
+        "search", "read", "get_document", "list_sources", "verify_citation"))]
+    if not library.runs:
         return MCPServer("scent", instructions=INSTRUCTIONS, version=scent.__version__, log_level="WARNING",
                          tools=tools)
 
-    async def ask(question: str, ctx: Context) -> RunResult:
+    def runner(index: str) -> RunManager:
+        runs = library.runner(index)
+        assert runs is not None  # every index has one when models are loaded
+        return runs
+
+    async def ask(question: str, ctx: Context, index: str = "") -> RunResult:
         """Answer a question from the documents with scent's research agent: it searches relentlessly, answers
         from the passages it found, checks every citation verbatim, and abstains (answer 'Not found in the
         corpus.') when the documents do not hold the answer. Progress is reported at each step.
 
         Args:
             question: the question, in full
+            index: which served index to use (a name from list_indexes; empty: the first)
         """
+        runs = runner(index)
         return await follow(runs, runs.start(question, "answer"), ctx)
 
-    async def research(question: str, ctx: Context) -> RunResult:
+    async def research(question: str, ctx: Context, index: str = "") -> RunResult:
         """Research a broad question and write a report (an outline from the documents, every statement a
         verified quote); slower than `ask`. Progress is reported at each step.
 
         Args:
             question: the topic or question to research
+            index: which served index to use (a name from list_indexes; empty: the first)
         """
+        runs = runner(index)
         return await follow(runs, runs.start(question, "report"), ctx)
 
     return MCPServer("scent", instructions=INSTRUCTIONS, version=scent.__version__, log_level="WARNING",

@@ -1,7 +1,8 @@
 """Agent runs for the servers: each in a worker thread, its trace events streamed as they are written.
 
-The embedded model generates one answer at a time, so runs take turns (`concurrency`, default 1); up to
-`queue_limit` more wait, and one past that is refused with `Busy` (HTTP 429 + Retry-After). A run is cancelled
+The embedded model generates one answer at a time, so runs take turns (`Gate`: `concurrency`, default 1, shared
+by every served index); up to `queue_limit` more wait, and one past that is refused with `Busy` (HTTP 429 +
+Retry-After). A run is cancelled
 by setting its `cancel` flag: the trace listener raises `RunCancelled` at the run's next event, the worker
 writes a `run_end` with status "cancelled", and the trace stays a complete, readable file.
 
@@ -86,17 +87,39 @@ class Run:
 AgentFactory = Callable[[], Any]  # () -> an object with .run(question, TraceWriter, mode) -> Answer
 
 
-class RunManager:
-    """Starts, streams, cancels and lists agent runs over one index."""
+class Gate:
+    """The model's run slots, shared by the run managers of every served index (one model, one generation at a
+    time): `concurrency` runs at once, `queue_limit` more waiting, and one past that is refused with `Busy`."""
 
-    def __init__(self, agent_factory: AgentFactory, traces: Path, concurrency: int = 1, queue_limit: int = 4,
-                 seconds_per_run: int = 60) -> None:
-        self.agent_factory = agent_factory
-        self.traces = traces
+    def __init__(self, concurrency: int = 1, queue_limit: int = 4, seconds_per_run: int = 60) -> None:
+        self.slots = threading.Semaphore(concurrency)
+        self.concurrency = concurrency
         self.queue_limit = queue_limit
         self.seconds_per_run = seconds_per_run
-        self._slots = threading.Semaphore(concurrency)
-        self._concurrency = concurrency
+        self._lock = threading.Lock()
+        self._admitted = 0
+
+    def admit(self) -> None:
+        with self._lock:
+            if self._admitted >= self.concurrency + self.queue_limit:
+                raise Busy(f"{self._admitted} runs are running or queued (the limit is {self.concurrency} running "
+                           f"+ {self.queue_limit} queued)", self.seconds_per_run)
+            self._admitted += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+
+class RunManager:
+    """Starts, streams, cancels and lists agent runs over one index; runs take turns through `gate` (its own
+    unless one is shared with the managers of other indexes)."""
+
+    def __init__(self, agent_factory: AgentFactory, traces: Path, concurrency: int = 1, queue_limit: int = 4,
+                 seconds_per_run: int = 60, gate: Gate | None = None) -> None:
+        self.agent_factory = agent_factory
+        self.traces = traces
+        self.gate = gate or Gate(concurrency, queue_limit, seconds_per_run)
         self._lock = threading.Lock()
         self._live: dict[str, Run] = {}
 
@@ -109,13 +132,14 @@ class RunManager:
             raise ValueError("the question is empty")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
-        with self._lock:
-            waiting = sum(not r.done.is_set() for r in self._live.values())
-            if waiting >= self._concurrency + self.queue_limit:
-                raise Busy(f"{waiting} runs are running or queued (the limit is {self._concurrency} running + "
-                           f"{self.queue_limit} queued)", self.seconds_per_run)
+        self.gate.admit()
+        try:
             trace = new_trace_path(self.traces, mode)
-            run = Run(trace.stem, question, mode, trace)
+        except OSError:
+            self.gate.leave()
+            raise
+        run = Run(trace.stem, question, mode, trace)
+        with self._lock:
             self._live[run.id] = run
         threading.Thread(target=self._work, args=(run,), name=f"scent-run-{run.id}", daemon=True).start()
         return run
@@ -131,7 +155,7 @@ class RunManager:
 
         writer = TraceWriter(run.trace, listeners=[listen])
         try:
-            with self._slots:
+            with self.gate.slots:
                 if run.cancel.is_set():
                     raise RunCancelled
                 run.answer = self.agent_factory().run(run.question, writer, run.mode).model_dump(mode="json")
@@ -144,6 +168,7 @@ class RunManager:
             writer.emit("run_end", status="failed", error=run.error, abstained=True, confidence=0.0, answer=None)
         finally:
             writer.close()
+            self.gate.leave()
             run.done.set()
             run.publish(None)
             with self._lock:  # keep the last few finished runs for late subscribers; the trace has the rest

@@ -11,14 +11,15 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from scent.config import ScentConfig
 from scent.serve.corpus import Corpus
-from scent.serve.runs import RunManager
-from scent.serve.wiring import agent_factory, open_index
+from scent.serve.library import Library
+from scent.serve.runs import Gate, RunManager
+from scent.serve.wiring import agent_factory, load_agent_models, open_index
 
 TOKEN_ENV = "SCENT_TOKEN"
 
@@ -83,30 +84,28 @@ def check_bind(host: str, allow_remote: bool, token_source: str, created: bool) 
     del token_source
 
 
-@dataclass
-class Served:
-    corpus: Corpus
-    runs: RunManager | None
-    index: Any
-
-
-def open_served(index_dir: Path, cfg: ScentConfig, retriever: str | None, agent: bool,
-                calibration: Path | None = None, queue_limit: int = 4) -> Served:
-    index = open_index(index_dir, cfg, retriever)
-    corpus = Corpus(index, index_dir.name or str(index_dir))
-    runs = None
+def open_served(indexes: list[tuple[str, Path]], cfg: ScentConfig, retriever: str | None, agent: bool,
+                calibration: Path | None = None, evals: Sequence[tuple[str, Path]] = (), queue_limit: int = 4
+                ) -> Library:
+    """The named indexes opened (and, with `agent`, the models loaded once, one run queue for all of them)."""
+    opened = {name: open_index(folder, cfg, retriever) for name, folder in indexes}
+    library = Library({name: Corpus(index, name) for name, index in opened.items()},
+                      evals={name: folder for name, folder in evals})
     if agent:
-        factory = agent_factory(index, cfg, str(index_dir), calibration)
-        runs = RunManager(factory, index_dir / "traces", queue_limit=queue_limit)
-    return Served(corpus, runs, index)
+        models = load_agent_models(cfg, calibration)
+        gate = Gate(queue_limit=queue_limit)
+        for name, folder in indexes:
+            factory = agent_factory(opened[name], cfg, str(folder), models, calibration)
+            library.runs[name] = RunManager(factory, folder / "traces", gate=gate)
+    return library
 
 
-def http_app(served: Served, token: str, hosts: set[str], mcp: bool = True) -> Any:
+def http_app(library: Library, token: str, hosts: set[str], mcp: bool = True) -> Any:
     from scent.serve.http import create_app
 
     server = None
     if mcp:
         from scent.serve.mcp_server import build
 
-        server = build(served.corpus, served.runs)
-    return create_app(served.corpus, served.runs, token, hosts, server)
+        server = build(library)
+    return create_app(library, token, hosts, server)

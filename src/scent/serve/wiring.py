@@ -24,9 +24,8 @@ def open_index(path: Path, cfg: ScentConfig, retriever: str | None = None) -> An
     return index
 
 
-def agent_factory(index: Any, cfg: ScentConfig, index_name: str, calibration: Path | None = None) -> Any:
-    """A function that makes an `Agent` over `index` with the configured model of each role (loaded once here)."""
-    from scent.agent import Agent
+def load_agent_models(cfg: ScentConfig, calibration: Path | None = None) -> tuple[dict[str, Any], Any]:
+    """(role → model, calibrator or None), loaded once and shared by the agents of every served index."""
     from scent.eval.calibration import load_calibrator
 
     try:
@@ -34,6 +33,15 @@ def agent_factory(index: Any, cfg: ScentConfig, index_name: str, calibration: Pa
         calibrator = load_calibrator(calibration) if calibration else None
     except (app.AppError, OSError, ValueError) as e:
         raise WiringError(str(e)) from None
+    return llms, calibrator
+
+
+def agent_factory(index: Any, cfg: ScentConfig, index_name: str, models: tuple[dict[str, Any], Any],
+                  calibration: Path | None = None) -> Any:
+    """A function that makes an `Agent` over `index` with the loaded models (`load_agent_models`)."""
+    from scent.agent import Agent
+
+    llms, calibrator = models
     info = {"index": index_name, "local_only": cfg.local_only, "calibration": str(calibration) if calibration
             else None, "retriever": index.resolve()}
 

@@ -4,6 +4,7 @@
   const $ = (id) => document.getElementById(id);
   let token = sessionStorage.getItem("scent-token") || "";
   let running = null; // {id, controller}
+  let indexes = [];   // the served indexes, from /api/indexes (the first is the server's default)
 
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get("token")) {
@@ -36,21 +37,37 @@
     return response;
   }
 
+  // every request names the index chosen in the header's list
+  const current = () => $("index").value || (indexes[0] || {}).name || "";
+  const withIndex = (path) => path + (path.includes("?") ? "&" : "?") + "index=" + encodeURIComponent(current());
+
+  function showStats() {
+    const index = indexes.find((i) => i.name === current());
+    if (index) $("stats").textContent = `${index.documents} documents, ${index.passages} passages, ` +
+      `retriever ${index.retriever}`;
+  }
+
   async function loadStats() {
     try {
-      const [index] = await (await api("/api/indexes")).json();
-      $("stats").textContent = `${index.name}: ${index.documents} documents, ${index.passages} passages, ` +
-        `retriever ${index.retriever}`;
+      indexes = await (await api("/api/indexes")).json();
+      const select = $("index");
+      const chosen = select.value;
+      select.replaceChildren(...indexes.map((i) => { const o = el("option", i.name); o.value = i.name; return o; }));
+      if (indexes.some((i) => i.name === chosen)) select.value = chosen;
+      select.hidden = indexes.length < 2;
+      $("index-name").textContent = indexes.length < 2 ? current() : "";
+      showStats();
       $("token-form").hidden = true;
       showError("");
       loadHistory();
     } catch (e) { showError(e.message); }
   }
+  $("index").addEventListener("change", () => { showStats(); $("hits").replaceChildren(); loadHistory(); });
 
   // -- documents ------------------------------------------------------------------------------------------
   async function openPassage(passageId) {
     try {
-      const doc = await (await api("/api/document?docid=" + encodeURIComponent(passageId))).json();
+      const doc = await (await api(withIndex("/api/document?docid=" + encodeURIComponent(passageId)))).json();
       $("doc-title").textContent = doc.title;
       $("doc-path").textContent = doc.path;
       const box = $("doc");
@@ -74,7 +91,7 @@
     const params = new URLSearchParams({q, k: $("k").value || "10"});
     if ($("path").value.trim()) params.set("path", $("path").value.trim());
     try {
-      const hits = await (await api("/api/search?" + params)).json();
+      const hits = await (await api(withIndex("/api/search?" + params))).json();
       const list = $("hits");
       list.replaceChildren();
       if (!hits.length) list.appendChild(el("li", "no passage matches", "dim"));
@@ -159,7 +176,7 @@
     setRunning({id: null, controller});
     try {
       const response = await api("/api/ask", {method: "POST", signal: controller.signal,
-        headers: {"Content-Type": "application/json"}, body: JSON.stringify({question, mode})});
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify({question, mode, index: current()})});
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
       let buffer = "";
@@ -203,14 +220,14 @@
 
   async function cancel() {
     if (!running) return;
-    if (running.id) { try { await api(`/api/runs/${encodeURIComponent(running.id)}/cancel`, {method: "POST"}); } catch (e) { /* ended */ } }
+    if (running.id) { try { await api(withIndex(`/api/runs/${encodeURIComponent(running.id)}/cancel`), {method: "POST"}); } catch (e) { /* ended */ } }
     running.controller.abort();
   }
   $("cancel-button").addEventListener("click", cancel);
 
   async function loadHistory() {
     try {
-      const runs = await (await api("/api/runs?limit=30")).json();
+      const runs = await (await api(withIndex("/api/runs?limit=30"))).json();
       const list = $("history");
       list.replaceChildren();
       for (const r of runs) {
@@ -218,7 +235,7 @@
         item.tabIndex = 0;
         item.append(el("span", r.question), " ", el("span", `— ${r.status}` + (r.answer ? `: ${r.answer}` : ""), "dim"));
         const open = async () => {
-          const run = await (await api(`/api/runs/${encodeURIComponent(r.id)}`)).json();
+          const run = await (await api(withIndex(`/api/runs/${encodeURIComponent(r.id)}`))).json();
           $("trace").replaceChildren();
           run.events.forEach(addTrace);
           $("answer").hidden = true;
