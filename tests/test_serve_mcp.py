@@ -1,5 +1,5 @@
 """The MCP server through the SDK's own client: over streamable HTTP on `scent serve` (with the bearer token) and
-over stdio (`scent mcp`), with the scripted model for `ask`."""
+over stdio (`scent mcp`): list tools, search, read, ask and research with their progress (the scripted model)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,14 @@ async def exercise(client: Client) -> dict[str, Any]:
 
         asked = await client.call_tool("ask", {"question": QUESTION}, progress_callback=on_progress)
         out["ask"], out["progress"] = asked.structured_content, progress
+        research_progress: list[tuple[float, str | None]] = []
+
+        async def on_research(done: float, total: float | None, message: str | None) -> None:
+            research_progress.append((done, message))
+
+        researched = await client.call_tool("research", {"question": "What are widgets?"},
+                                            progress_callback=on_research)
+        out["research"], out["research_progress"] = researched.structured_content, research_progress
     return out
 
 
@@ -57,6 +65,14 @@ def check(out: dict[str, Any]) -> None:
     assert ask["answer"] == "42 widgets" and ask["abstained"] is False and ask["confidence"] > 0
     assert ask["citations"][0]["path"] == "widgets.md" and ask["citations"][0]["verified"] is True
     assert len(out["progress"]) > 5 and any("search" in (m or "") for _, m in out["progress"])
+    research, progress = out["research"], out["research_progress"]
+    assert research["status"] == "complete" and research["report"].startswith("# What are widgets?")
+    assert research["citations"] and all(c["verified"] for c in research["citations"])
+    assert {c["path"] for c in research["citations"]} >= {"widgets.md", "history.md"}
+    assert "[1]" in research["report"] and research["citations"][0]["quote"] in research["report"]
+    assert [n for n, _ in progress] == list(range(1, len(progress) + 1))  # one report per trace event, in order
+    assert progress[0][1] == "run_start" and progress[-1][1] == "run_end"
+    assert any((m or "").startswith("search: What are widgets") for _, m in progress)
 
 
 def test_mcp_over_streamable_http(tmp_path: Path):
