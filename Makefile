@@ -69,7 +69,7 @@ demo: install $(if $(filter $(PG_DOCS),$(DEMO_CORPUS)),pg-docs)
 	@echo "==> scent ask \"$(DEMO_QUESTION)\"  (embedded model on the CPU: a minute or two)"
 	$(BIN)/scent ask "$(DEMO_QUESTION)" --index "$(DEMO_INDEX)"
 	@echo "==> to browse and ask in the web UI:  $(BIN)/scent serve --index $(DEMO_INDEX)   (it prints the URL"
-	@echo "    to open, with its token; MCP clients: $(BIN)/scent mcp --index $(DEMO_INDEX), see docs/serving.md)"
+	@echo "    to open, with its token; MCP clients: $(BIN)/scent mcp --index $(DEMO_INDEX), see docs/server.md)"
 
 lint: install
 	$(BIN)/ruff check src tests bench

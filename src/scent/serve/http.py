@@ -1,6 +1,6 @@
 """The FastAPI app of `scent serve`: the JSON API under /api, the MCP endpoint at /mcp, the web UI at /.
 
-Guards (an ASGI middleware in front of everything, docs/serving.md): the Host header must name the address the
+Guards (an ASGI middleware in front of everything, docs/server.md): the Host header must name the address the
 server was started on (DNS rebinding), a browser Origin must be that same address, a request body is at most
 `max_body` bytes, and every /api and /mcp request but /api/health carries `Authorization: Bearer TOKEN`.
 The UI's static files need no token: they hold no data, and the page asks for the token.
@@ -150,7 +150,7 @@ def create_app(library: Library, token: str, hosts: set[str], mcp: Any = None, m
     app = FastAPI(title="scent", version=scent.__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="Search a private corpus and ask cited questions of it. Every /api route but "
-                  "/api/health needs `Authorization: Bearer TOKEN`. See docs/serving.md.")
+                  "/api/health needs `Authorization: Bearer TOKEN`. See docs/server.md.")
     install_errors(app)
     add_api(app, library)
     add_evals(app, library)
@@ -243,7 +243,7 @@ def add_api(app: FastAPI, library: Library) -> None:
               responses={200: {"content": {"text/event-stream": {}}, "description": "The run's trace events."},
                          429: {"description": "Too many runs queued; see Retry-After."}})
     def ask(body: Annotated[AskRequest, Body()]) -> EventSourceResponse:
-        """Start a run (`answer` or `report`) and stream its trace events (server-sent events, docs/serving.md).
+        """Start a run (`answer` or `report`) and stream its trace events (server-sent events, docs/server.md).
         Closing the stream cancels the run."""
         try:
             runs = agent(body.index)
