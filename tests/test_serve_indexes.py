@@ -118,3 +118,22 @@ def test_mcp_tools_take_the_index(tmp_path: Path):
     assert [i["name"] for i in out["listed"]] == ["idx", "other"]  # type: ignore[union-attr]
     assert out["hits"][0]["path"] == "sprockets.md"  # type: ignore[index]
     assert out["wrong"].is_error and "no index" in out["wrong"].content[0].text  # type: ignore[union-attr]
+
+
+def test_the_commands_refuse_clashing_names_and_missing_folders(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SCENT_TOKEN": "t" * 20, "XDG_CONFIG_HOME": str(tmp_path)}
+
+    def scent(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "scent", *args, "--no-agent"], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    clash = scent("serve", "--index", f"a={tmp_path}/x", "--index", f"a={tmp_path}/y", "--port", "0")
+    assert clash.returncode == 2 and "two --index folders would be named 'a'" in clash.stderr
+    missing = scent("mcp", "--index", str(tmp_path / "nothing"))
+    assert missing.returncode == 2 and "nothing" in missing.stderr
+    no_eval = scent("serve", "--index", str(tmp_path / "nothing"), "--eval", str(tmp_path / "none"), "--port", "0")
+    assert no_eval.returncode == 2 and "no evaluation folder" in no_eval.stderr
