@@ -32,6 +32,14 @@ def pg_docs() -> Path:
     return _require(PG_DOCS, "the PostgreSQL docs (apt-get install postgresql-doc-15)")
 
 
+@pytest.fixture(scope="session")
+def pg_index(pg_docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A BM25 index of the PostgreSQL docs, built once per session for the agent and server integration tests."""
+    index = tmp_path_factory.mktemp("pg-agent") / "idx"
+    scent("index", pg_docs, "--index", index, "-q", "--no-vectors")  # BM25 is enough here; embedding takes minutes
+    return index
+
+
 def scent(*args: str | Path, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess."""
     proc = subprocess.run([sys.executable, "-m", "scent", *map(str, args)], capture_output=True, text=True,

@@ -17,13 +17,6 @@ from scent.trace import read_trace
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def pg_index(pg_docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index = tmp_path_factory.mktemp("pg-agent") / "idx"
-    scent("index", pg_docs, "--index", index, "-q", "--no-vectors")  # BM25 is enough here; embedding takes minutes
-    return index
-
-
 def test_ask_cites_the_connection_settings_page(pg_index: Path, tmp_path: Path):
     proc = scent("ask", "What is the default value of max_connections?", "--index", pg_index, "--json",
                  "--trace", tmp_path / "t.jsonl", timeout=900)
