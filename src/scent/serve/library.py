@@ -38,9 +38,10 @@ def parse_named(specs: list[str], what: str = "index") -> list[tuple[str, Path]]
     for spec in specs:
         name, eq, rest = spec.partition("=")
         if eq and NAME.match(name) and not Path(spec).exists():
-            folder = Path(rest)
+            folder = Path(rest).expanduser()
         else:
-            folder, name = Path(spec), default_name(Path(spec))
+            folder = Path(spec).expanduser()
+            name = default_name(folder)
         if not NAME.match(name):
             raise NamingError(f"--{what} name {name!r}: use letters, digits, '_', '.', '-' (NAME=DIR)")
         if name in {n for n, _ in out}:
