@@ -155,3 +155,16 @@ def test_a_shortened_claim_is_kept_only_in_the_quotes_own_words(tmp_path: Path, 
     quote = data["references"][claim["refs"][0] - 1]["quote"]
     assert claim["rewritten"] is kept and (claim["text"] == reply) is kept
     assert quote.startswith("Token authentication checks a signed token that the client sends")
+
+
+def test_the_cli_writes_json_and_html(tmp_path: Path):
+    from conftest import scent
+
+    make_index(tmp_path, DOCS)
+    (tmp_path / "empty.jsonl").write_text("")
+    common = ["research", QUESTION, "--index", tmp_path / "idx", "--model", f"scripted:{tmp_path / 'empty.jsonl'}",
+              "--set", "agent.research.choose_claims=false", "-q"]
+    report = json.loads(scent(*common, "--format", "json").stdout)
+    assert report["sections"] and report["references"] and report["counts"]["sources_cited"] >= 3
+    proc = scent(*common, "--format", "html", "--out", tmp_path / "r.html")
+    assert proc.stdout == "" and (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")

@@ -156,6 +156,13 @@ def run_agent(question: str, index: Path, mode: str, model: list[str], config: P
             answer = agent.run(question, writer, "report" if mode == "report" else "answer")
         finally:
             writer.close()
+    if answer.report_data is not None and not as_json and (report_format != "md" or report_out is not None):
+        from scent.research.render import write
+
+        where = write(answer.report_data, report_format, report_out)
+        if report_out is not None:
+            typer.echo(f"report written to {where}", err=True)
+        return
     print_answer(answer.model_dump(), as_json)
 
 
