@@ -116,6 +116,10 @@ def test_answers_must_fit_the_question_an_option_or_not_its_own_words() -> None:
     assert fit_to_question(bands, "Screaming Trees") == "Screaming Trees"  # an option is the question's words
     assert fit_to_question(bands, "Trees") == "Screaming Trees" and fit_to_question(bands, "Nirvana") == ""
     assert fit_to_question("What is the default value of max_connections?", "100") == "100"
+    listing = "Which column of pg_class holds the name of a table, index or view?"
+    assert compare.options(listing) is None  # a list of common nouns, not a choice
+    assert fit_to_question(listing, "relname") == "relname"
+    assert fit_to_question("Which is faster, hash or btree?", "hash") == "hash"  # a choice the program missed
 
 
 def test_replies_are_cleaned_to_short_answers() -> None:

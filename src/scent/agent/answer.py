@@ -172,11 +172,14 @@ def write_views(ctx: RunContext, question: str, passages: list[Passage], first: 
 
 def fit_to_question(question: str, answer: str) -> str:
     """The answer as the question allows it ("" when it does not): for an "A or B" question, the option the answer
-    names or is part of ("Collie" → "Scotch Collie"); otherwise not the question's own words — a question does
-    not hold its answer, and a 0.5B writer often replies with the subject it was asked about."""
+    names or is part of ("Collie" → "Scotch Collie"); otherwise, unless the question offers a choice ("or"), not
+    the question's own words — a question does not hold its answer, and a 0.5B writer often replies with the
+    subject it was asked about."""
     pair = compare.options(question)
     if pair is not None:
         return next((option for option in pair if same_value(option, answer)), "")
+    if re.search(r"\bor\b", question, re.I):  # a choice among words the program did not take for options
+        return answer
     words = normalize_answer(answer).split()
     return "" if words and set(words) <= set(normalize_answer(question).split()) else answer
 

@@ -54,8 +54,13 @@ def first_date(text: str) -> tuple[int, int, int] | None:
 
 
 def options(question: str) -> tuple[str, str] | None:
+    """The two options of a choice question — names or numbers ("Annie Morton or Terry Richardson", "5432 or
+    5433"); a list of common nouns ("the name of a table, index or view") is not a choice."""
     m = _OPTIONS.search(question.strip())
-    return (m.group(1).strip(), m.group(2).strip()) if m else None
+    if m is None:
+        return None
+    pair = (m.group(1).strip(), m.group(2).strip())
+    return pair if all(re.search(r"(?:^|\s)[A-Z0-9]", option) for option in pair) else None
 
 
 def passage_about(option: str, passages: list[Passage]) -> Passage | None:
