@@ -62,3 +62,21 @@ def test_ask_trace_answer_and_cited_paragraph(tmp_path: Path, page):
         assert page.evaluate("() => window.pwned") is None
         assert page.query_selector("#doc script, #doc img") is None
         page.screenshot(path=str(ARTIFACTS / "ui-planted-script.png"), full_page=True)
+
+
+def test_the_index_chooser_when_several_are_served(tmp_path: Path, page):
+    other = {"sprockets.md": "# Sprocket guide\n\nA sprocket turns at most 300 times a minute."}
+    with running_server(tmp_path, second=other) as server:
+        page.goto(f"{server.url}/#token={server.token}")
+        page.wait_for_selector("#index:not([hidden])")  # shown only when several indexes are served
+        assert page.eval_on_selector_all("#index option", "os => os.map(o => o.value)") == ["idx", "other"]
+        assert "3 documents" in page.inner_text("#stats")
+        page.select_option("#index", "other")
+        page.wait_for_selector("#stats:has-text('1 documents')")
+        page.fill("#query", "sprocket turns")
+        page.press("#query", "Enter")
+        page.wait_for_selector("#hits li")
+        page.click("#hits li >> nth=0")
+        page.wait_for_selector("#doc p.hit")
+        assert page.inner_text("#doc-path") == "sprockets.md"
+        assert "300 times" in page.inner_text("#doc p.hit")
