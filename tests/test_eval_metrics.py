@@ -117,6 +117,25 @@ def test_platt_fit_moves_towards_the_data_and_isotonic_is_monotone():
     assert 0.4 < share < 0.6 and in_fit_part("q1", 1.0)
 
 
+def test_platt_keeps_support_signals_from_lowering_confidence_and_cross_validates():
+    from scent.agent.calibrate import Calibrator
+    from scent.eval.calibration import cross_validate
+
+    neutral = Calibrator(bias=0.0, weights={})
+    # in this sample, more names found goes with wrong answers (noise): the fit pins that weight at 0
+    signals = [{"grounded": 1.0, "agreement": 1.0, "names": 0.0}] * 8 + [{"grounded": 1.0, "names": 1.0}] * 8
+    labels = [1.0] * 7 + [0.0] + [0.0] * 7 + [1.0]
+    _, weights = fit_platt(signals, labels, neutral, strength=0.1)
+    assert weights["names"] == 0.0 and weights["agreement"] > 1.0
+    _, free = fit_platt([{**s, "yes_no": s["names"]} for s in signals], labels, neutral, strength=0.1)
+    assert free["yes_no"] < 0  # yes_no may go either way
+    rows = [{"id": f"q{i}", "signals": s, "metrics": {"draft_correct": y}}
+            for i, (s, y) in enumerate(zip(signals, labels, strict=True))]
+    cv = cross_validate(rows, folds=4, strength=0.1, prior=neutral)
+    assert cv["n"] == 16 and len(cv["confidences"]) == 16 and 0 <= cv["held_out"]["ece"] <= 1
+    assert cv["held_out"]["brier"] < cv["prior"]["brier"]  # the fits beat a constant 0.5 on held-out folds
+
+
 def test_datasets(tmp_path: Path):
     path = tmp_path / "q.jsonl"
     path.write_text(json.dumps({"id": "1", "question": "Q?", "golden_answers": ["unanswerable"],

@@ -68,23 +68,38 @@ def in_fit_part(question_id: str, fit_share: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < fit_share
 
 
+# More of these can only make an answer likelier to be right: a fit on a few dozen answers that gives one of them a
+# negative weight is fitting noise, so it is pinned at 0 (an active-set fit) — `yes_no` may go either way.
+MONOTONE = ("agreement", "grounded", "coverage", "names", "support", "sources", "program")
+
+
 def fit_platt(signals: Sequence[dict[str, float]], labels: Sequence[float], prior: Calibrator,
               strength: float = 1.0, steps: int = 50) -> tuple[float, dict[str, float]]:
-    """(bias, weights) maximising the log-likelihood minus strength/2·‖θ − θ_prior‖² (Newton's method)."""
+    """(bias, weights) maximising the log-likelihood minus strength/2·‖θ − θ_prior‖² (Newton's method), with the
+    weights of `MONOTONE` signals kept ≥ 0: the most negative one is pinned at 0 and the rest refitted, until none
+    is negative."""
     import numpy as np
 
     x = np.array([[1.0, *(s.get(name, 0.0) for name in SIGNALS)] for s in signals])
     y = np.asarray(labels, dtype=float)
-    theta0 = np.array([prior.bias, *(prior.weights.get(name, 0.0) for name in SIGNALS)])
-    theta = theta0.copy()
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-(x @ theta)))
-        gradient = x.T @ (p - y) + strength * (theta - theta0)
-        hessian = (x.T * (p * (1 - p))) @ x + strength * np.eye(len(theta))
-        step = np.linalg.solve(hessian, gradient)
-        theta -= step
-        if float(np.abs(step).max()) < 1e-8:
+    theta0 = np.array([prior.bias, *(max(0.0, prior.weights.get(name, 0.0)) if name in MONOTONE
+                                     else prior.weights.get(name, 0.0) for name in SIGNALS)])
+    monotone = np.array([False, *(name in MONOTONE for name in SIGNALS)])
+    free = np.ones(len(theta0), dtype=bool)
+    while True:
+        theta = np.where(free, theta0, 0.0)
+        for _ in range(steps):
+            p = 1 / (1 + np.exp(-(x @ theta)))
+            gradient = (x.T @ (p - y) + strength * (theta - theta0))[free]
+            hessian = ((x.T * (p * (1 - p))) @ x + strength * np.eye(len(theta)))[np.ix_(free, free)]
+            step = np.linalg.solve(hessian, gradient)
+            theta[free] -= step
+            if float(np.abs(step).max()) < 1e-8:
+                break
+        negative = free & monotone & (theta < 0)
+        if not negative.any():
             break
+        free[int(np.argmin(np.where(negative, theta, np.inf)))] = False
     return float(theta[0]), {name: round(float(w), 4) for name, w in zip(SIGNALS, theta[1:], strict=True)}
 
 
