@@ -13,6 +13,7 @@ from agent_fixtures import make_index, scripts
 from scent.agent import Agent, AgentConfig
 from scent.research.outline import Topic, clean_heading, enumerated_items, merge, section_number
 from scent.research.render import from_dict, markdown, to_html, to_json
+from scent.research.sections import HEAVY_CITES, research_section
 from scent.trace import TraceWriter, read_trace
 from scent.types import Passage
 
@@ -109,6 +110,40 @@ def test_a_report_cut_short_by_its_budget_is_kept_and_marked_partial(tmp_path: P
     assert {g["reason"] for g in data["gaps"]} == {"budget"}
     assert answer.report is not None and answer.report.count("Partial report: the steps budget ran out") == 1
     assert not answer.abstained and answer.citations
+
+
+# another manual's page on the same topic
+FAQ = {"token-faq.md": "# Token Authentication\n\nToken authentication accepts a signed token until it expires, "
+                          "one hour after the login service issued it."}
+
+
+def followed(tmp_path: Path, cited: dict[str, int]) -> tuple[set[str], list[dict]]:
+    """The documents one section ("Token authentication", one passage read) cites when the report already cites
+    `cited`, the writer choosing the first two sentences."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    index = make_index(tmp_path, {**DOCS, **FAQ})
+    agent = Agent(index, scripts(tmp_path, {"writer": ["1, 2"]}), config(choose_claims=True, claims=2, passages=1))
+    trace = TraceWriter(tmp_path / "run.jsonl")
+    ctx = agent.start(QUESTION, trace, "report")
+    topic = Topic("Token authentication", "Token authentication", "enumeration", 1.0)
+    done = research_section(ctx, topic, QUESTION, set(), set(), cited)
+    trace.close()
+    return {e.path for _, e in done.claims}, [e for e in read_trace(tmp_path / "run.jsonl")
+                                               if e["type"] == "diversify"]
+
+
+def test_a_section_of_a_heavily_cited_document_follows_its_topic_into_another_document(tmp_path: Path):
+    # the section's own page wins while the report does not lean on it; the FAQ passage covers the topic too
+    paths, moves = followed(tmp_path / "light", {"token.md": HEAVY_CITES - 1})
+    assert paths == {"token.md"} and not moves
+    # once the report cites token.md heavily, the FAQ (not cited yet, about as good) wins a tie and is cited,
+    # although the writer chose only the program's first two sentences
+    paths, moves = followed(tmp_path / "heavy", {"token.md": HEAVY_CITES})
+    assert [(m["heavy"], m["fresh"]) for m in moves] == [(["token.md"], "token-faq.md")]
+    assert paths == {"token.md", "token-faq.md"}
+    # a document the report already cites is no fresh source
+    paths, moves = followed(tmp_path / "cited", {"token.md": HEAVY_CITES, "token-faq.md": 1})
+    assert paths == {"token.md"} and [m["fresh"] for m in moves] == [None]
 
 
 def test_outputs_markdown_html_json(tmp_path: Path):

@@ -12,7 +12,7 @@ from scent.config import BudgetConfig
 from scent.research.model import Claim, Reference, ResearchReport, Section
 from scent.research.outline import Topic, candidates, outline, section_number
 from scent.research.sections import Drafted, research_section
-from scent.types import Citation, Evidence
+from scent.types import Citation, Evidence, document_key
 
 
 def choose_outline(ctx: RunContext, topics: list[Topic], n: int) -> list[int] | None:
@@ -43,6 +43,7 @@ def research(ctx: RunContext, pool: Pool) -> ResearchReport:
                    candidates=len(topics))
     used: set[str] = set()
     taken: set[str] = set()
+    cited: dict[str, set[str]] = {}  # document -> passage ids the report cites from it so far
     drafted: list[Drafted] = []
     stopped = None
     for n, topic in enumerate(planned, 1):
@@ -52,7 +53,9 @@ def research(ctx: RunContext, pool: Pool) -> ResearchReport:
                                            gap="budget"), []))
             continue
         ctx.trace.emit("section", n=n, of=len(planned), title=topic.title, query=topic.query)
-        done = research_section(ctx, topic, question, used, taken)
+        done = research_section(ctx, topic, question, used, taken, {d: len(ids) for d, ids in cited.items()})
+        for _, evidence in done.claims:
+            cited.setdefault(document_key(evidence.path, evidence.source_id), set()).add(evidence.passage_id)
         ctx.trace.emit("section_done", title=topic.title, claims=len(done.claims), cut=done.section.cut,
                        sources=list(dict.fromkeys(e.path for _, e in done.claims)), gap=done.section.gap)
         drafted.append(done)

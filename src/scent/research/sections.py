@@ -4,6 +4,11 @@ each cited and verified against its passage; a claim whose citation does not ver
 The program ranks candidate sentences of the section's passages; the model makes the narrow choice among them
 (`choose_claims`) and, when `rewrite` is on, may shorten a chosen sentence — the shorter wording is kept only if
 its words are the quote's own (else the quote stands).
+
+Sources are followed across documents: when a section's best passages all come from documents the report already
+cites heavily, a passage of a document not yet cited that covers the section about as well (and names what the
+question asks) wins the tie — found in the section's own pool, else by searching the section again wider — and
+one claim of the section comes from it.
 """
 
 from __future__ import annotations
@@ -16,17 +21,31 @@ from scent.agent.context import RunContext
 from scent.agent.entities import mentions
 from scent.agent.prompts import data_line
 from scent.agent.relevance import rank_spans, terms
-from scent.agent.retrieve import gather
+from scent.agent.retrieve import Pool, gather
 from scent.agent.write import verify_evidence
 from scent.ingest.chunk import sentence_spans
 from scent.research.model import Claim, Section
-from scent.research.outline import Topic
+from scent.research.outline import Topic, distinctive_terms, stems
 from scent.types import Evidence, Passage
 
 HEADING_BONUS = 0.5  # a passage under a heading that names the section is the section's own text
 MIN_CLAIM_CHARS = 30
 MAX_CLAIM_CHARS = 450
 REWRITE_MIN_SHARE = 0.9  # share of a rewrite's content words that must be the quote's own
+HEAVY_CITES = 4  # passages the report cites from one document, from which on a section looks for other documents
+FRESH_TIE = 0.8  # a passage of a not-yet-cited document ties when its score is this share of the weakest chosen one
+FRESH_K = 3  # the wider search for another document: `section_k` times this
+CONTENTS_CAPS = 0.45  # share of capitalised words above which a passage is a list of headings (contents, index)
+
+
+@dataclasses.dataclass(slots=True)
+class Found:
+    """A section's passages: what its retrieval found, and the passage of another document taken for breadth."""
+
+    passages: list[Passage]
+    searches: int
+    absent: bool = False  # a key term of the section is absent from the corpus
+    fresh: Passage | None = None  # a passage of a document the report does not cite yet, one of `passages`
 
 
 @dataclasses.dataclass(slots=True)
@@ -37,20 +56,21 @@ class Drafted:
     claims: list[tuple[Claim, Evidence]]
 
 
-def section_passages(ctx: RunContext, topic: Topic, question: str, used: set[str], n: int,
-                     k: int) -> tuple[list[Passage], int, bool]:
+def section_passages(ctx: RunContext, topic: Topic, question: str, used: set[str], n: int, k: int,
+                     cited: dict[str, int] | None = None) -> Found:
     """The section's own retrieval: the `ask` hops (wide search, phrase lookups, neighbours) for the section's
     query at `k`, without entity hops; passages under a heading naming the section first, passages already read
-    for another section last. Returns (passages, searches made, whether a key term is absent from the corpus)."""
+    for another section last. `cited` counts the passages the report cites per document: when every chosen
+    passage is of a document cited `HEAVY_CITES` times or more, a passage of another document may win a tie
+    (`follow_other_documents`)."""
     config = ctx.config.model_copy(update={"wide_k": k, "k": min(ctx.config.k, k), "entity_hops": 0,
                                            "model_rounds": 0})
     sub = dataclasses.replace(ctx, config=config)
     sub.budget = ctx.budget  # one budget for the whole report
     before = ctx.counts["searches"]
     pool = gather(sub, topic.query)
-    searches = ctx.counts["searches"] - before
     if pool.absent:
-        return [], searches, True
+        return Found([], ctx.counts["searches"] - before, absent=True)
     scored = pool.scored(topic.query)
 
     def rank(s: select.Scored) -> float:
@@ -59,7 +79,58 @@ def section_passages(ctx: RunContext, topic: Topic, question: str, used: set[str
     ranked = sorted(scored, key=rank, reverse=True)
     own = [s for s in ranked if named(topic, s.passage) and s.passage.id not in used]
     chosen = own[:n] if own else select.choose(topic.query, ranked, n, ctx.config.pair_rerank)
-    return [s.passage for s in chosen], searches, False
+    found = Found([s.passage for s in chosen], 0)
+    cited = cited or {}
+    if chosen and all(cited.get(s.passage.document, 0) >= HEAVY_CITES for s in chosen):
+        found = follow_other_documents(ctx, topic, question, pool, chosen, used, cited, n, k)
+    found.searches = ctx.counts["searches"] - before
+    return found
+
+
+def follow_other_documents(ctx: RunContext, topic: Topic, question: str, pool: Pool, chosen: list[select.Scored],
+                           used: set[str], cited: dict[str, int], n: int, k: int) -> Found:
+    """The chosen passages with the best passage of a not-yet-cited document that ties with them: its score for
+    the section is at least `FRESH_TIE` of the weakest chosen passage's, it holds every word of the question that
+    all the chosen passages hold (a page on regex "optimization" does not tie with logging's), and it is prose,
+    not a table of contents or an index (which rank high on a query made of headings).
+    Looked for in the section's pool, else in a search of the section's query at `FRESH_K` times `k`. It takes the
+    place of the weakest chosen passage (never of the best one; it joins them when fewer than `n` were found)."""
+    def words(p: Passage) -> set[str]:
+        return stems(f"{p.title} {' '.join(p.headings)} {p.text}")
+
+    # the question's words that every chosen passage holds ("logging", not only "Python")
+    need = distinctive_terms(question).intersection(*(words(s.passage) for s in chosen))
+    ids = {s.passage.id for s in chosen}
+    docs = {s.passage.document for s in chosen}
+
+    def fresh(scored: list[select.Scored]) -> tuple[select.Scored | None, float]:
+        floor = FRESH_TIE * min(s.score for s in scored if s.passage.id in ids)  # scores of one scoring compared
+        return next((s for s in scored if s.score >= floor and s.passage.document not in cited
+                     and s.passage.document not in docs and s.passage.id not in used
+                     and need <= words(s.passage) and not contents(s.passage)), None), floor
+
+    found, floor = fresh(pool.scored(topic.query))
+    if found is None:
+        observation = ctx.tool("search", query=topic.query, k=FRESH_K * k)
+        if observation is not None and observation.ids:
+            pool.add([p for p in (ctx.tools.index.get(i) for i in observation.ids) if p is not None], "plan")
+            found, floor = fresh(pool.scored(topic.query))
+    passages = [s.passage for s in chosen]
+    ctx.trace.emit("diversify", section=topic.title, heavy=sorted(docs), floor=round(floor, 3),
+                   fresh=found.passage.document if found else None, passage=found.passage.id if found else None,
+                   score=round(found.score, 3) if found else None)
+    if found is None:
+        return Found(passages, 0)
+    return Found([*passages[: max(n - 1, 1)], found.passage] if len(passages) >= n else [*passages, found.passage],
+                 0, fresh=found.passage)
+
+
+def contents(passage: Passage) -> bool:
+    """A table of contents or a book index: mostly capitalised words (headings, index entries), no prose to cite.
+    Prose passages of the PostgreSQL and Python docs hold at most 0.36 capitalised words; their contents and
+    index pages at least 0.5."""
+    words = re.findall(r"[A-Za-z]+", passage.text)
+    return bool(words) and sum(w[0].isupper() for w in words) / len(words) > CONTENTS_CAPS
 
 
 def named(topic: Topic, passage: Passage) -> bool:
@@ -67,10 +138,19 @@ def named(topic: Topic, passage: Passage) -> bool:
     return any(mentions(h, topic.title) or terms(topic.title) <= terms(h) for h in [passage.title, *passage.headings])
 
 
-def candidate_sentences(topic: Topic, question: str, passages: list[Passage], limit: int,
-                        taken: set[str]) -> list[tuple[str, Passage]]:
+def candidate_sentences(topic: Topic, question: str, passages: list[Passage], limit: int, taken: set[str],
+                        fresh: Passage | None = None) -> list[tuple[str, Passage]]:
     """The passages' sentences that bear on the section (and the question), best first; each a verbatim span of
-    its passage; sentences already used in another section are left out."""
+    its passage; sentences already used in another section are left out. A `fresh` passage (of a document the
+    report does not cite yet) has its best sentence among them, in the last place if it ranked lower."""
+    out = _candidates(topic, question, passages, limit, taken)
+    if fresh is not None and not any(p.id == fresh.id for _, p in out):
+        out = [*out[: limit - 1], *_candidates(topic, question, [fresh], 1, taken)]
+    return out
+
+
+def _candidates(topic: Topic, question: str, passages: list[Passage], limit: int,
+                taken: set[str]) -> list[tuple[str, Passage]]:
     out: list[tuple[str, Passage]] = []
     spans = [(span.text, span.passage) for span in rank_spans(f"{topic.title} {topic.title} {question}", passages,
                                                              limit * 2)]
@@ -89,10 +169,20 @@ def candidate_sentences(topic: Topic, question: str, passages: list[Passage], li
     return out
 
 
-def choose_claims(ctx: RunContext, topic: Topic, question: str, sentences: list[tuple[str, Passage]],
-                  n: int) -> list[int]:
+def choose_claims(ctx: RunContext, topic: Topic, question: str, sentences: list[tuple[str, Passage]], n: int,
+                  fresh: Passage | None = None) -> list[int]:
     """0-based indices of the sentences the report keeps: the model's choice when it gives one, filled up from the
-    program's ranking to at least two, at most `n`."""
+    program's ranking to at least two, at most `n`; the best sentence of a `fresh` passage is one of them (in the
+    last place when neither the model nor the ranking chose it)."""
+    picked = _choose(ctx, topic, question, sentences, n)
+    own = next((i for i, (_, p) in enumerate(sentences) if fresh is not None and p.id == fresh.id), None)
+    if own is not None and own not in picked:
+        picked = [*picked[: n - 1], own]
+    return picked
+
+
+def _choose(ctx: RunContext, topic: Topic, question: str, sentences: list[tuple[str, Passage]],
+            n: int) -> list[int]:
     picked: list[int] = []
     if ctx.config.research.choose_claims and len(sentences) > n:  # a choice to make
         listing = "\n".join(f"[{i}] <passage>{data_line(text, 500)}</passage>"
@@ -121,22 +211,24 @@ def rewrite(ctx: RunContext, quote: str) -> str | None:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def research_section(ctx: RunContext, topic: Topic, question: str, used: set[str],
-                     taken: set[str]) -> Drafted:
+def research_section(ctx: RunContext, topic: Topic, question: str, used: set[str], taken: set[str],
+                     cited: dict[str, int] | None = None) -> Drafted:
     """Retrieve, choose, cite and verify one section. `used` (passage ids read for earlier sections) and `taken`
-    (their sentences) are updated, so sections do not repeat each other."""
+    (their sentences) are updated, so sections do not repeat each other; `cited` (passages cited so far per
+    document) lets a section follow its topic into documents the report does not cite yet."""
     rc = ctx.config.research
     section = Section(topic.title, topic.query, topic.origin, list(topic.heading))
-    passages, section.searches, absent = section_passages(ctx, topic, question, used, rc.passages, rc.section_k)
+    found = section_passages(ctx, topic, question, used, rc.passages, rc.section_k, cited)
+    passages, section.searches = found.passages, found.searches
     if not passages:
-        section.gap = "absent" if absent else "no_passages"
+        section.gap = "absent" if found.absent else "no_passages"
         return Drafted(section, [])
     section.read = [p.id for p in passages]
     used.update(section.read)
     section.heading = list(passages[0].headings) or [passages[0].title]
-    sentences = candidate_sentences(topic, question, passages, rc.candidates, taken)
+    sentences = candidate_sentences(topic, question, passages, rc.candidates, taken, found.fresh)
     claims: list[tuple[Claim, Evidence]] = []
-    for i in choose_claims(ctx, topic, question, sentences, rc.claims):
+    for i in choose_claims(ctx, topic, question, sentences, rc.claims, found.fresh):
         quote, passage = sentences[i]
         evidence = ctx.ledger.get_or_add(passage, quote, topic.query)
         if evidence is None:
