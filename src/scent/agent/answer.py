@@ -238,15 +238,13 @@ def write_and_vote(ctx: RunContext, question: str, passages: list[Passage]) -> V
 def decide_same(ctx: RunContext, question: str, passages: list[Passage]) -> Decision | None:
     """A "same X" question decided by the program: each subject's X read by the writer from that subject's own
     passage (grounded there), then compared (`scent.agent.compare`). None when the question is not of that form,
-    a subject has no passage, or a reply cannot be grounded."""
+    the subjects do not have two different passages, or a reply cannot be grounded."""
     same = compare.same_question(question)
-    if same is None:
+    found = compare.option_passages(same.subjects, passages) if same is not None else None
+    if same is None or found is None:  # checked before any model call
         return None
     read: list[tuple[str, str]] = []
-    for subject in same.subjects:
-        passage = compare.passage_about(subject, passages)
-        if passage is None:
-            return None
+    for subject, passage in zip(same.subjects, found, strict=True):
         narrow = same.asks(subject)
         reply = ctx.say("writer", "answer", max_tokens=32, question=narrow,
                         passages=listing([passage], narrow, ctx.config.passage_chars))
@@ -256,7 +254,5 @@ def decide_same(ctx: RunContext, question: str, passages: list[Passage]) -> Deci
         if not value:
             return None
         read.append((passage.id, value))
-    if read[0][0] == read[1][0]:
-        return None
     answer = "yes" if same_value(read[0][1], read[1][1]) else "no"
     return Decision(answer, [read[0][0], read[1][0]], [read[0][1], read[1][1]])

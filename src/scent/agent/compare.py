@@ -71,6 +71,12 @@ def passage_about(option: str, passages: list[Passage]) -> Passage | None:
     return next((p for p in passages if mentions(p.text, option)), None)
 
 
+def option_passages(pair: tuple[str, str], passages: list[Passage]) -> tuple[Passage, Passage] | None:
+    """The two different passages the two options are about; None when one has none or both share one."""
+    a, b = passage_about(pair[0], passages), passage_about(pair[1], passages)
+    return (a, b) if a is not None and b is not None and a.id != b.id else None
+
+
 def decide(question: str, passages: list[Passage]) -> Decision | None:
     pair = options(question)
     if pair is None:
@@ -79,8 +85,8 @@ def decide(question: str, passages: list[Passage]) -> Decision | None:
     earlier, later = bool(_EARLIER.search(head)), bool(_LATER.search(head))
     if earlier == later:
         return None
-    found = [passage_about(o, passages) for o in pair]
-    if found[0] is None or found[1] is None or found[0].id == found[1].id:
+    found = option_passages(pair, passages)
+    if found is None:
         return None
     a, b = first_date(found[0].text), first_date(found[1].text)
     if a is None or b is None or a == b or (a[0] == b[0] and not (a[1] and b[1])):  # same year, no months: unsure
@@ -102,10 +108,10 @@ def decide_named(question: str, passages: list[Passage]) -> Decision | None:
     if pair is None:
         return None
     terms = [t for t in key_terms(question) if not any(mentions(o, t) for o in pair)]
-    found = [passage_about(o, passages) for o in pair]
-    if not terms or found[0] is None or found[1] is None or found[0].id == found[1].id:
+    found = option_passages(pair, passages)
+    if not terms or found is None:
         return None
-    held = [[t for t in terms if mentions(f"{p.title}\n{p.text}", t)] for p in (found[0], found[1])]
+    held = [[t for t in terms if mentions(f"{p.title}\n{p.text}", t)] for p in found]
     if bool(held[0]) == bool(held[1]):
         return None
     pick = 0 if held[0] else 1
