@@ -1,16 +1,19 @@
 """Ablations of the agent's answer step, replayed from one `scent eval` run's recorded writer views.
 
 Writer calls run at temperature 0, so view 1 alone is exactly what `agent.views=1` would have answered over the
-same passages; the other rows re-decide from the same recorded replies. Questions the program decided (dates,
-options, "same X") are decided before any view and keep the program's answer; switching the program's decisions
-off needs a run of its own (`--set agent.compare=false`). Each row switches one capability off:
+same passages; the other rows re-decide from the same recorded replies. "replayed" is today's rules over the
+recorded replies, without `abstain_below` (the confidence needs the run's citations); with `--index`, ties are
+broken by the answers' context as the agent does. Questions the program decided (dates, options, "same X") are
+decided before any view and keep the program's answer; switching the program's decisions off needs a run of its
+own (`--set agent.compare=false`). Each row switches one capability off:
 - no voting: view 1's grounded answer only;
 - no grounding: the raw replies vote (an answer found in no passage counts);
-- no tie-break views: the first three views only (a disagreement among them abstains);
-- no disagreement abstention: the top-voted answer is given even when the views disagree (fewer than half agree,
-  and after tie-break views no strict plurality of two or more).
+- no tie-break views: the first three views only;
+- no doubt abstention: the top-voted answer is given even when more views say "unknown" than back it;
+- abstain when contested (the rule before 2026-11-26): also abstain when fewer than half the views agree and,
+  after tie-break views, no strict plurality of two or more backs the answer.
 
-    .venv/bin/python bench/agent_views.py --results bench/out/eval/hotpotqa-dev
+    .venv/bin/python bench/agent_views.py --results bench/out/eval/hotpotqa-dev [--index bench/out/miniwiki-idx]
 """
 
 from __future__ import annotations
@@ -18,14 +21,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from scent.agent.answer import Candidate, plurality, vote  # noqa: E402
+from scent.agent.answer import Candidate, echoes_instructions, tally  # noqa: E402
+from scent.agent.relevance import context_relevance  # noqa: E402
 from scent.eval.metrics import answer_scores  # noqa: E402
+from scent.types import Passage  # noqa: E402
+
+PASSAGES: dict[str, list[Passage]] = {}  # question id → its evidence passages, when --index is given
+
+
+def context(row: dict[str, Any]) -> Callable[[str], float] | None:
+    passages = PASSAGES.get(row["id"])
+    return None if passages is None else lambda answer: context_relevance(row["question"], answer, passages)
 
 
 def decide(row: dict[str, Any], ablation: str) -> str:
@@ -44,25 +57,37 @@ def decide(row: dict[str, Any], ablation: str) -> str:
         raw = "" if str(v["answer"]).lower() in ("", "unknown") else str(v["answer"])
         return raw if ablation == "no grounding" else str(v["grounded"])
 
-    candidates = [Candidate(v["view"], v["answer"], text(v)) for v in views]
-    winner, agreement = vote(candidates)
-    if winner is None:
+    # replies recorded before echoes of the prompt were dropped: drop them here as the agent now does
+    candidates = [Candidate(v["view"], "" if echoes_instructions(v["answer"]) else v["answer"],
+                            "" if echoes_instructions(v["answer"]) else text(v)) for v in views]
+    votes = tally(candidates, context=context(row))
+    if votes.winner is None:
         return ""
-    settled = agreement >= 0.5 or (len(views) > 3 and plurality(candidates, winner))  # after tie-break views
-    if len(views) >= 3 and not settled and ablation != "no disagreement abstention":
+    if votes.doubted and ablation != "no doubt abstention":
         return ""
-    return winner.text
+    contested = len(views) >= 3 and not (votes.agreement >= 0.5 or (len(views) > 3 and votes.settled))
+    if contested and ablation == "abstain when contested":
+        return ""
+    return votes.winner.text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--index", type=Path, help="the run's index: ties broken by context as the agent does")
     args = parser.parse_args()
     rows = [json.loads(line) for line in (args.results / "results.jsonl").read_text().splitlines() if line.strip()]
     rows = [r for r in rows if r["system"] == "agent" and not r.get("error")]
+    if args.index:
+        from scent.index import Index
+
+        with Index.open(args.index) as idx:
+            for r in rows:
+                PASSAGES[r["id"]] = [p for p in map(idx.get, r["evidence_ids"]) if p is not None]
     print(f"{len(rows)} agent rows of {args.results}")
     print("| agent | EM (%) | F1 (%) | answered (%) |\n|---|--:|--:|--:|")
-    for ablation in ("as run", "no voting", "no grounding", "no tie-break views", "no disagreement abstention"):
+    for ablation in ("as run", "replayed", "no voting", "no grounding", "no tie-break views", "no doubt abstention",
+                     "abstain when contested"):
         em = f1 = answered = 0.0
         for r in rows:
             answer = r["prediction"] if ablation == "as run" and not r["abstained"] else (

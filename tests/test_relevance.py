@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from scent.agent.relevance import idf, rank_spans, relevance, terms
+from scent.agent.relevance import context_relevance, idf, rank_spans, relevance, terms
 from scent.types import Passage
 
 
@@ -64,3 +64,15 @@ def test_coverage_of_the_question_by_text() -> None:
     assert relevance("Who won the 1998 FIFA World Cup final?", "World Cup 1998: France won the final") == 5 / 6
     assert relevance("Who won the 1998 FIFA World Cup final?", "Hello world") == 1 / 6
     assert relevance("the of", "anything") == 0.0
+
+
+def test_context_relevance_scores_the_sentence_that_holds_the_answer() -> None:
+    planner = passage("p", "The seq_page_cost setting is the cost of a sequential fetch; the default is 1.0. "
+                           "Random fetches are costed by random_page_cost, whose default is 4.0.",
+                      title="Query Planning")
+    question = "What is the default value of random_page_cost?"
+    # "1.0" and "4.0" both sit next to "default", only "4.0" in the sentence that names the setting asked about
+    assert context_relevance(question, "4.0", [planner]) == relevance(
+        question, "Query Planning Random fetches are costed by random_page_cost, whose default is 4.0.")
+    assert context_relevance(question, "4.0", [planner]) > context_relevance(question, "1.0", [planner]) > 0
+    assert context_relevance(question, "7.5", [planner]) == 0.0  # held by no sentence

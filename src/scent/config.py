@@ -184,8 +184,10 @@ class AgentConfig(BaseModel):
     judge: bool = Field(False, description="Ask the judge role whether each cited passage supports the answer "
                         "(the 0.5B judge approves unsupported pairs: BENCHMARKS.md).")
     min_agreement: float = Field(0.5, ge=0, le=1, description="With three or more views, the share of them the "
-                                 "best answer needs; below it, tie-break views are asked, and without two views and "
-                                 "a strict plurality the run abstains ('disagree'). 0 always answers.")
+                                 "best answer needs to be settled; below it, tie-break views are asked. A contested "
+                                 "answer is still given (ties to the answer whose sentence matches the question "
+                                 "best), its agreement lowering the confidence; the run abstains ('disagree') only "
+                                 "when more views say 'unknown' than back it. 0 asks no tie-break views.")
     abstain_below: float = Field(0.2, ge=0, le=1, description="Abstain when the calibrated confidence (the chance "
                                  "that the answer is right) is lower; raise it for fewer, surer answers.")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)

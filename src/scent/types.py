@@ -140,7 +140,8 @@ class Answer(BaseModel):
                                                "claims, references, gaps, counts (`scent.research`).")
     abstain_reason: str | None = Field(default=None, description="Why it abstained: absent (a key term of the "
                                        "question occurs nowhere in the corpus), no_evidence, ungrounded (no "
-                                       "answer found in the passages), disagree (the writer's views differ), "
+                                       "answer found in the passages), disagree (more views say unknown than back "
+                                       "the best answer), "
                                        "low_confidence, writer_failed.")
     draft: str = Field(default="", description="The answer before abstention: what the confidence is about.")
     signals: dict[str, float] = Field(default_factory=dict, description="The calibrator's inputs.")

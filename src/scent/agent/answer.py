@@ -4,20 +4,23 @@ A view is one plain-text writer call over one arrangement of the chosen passages
 best pair alone, the reverse order, …): a 0.5B model answers better in free words than under a JSON grammar, and
 different arrangements fail differently. Each reply is cleaned to a short answer and grounded: kept as the
 passage's own words when it occurs in a passage, snapped to the passage span it nearly copies, else dropped.
-The grounded candidates vote; agreement is a calibration signal.
+The grounded candidates vote; agreement is a calibration signal. A contested answer (no clear plurality) is still
+given, its low agreement lowering the confidence; the views abstain only when more of them say the passages do
+not hold the answer ("unknown") than back the best grounded one.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scent.agent import compare
 from scent.agent.compare import Decision, same_value
 from scent.agent.context import RunContext
-from scent.agent.prompts import numbered_passages
-from scent.agent.relevance import rank_spans
+from scent.agent.prompts import numbered_passages, template
+from scent.agent.relevance import context_relevance, rank_spans
 from scent.eval.metrics import normalize_answer
 from scent.types import Passage
 
@@ -36,6 +39,19 @@ class Candidate:
     raw: str
     text: str  # the grounded answer ("" when it could not be grounded)
     passages: list[str] = field(default_factory=list)  # ids of the passages that hold it
+
+
+def says_unknown(raw: str) -> bool:
+    """The reply says the passages do not hold the answer (an empty reply says nothing)."""
+    norm = normalize_answer(raw)
+    return bool(norm) and (norm in UNKNOWN or norm.startswith(("unknown", "not found")))
+
+
+def echoes_instructions(raw: str) -> bool:
+    """The reply copies the answer prompt's own instructions ("a short phrase taken from the passages …"): a 0.5B
+    writer sometimes does, and such a reply is no answer (it could even ground in a passage that uses the words)."""
+    words = normalize_answer(raw)
+    return len(words.split()) >= 4 and words in normalize_answer(template("answer"))
 
 
 def is_yes_no(question: str) -> bool:
@@ -158,6 +174,7 @@ def write_views(ctx: RunContext, question: str, passages: list[Passage], first: 
         reply = ctx.say("writer", "answer_yesno" if yes_no else "answer", max_tokens=8 if yes_no else 32,
                         question=question, passages=listing(arranged, question, ctx.config.passage_chars))
         raw = clean(reply or "", yes_no)
+        raw = "" if echoes_instructions(raw) else raw
         text, holders = ground(raw, passages)
         if yes_no and text not in ("yes", "no"):
             text, holders = "", []
@@ -191,14 +208,17 @@ def _agrees(a: Candidate, b: Candidate) -> bool:
     return x == y or (x not in ("yes", "no") and y not in ("yes", "no") and same_value(x, y))
 
 
-def vote(candidates: list[Candidate]) -> tuple[Candidate | None, float]:
-    """The grounded answer most views agree with, ties to the earlier view; and the share of views that agree
-    with it."""
+def vote(candidates: list[Candidate], context: Callable[[str], float] | None = None) -> tuple[Candidate | None,
+                                                                                              float]:
+    """The grounded answer most views agree with, ties to the answer whose `context` scores higher (see
+    `relevance.context_relevance`), then to the earlier view; and the share of views that agree with it."""
     grounded = [c for c in candidates if c.text]
     if not grounded:
         return None, 0.0
     support = [sum(_agrees(c, other) for other in grounded) for c in grounded]
-    best = max(range(len(grounded)), key=lambda i: (support[i], -i))
+    tied = [i for i in range(len(grounded)) if support[i] == max(support)]
+    scores = {i: context(grounded[i].text) for i in tied} if context is not None and len(tied) > 1 else {}
+    best = max(tied, key=lambda i: (scores.get(i, 0.0), -i))
     return grounded[best], support[best] / len(candidates)
 
 
@@ -212,27 +232,46 @@ def plurality(candidates: list[Candidate], winner: Candidate) -> bool:
 
 @dataclass
 class Votes:
-    """The writer's views and what they settle on: `winner` None when no view could be grounded; `settled`
-    False when the views disagree (no `min_agreement` share, and after tie-break views no strict plurality)."""
+    """The writer's views and what they settle on: `winner` None when no view could be grounded; `settled` False
+    when the answer is contested (no `min_agreement` share, and after tie-break views no strict plurality of two
+    or more); `doubted` when more views say "unknown" than back the winner — the writer's own reading is that the
+    passages may not hold the answer."""
 
     candidates: list[Candidate]
     winner: Candidate | None
     agreement: float
     settled: bool
+    doubted: bool = False
+
+
+def tally(candidates: list[Candidate], settled: bool | None = None,
+          context: Callable[[str], float] | None = None) -> Votes:
+    """The vote of these views (ties broken by `context`); `settled` as given, else by a strict plurality of two
+    or more."""
+    winner, agreement = vote(candidates, context)
+    if winner is None:
+        return Votes(candidates, None, 0.0, False)
+    backing = sum(_agrees(winner, c) for c in candidates if c.text)
+    unknown = sum(says_unknown(c.raw) for c in candidates)
+    return Votes(candidates, winner, agreement, plurality(candidates, winner) if settled is None else settled,
+                 doubted=unknown > backing)
 
 
 def write_and_vote(ctx: RunContext, question: str, passages: list[Passage]) -> Votes:
-    """The configured views vote; when they fall short of `min_agreement`, tie-break views are asked and the
-    answer needs two views and a strict plurality of all of them."""
+    """The configured views vote; when they fall short of `min_agreement`, tie-break views are asked, and the
+    answer is then settled only by two views and a strict plurality of all of them (a contested answer is still
+    the most-backed one, earlier views first)."""
+    def context(answer: str) -> float:
+        return context_relevance(question, answer, passages)
+
     candidates = write_views(ctx, question, passages)
-    winner, agreement = vote(candidates)
-    if winner is None or len(candidates) < 3 or agreement >= ctx.config.min_agreement:
-        return Votes(candidates, winner, agreement, True)
+    votes = tally(candidates, settled=True, context=context)
+    if votes.winner is None or len(candidates) < 3 or votes.agreement >= ctx.config.min_agreement:
+        return votes
     if not ctx.config.tiebreak_views:
-        return Votes(candidates, winner, agreement, False)
+        return tally(candidates, settled=False, context=context)
     candidates += write_views(ctx, question, passages, len(candidates) + 1, ctx.config.tiebreak_views)
-    winner, agreement = vote(candidates)
-    return Votes(candidates, winner, agreement, winner is not None and plurality(candidates, winner))
+    return tally(candidates, context=context)
 
 
 def decide_same(ctx: RunContext, question: str, passages: list[Passage]) -> Decision | None:

@@ -101,6 +101,9 @@ class Agent:
         decision = (compare.decide(question, chosen) or compare.decide_named(question, chosen)
                     or decide_same(ctx, question, chosen)) if ctx.config.compare else None
         votes = None if decision else write_and_vote(ctx, question, chosen)
+        if votes is not None and votes.winner is not None:
+            ctx.trace.emit("vote", answer=votes.winner.text, agreement=votes.agreement, settled=votes.settled,
+                           doubted=votes.doubted)
         outcome: Answered | Abstained
         if decision is not None:
             outcome = Answered(decision.answer, "program", decision.passages, 1.0)
@@ -108,7 +111,7 @@ class Agent:
         elif votes is None or votes.winner is None:
             raws = [c.raw for c in votes.candidates if c.raw] if votes else []
             outcome = Abstained("ungrounded" if raws else "writer_failed", raws[0] if raws else "")
-        elif not votes.settled:
+        elif votes.doubted:
             outcome = Abstained("disagree", votes.winner.text)
         else:
             outcome = Answered(votes.winner.text, "writer", votes.winner.passages, votes.agreement)

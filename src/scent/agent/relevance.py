@@ -103,3 +103,12 @@ def relevance(question: str, text: str) -> float:
     """Share of the question's content words found in `text` (0 when the question has none)."""
     wanted = terms(question)
     return len(wanted & terms(text)) / len(wanted) if wanted else 0.0
+
+
+def context_relevance(question: str, needle: str, passages: list[Passage]) -> float:
+    """How well the context of `needle` answers to the question: the best `relevance` of a passage's title with
+    one of its sentences that holds `needle` (0 when none does). Breaks ties between answers: "1.0" and "4.0" may
+    both be "the default", but only one sits in the sentence about the setting the question names."""
+    low = needle.lower()
+    return max((relevance(question, f"{p.title} {sentence}") for p in passages for sentence in _sentences(p)
+                if low in sentence.lower()), default=0.0)

@@ -169,7 +169,7 @@ def run_agent(question: str, index: Path, mode: str, model: list[str], config: P
 REASONS = {"absent": "a key term of the question occurs nowhere in the corpus",
            "no_evidence": "the searches found nothing",
            "ungrounded": "no answer the writer gave occurs in the passages",
-           "disagree": "the writer's answers over different passages disagree",
+           "disagree": "more of the writer's views say the passages do not hold the answer than back one",
            "low_confidence": "the answer's confidence is below agent.abstain_below",
            "writer_failed": "the writer model failed"}
 
