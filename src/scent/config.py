@@ -263,6 +263,43 @@ class EvalConfig(BaseModel):
                                 "models (one llama.cpp context; scripted replies are ordered), 4 for HTTP servers.")
 
 
+class RewardWeights(BaseModel):
+    """Weights of the RL reward's components (docs/rl.md); the episode reward is their weighted sum."""
+
+    model_config = {"extra": "forbid"}
+
+    answer: float = Field(1.0, description="Answer score against the gold answers (`rl.answer_metric`; abstaining "
+                          "scores 1 on an unanswerable task, 0 on an answerable one: eval's answer_scores).")
+    citation: float = Field(0.5, description="Citation support: F1 of the cited passages that are gold, were shown "
+                            "in the episode and whose quote (if any) occurs verbatim, against the gold passages.")
+    abstention: float = Field(0.5, description="Calibrated abstention: +1 for abstaining on an unanswerable task; "
+                              "an answer scores -(confidence - correct)², so a confident wrong answer costs most.")
+    format: float = Field(0.2, description="1 when the episode ends with a well-formed answer or abstain action, "
+                          "times the share of its actions that were well-formed.")
+
+
+class RLConfig(BaseModel):
+    """The RL environment (`scent.rl`, docs/rl.md): `[rl]` in scent.toml, `--set rl.FIELD=VALUE`. Budgets bound one
+    episode the way `[agent.budget]` bounds an agent run; the defaults fit a small policy's context."""
+
+    model_config = {"extra": "forbid"}
+
+    weights: RewardWeights = Field(default_factory=RewardWeights, description="Reward component weights.")
+    answer_metric: Literal["f1", "em", "cover_em"] = Field("f1", description="The answer component's metric.")
+    correct_metric: Literal["em", "cover_em"] = Field("cover_em", description="What counts as a correct answer "
+                                                      "for the calibration term (as `eval.correct_metric`).")
+    default_confidence: float = Field(1.0, ge=0, le=1, description="The confidence of an answer that states none.")
+    require_quotes: bool = Field(False, description="A citation counts only with a quote that occurs verbatim in "
+                                 "its passage (else a cited gold passage seen in the episode suffices).")
+    max_tool_calls: int = Field(8, ge=1, description="Tool calls (search, lookup, open, find) per episode; the "
+                                "next one ends the episode unanswered.")
+    max_turns: int = Field(12, ge=1, description="Actions of any kind (malformed ones included) per episode.")
+    max_tokens: int = Field(8000, ge=100, description="Tokens of observations and actions per episode, estimated "
+                            "as characters / 4; past it the episode ends unanswered.")
+    k: int = Field(3, ge=1, le=20, description="Most passages one search or lookup returns.")
+    observation_chars: int = Field(1500, ge=100, description="Longest observation text; a longer one is cut.")
+
+
 class ScentConfig(BaseModel):
     """Everything scent reads from `scent.toml`, the environment (SCENT_VECTORS, SCENT_API_KEY: see the
     sections that use them) and the command line (`--model`, `--local-only`, `--set`), resolved once by
@@ -276,6 +313,7 @@ class ScentConfig(BaseModel):
     index: IndexConfig = Field(default_factory=IndexConfig, description="Retrieval and dense vectors.")
     agent: AgentConfig = Field(default_factory=AgentConfig, description="How the agent searches and answers.")
     eval: EvalConfig = Field(default_factory=EvalConfig, description="How `scent eval` runs and scores.")
+    rl: RLConfig = Field(default_factory=RLConfig, description="The RL environment: rewards and episode budgets.")
 
     @property
     def retrieval(self) -> RetrievalConfig:

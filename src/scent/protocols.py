@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from scent.llm.base import Completion, Message, Request
+    from scent.rl.env import Action
 
 
 @runtime_checkable
@@ -69,4 +70,14 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """One L2-normalised float32 row per text, in order (shape `(len(texts), dim)`); never raises on empty or
         over-long text (the backend truncates by its documented policy)."""
+        ...
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """What acts in an RL episode (`scent.rl.run_episode`): the next action from the latest observation (the task
+    prompt first, then each tool's output). A policy that needs the whole conversation keeps it itself."""
+
+    def act(self, observation: str) -> Action:
+        """The next action: a tool call, `answer` or `abstain`."""
         ...
