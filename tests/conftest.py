@@ -47,3 +47,12 @@ def scent(*args: str | Path, check: bool = True, **kwargs: object) -> subprocess
     if check and proc.returncode != 0:
         raise AssertionError(f"scent {args} exited {proc.returncode}\nstdout:{proc.stdout}\nstderr:{proc.stderr}")
     return proc  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """(host, port) of a Milvus Lite server on loopback for the whole session (tests/milvus_fixtures.py)."""
+    from milvus_fixtures import milvus_lite_server
+
+    with milvus_lite_server(tmp_path_factory.mktemp("milvus") / "data") as (host, port, _proc):
+        yield host, port

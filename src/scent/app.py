@@ -1,7 +1,7 @@
 """The wiring layer: what every front end (the CLI, the servers, an RL environment) does before the work starts.
 
     cfg = app.load(config_file, models, local_only, settings)   # scent.toml + environment + flags, once
-    idx = app.open_index(path, cfg, retriever)                   # an Index, its retriever chosen
+    idx = app.open_index(path, cfg, retriever)                   # a folder or milvus://HOST:PORT/COLLECTION
     chosen = app.check_retriever(idx)                           # fail now if vectors or the embedder are missing
     llms = app.load_models(cfg)                                  # one backend per role, --local-only enforced
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from scent.config import ROLES, ConfigError, ScentConfig, load_config
 
 if TYPE_CHECKING:
-    from scent.index import Index
+    from scent.milvus import MilvusLocation
     from scent.protocols import LLM
 
 
@@ -59,9 +59,11 @@ def strict_local(cfg: ScentConfig, recorded: bool, flag: bool | None) -> bool:
     return flag if flag is not None else cfg.local_only or recorded
 
 
-def open_index(path: Path, cfg: ScentConfig | None = None, retriever: str | None = None) -> Index:
-    """Open the index at `path` with the config's retrieval (and `retriever` over it: auto | bm25 | dense |
-    hybrid)."""
+def open_index(path: str | Path, cfg: ScentConfig | None = None, retriever: str | None = None) -> Any:
+    """Open the index at `path` — a folder, or `milvus://HOST:PORT/COLLECTION` — with the config's retrieval (and
+    `retriever` over it: auto | bm25 | dense | hybrid). It is a `scent.protocols.OpenIndex` (the embedded
+    `scent.index.Index` or a `scent.milvus.index.MilvusIndex`); typed Any so that code written against the
+    embedded class keeps type-checking — code that may get a Milvus index uses only the protocol's methods."""
     from scent.config import RetrievalConfig
     from scent.index import RETRIEVERS, Index, IndexAccessError, IndexNotFoundError
 
@@ -70,11 +72,53 @@ def open_index(path: Path, cfg: ScentConfig | None = None, retriever: str | None
         if retriever not in ("auto", *RETRIEVERS):
             raise IndexProblem(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
         retrieval = (retrieval or RetrievalConfig()).model_copy(update={"retriever": retriever})
+    embed_config, local_only = (cfg.embed if cfg is not None else None), bool(cfg is not None and cfg.local_only)
+    if is_milvus(path):
+        from scent.milvus import MilvusError
+        from scent.milvus.index import MilvusIndex
+
+        try:
+            return MilvusIndex.open(milvus_location(path), retrieval, embed_config, local_only,
+                                    cfg.index.milvus if cfg is not None else None)
+        except (MilvusError, IndexNotFoundError) as e:
+            raise IndexProblem(str(e)) from None
     try:
-        return Index.open(path, retrieval=retrieval, embed_config=cfg.embed if cfg is not None else None,
-                          local_only=bool(cfg is not None and cfg.local_only))
+        return Index.open(Path(path), retrieval=retrieval, embed_config=embed_config, local_only=local_only)
     except (IndexNotFoundError, IndexAccessError) as e:
         raise IndexProblem(str(e)) from None
+
+
+def is_milvus(path: str | Path) -> bool:
+    """Whether an --index value names a Milvus collection (milvus://HOST:PORT/COLLECTION) rather than a folder."""
+    from scent.milvus import is_milvus_uri
+
+    return is_milvus_uri(path)
+
+
+def milvus_location(path: str | Path) -> MilvusLocation:
+    from scent.milvus import MilvusError, parse_uri
+
+    try:
+        return parse_uri(path)
+    except MilvusError as e:
+        raise IndexProblem(str(e)) from None
+
+
+def index_label(path: str | Path) -> str:
+    """How an index is recorded in settings and traces: the Milvus URI, or the folder's absolute path."""
+    return str(milvus_location(path)) if is_milvus(path) else str(Path(path).resolve())
+
+
+def traces_folder(path: str | Path) -> Path:
+    """Where runs over an index keep their traces: INDEX/traces for a folder; for a Milvus collection, which has
+    no folder, .scent/traces/milvus-HOST-PORT-COLLECTION under the working directory."""
+    if not is_milvus(path):
+        return Path(path) / "traces"
+    from scent.index.layout import DEFAULT_INDEX_DIR
+
+    where = milvus_location(path)
+    return Path(DEFAULT_INDEX_DIR) / "traces" / f"milvus-{where.host.strip('[]').replace(':', '_')}-{where.port}-" \
+        f"{where.collection}"
 
 
 def check_retriever(idx: Any) -> str:

@@ -236,6 +236,42 @@ class ModelsConfig(BaseModel):
         return ", ".join(f"{role}={getattr(self, role)}" for role in ROLES)
 
 
+class MilvusConfig(BaseModel):
+    """A Milvus index (`--index milvus://HOST:PORT/COLLECTION`, docs/scale-out.md): how its collection is made
+    and how scent talks to the server (`[index.milvus]`)."""
+
+    model_config = {"extra": "forbid"}
+
+    analyzer: dict[str, Any] = Field(
+        default_factory=lambda: {"tokenizer": "standard"}, description="Milvus analyzer_params of the BM25 text "
+        "field, fixed when the collection is created. Milvus server: e.g. {type = \"english\"} stems; Milvus Lite "
+        "knows only the standard (lower-cased words) and jieba tokenizers.")
+    index_type: Literal["HNSW", "IVF_FLAT", "FLAT"] = Field("HNSW", description="Index of the dense vectors.")
+    hnsw_m: int = Field(16, ge=4, le=64, description="HNSW graph degree (M).")
+    ef_construction: int = Field(200, ge=8, description="HNSW build breadth (efConstruction).")
+    ef: int = Field(128, ge=1, description="HNSW search breadth (ef); at least the depth searched.")
+    nlist: int = Field(1024, ge=1, description="IVF_FLAT clusters (nlist); nprobe = nlist / 16.")
+    shards: int = Field(1, ge=1, le=64, description="Shards of a new collection (Milvus cluster: one per "
+                        "~100M rows written in parallel; Milvus Lite ignores it).")
+    insert_batch: int = Field(512, ge=1, description="Rows per insert call.")
+    timeout_s: float = Field(30.0, gt=0, description="Per-call timeout.")
+    max_retries: int = Field(5, ge=0, description="Retries of a call that failed transiently (unavailable, "
+                             "rate-limited, deadline exceeded); doubling backoff from 0.5 s.")
+
+
+class RayConfig(BaseModel):
+    """Ray workers for `--ray [ADDRESS]` (`[ray]`; docs/scale-out.md). Without an address a local cluster is
+    started for the run and stopped after it."""
+
+    model_config = {"extra": "forbid"}
+
+    num_cpus: int | None = Field(None, ge=1, description="Workers of a local cluster (None: the CPU count).")
+    object_store_mb: int = Field(512, ge=64, description="Object store of a local cluster: tasks pass questions, "
+                                 "rows and text batches, never whole indexes.")
+    max_retries: int = Field(3, ge=0, description="Times a task is run again when its worker dies.")
+    embed_chunk: int = Field(128, ge=1, description="Texts per embedding task.")
+
+
 class IndexConfig(BaseModel):
     """How an index is searched and how its vectors are made (`[index.retrieval]`, `[index.embed]`; the older
     top-level `[retrieval]` and `[embed]` tables are still read)."""
@@ -244,6 +280,8 @@ class IndexConfig(BaseModel):
 
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig, description="Ranking: BM25, dense, hybrid.")
     embed: EmbedConfig = Field(default_factory=EmbedConfig, description="The embedder of dense vectors.")
+    milvus: MilvusConfig = Field(default_factory=MilvusConfig, description="A Milvus index's collection and "
+                                 "client settings.")
 
 
 class EvalConfig(BaseModel):
@@ -313,6 +351,7 @@ class ScentConfig(BaseModel):
     index: IndexConfig = Field(default_factory=IndexConfig, description="Retrieval and dense vectors.")
     agent: AgentConfig = Field(default_factory=AgentConfig, description="How the agent searches and answers.")
     eval: EvalConfig = Field(default_factory=EvalConfig, description="How `scent eval` runs and scores.")
+    ray: RayConfig = Field(default_factory=RayConfig, description="Ray workers for --ray.")
     rl: RLConfig = Field(default_factory=RLConfig, description="The RL environment: rewards and episode budgets.")
 
     @property

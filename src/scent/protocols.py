@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 from scent.types import Hit, Passage
 
@@ -30,6 +30,63 @@ class Index(Protocol):
 
     def neighbours(self, passage_id: str, before: int = 1, after: int = 1) -> list[Passage]:
         """Return the passage and its neighbours in the same document, in document order."""
+        ...
+
+
+@runtime_checkable
+class OpenIndex(Protocol):
+    """An index as the front ends use it (`scent.app.open_index`): the embedded folder (`scent.index.Index`) or a
+    Milvus collection (`scent.milvus.index.MilvusIndex`). The agent needs only what `Index` names (its search
+    takes `retriever` by name); the CLI, the servers and the evaluation also ask for snippets, list documents,
+    count, and choose or check the retriever."""
+
+    def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
+        """The `k` best passages, best first; `snippets` adds a query-focused excerpt to each."""
+        ...
+
+    def get(self, passage_id: str) -> Passage | None:
+        ...
+
+    def neighbours(self, passage_id: str, before: int = 1, after: int = 1) -> list[Passage]:
+        ...
+
+    def resolve(self, retriever: str | None = None) -> str:
+        """bm25 | dense | hybrid for a requested retriever (None: the configured one; auto: hybrid when the index
+        has vectors, else bm25); ValueError for an unknown one."""
+        ...
+
+    def embedder(self) -> Embedder:
+        """The embedder the index's vectors were made with (loaded once); VectorsError when it has none or the
+        embedder cannot run here."""
+        ...
+
+    def has_vectors(self) -> bool:
+        """Whether the index holds dense vectors."""
+        ...
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, Passage]:
+        """The passages of those ids that the index holds."""
+        ...
+
+    def document_passages(self, docid: str) -> list[Passage]:
+        """Every passage of a document (its path, or path#record for a corpus record), in document order."""
+        ...
+
+    def list_documents(self, limit: int = 100, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """(number of indexed documents, one page of them by path: dicts of path, title, kind, passages)."""
+        ...
+
+    def stats(self) -> dict[str, int]:
+        """{"documents": n, "passages": n}."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+    def __enter__(self) -> Self:
+        ...
+
+    def __exit__(self, *exc: object) -> None:
         ...
 
 

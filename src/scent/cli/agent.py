@@ -138,18 +138,18 @@ def run_agent(question: str, index: Path, mode: str, model: list[str], config: P
         if idx.stats()["passages"] == 0:
             raise fail(f"the index {index} is empty: add documents with `scent index FOLDER --index {index}`")
         try:  # a default name is unique even for runs started in the same second (created exclusively)
-            trace = trace or new_trace_path(index / "traces", mode)
+            trace = trace or new_trace_path(app.traces_folder(index), mode)
             writer = TraceWriter(trace, listeners=[] if quiet else [ProgressPrinter()])
         except OSError as e:
-            raise fail(f"cannot write the trace {trace or index / 'traces'}: {e.strerror or e} (give a writable "
-                       "file with --trace)") from None
+            raise fail(f"cannot write the trace {trace or app.traces_folder(index)}: {e.strerror or e} (give a "
+                       "writable file with --trace)") from None
         if resume_events is not None:
             writer.emit("resume", replies=sum(len(q) for q in replies.values()))
         with app_errors():  # the agent's search tool calls idx.search(query, k): the index carries the retriever
             chosen = app.check_retriever(idx)
         typer.echo(f"retriever: {chosen}", err=True)
         # Index.search takes `snippets` before `retriever`, unlike protocols.Index: the agent passes both by name
-        agent = Agent(idx, llms, agent_settings, calibrator=calibrator, run_info={  # type: ignore[arg-type]
+        agent = Agent(idx, llms, agent_settings, calibrator=calibrator, run_info={
             "index": str(index), "local_only": cfg.local_only, "calibration": str(calibration) if calibration
             else None, "retriever": chosen})
         try:

@@ -13,7 +13,7 @@ import typer
 from scent.index.layout import DEFAULT_INDEX_DIR
 
 DEFAULT_INDEX = Path(DEFAULT_INDEX_DIR)
-IndexOption = Annotated[Path, typer.Option("--index", "-i", help="Index folder.")]
+IndexOption = Annotated[Path, typer.Option("--index", "-i", help="Index folder, or milvus://HOST:PORT/COLLECTION.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 RetrieverOption = Annotated[str | None, typer.Option(
     "--retriever", "-r", help="bm25 | dense | hybrid | auto (default: the config's, auto = hybrid when the index "
@@ -28,6 +28,15 @@ SetOption = Annotated[list[str], typer.Option(
     "--set", help="SECTION.FIELD=VALUE over the config file, e.g. agent.views=1, agent.preset=thorough "
     "(repeatable).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")]
+RayOption = Annotated[bool, typer.Option("--ray", help="Fan the work out over Ray workers: a local cluster for "
+                                         "this run, or the one at --ray-address (needs `scent[scale]`).")]
+RayAddressOption = Annotated[str | None, typer.Option(
+    "--ray-address", help="A Ray cluster to join (ray://HOST:10001, HOST:6379 or auto); implies --ray.")]
+
+
+def ray_target(ray: bool, address: str | None) -> str | None:
+    """None: no Ray; "": a local cluster; else the address of the cluster to join."""
+    return address if address else "" if ray else None
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

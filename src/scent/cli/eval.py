@@ -128,7 +128,7 @@ def eval_cmd(
     with opened as idx:
         with app_errors():
             chosen = app.check_retriever(idx)
-        settings = {"dataset": str(dataset.resolve()), "index": str(index.resolve()),
+        settings = {"dataset": str(dataset.resolve()), "index": app.index_label(index),
                     "models": app.models_settings(cfg), "systems": names,
                     "retriever": chosen, "calibration": str(calibration.resolve()) if calibration else None,
                     "excluded_for_calibration": len(excluded),

@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from scent.cli.common import DEFAULT_INDEX, ConfigOption, IndexOption, JsonOption, app_errors, fail
+from scent.cli.common import (
+    DEFAULT_INDEX,
+    ConfigOption,
+    IndexOption,
+    JsonOption,
+    RayAddressOption,
+    RayOption,
+    app_errors,
+    fail,
+    ray_target,
+)
 from scent.cli_output import dumps, write_problem
 from scent.index.layout import REPORT_FILE
 
@@ -43,6 +53,8 @@ def index_cmd(
         "--local-only/--no-local-only", help="Refuse embedder endpoints that are not on a loopback address.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
     as_json: JsonOption = False,
+    ray: RayOption = False,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Index documents (txt, md, html, pdf, docx, corpus jsonl); re-runs only read new or changed files."""
     import sqlite3
@@ -60,6 +72,12 @@ def index_cmd(
     config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb,
                           commit_every_passages=commit_every, max_line_kb=max_line_kb,
                           max_record_chars=max_record_chars, follow_outside=follow_outside)
+    ray_at = ray_target(ray, ray_address)
+    if app.is_milvus(index):
+        from scent.cli.index_milvus import index_milvus
+
+        return index_milvus(index, paths, cfg, config, vectors, embedder, rebuild_vectors, ray_at,
+                            not quiet and not as_json, as_json)
     summary, dense = None, None
     with catch_interrupts() as ctrl_c:  # a Ctrl-C anywhere (lock, build, vectors, cleanup) ends in "interrupted"
         try:
@@ -68,7 +86,7 @@ def index_cmd(
                 with IndexProgress(enabled=not quiet and not as_json) as progress:
                     summary = build(index, paths, config, progress=progress)
                 dense = None if summary.interrupted else sync_vectors(
-                    index, cfg, vectors, embedder, rebuild_vectors, not quiet and not as_json)
+                    index, cfg, vectors, embedder, rebuild_vectors, not quiet and not as_json, ray_at)
         except KeyboardInterrupt:
             pass
         except IndexBusyError as e:
@@ -101,9 +119,10 @@ def index_cmd(
 
 
 def sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | None, rebuild: bool,
-                  show: bool) -> dict[str, Any] | None:
+                  show: bool, ray: str | None = None) -> dict[str, Any] | None:
     """Bring the index's vectors up to date (`scent index`); None when vectors are off."""
     import os
+    from contextlib import AbstractContextManager, nullcontext
 
     from scent.embed import EmbedError, bundled_available, load_embedder
     from scent.index.dense import VectorsError, read_manifest, sync
@@ -124,10 +143,19 @@ def sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | No
         raise fail(f"vectors: {e} (or index without them: --no-vectors)") from None
     from scent.cli_progress import EmbedProgress
 
+    embed_config = cfg.embed
+    session: AbstractContextManager[Any] = nullcontext()
+    if ray is not None:  # embedding batches of `checkpoint_every` passages, each split over the Ray workers
+        from scent.scale.ray_embed import RayEmbedder
+        from scent.scale.ray_pool import ray_session
+
+        model = RayEmbedder(model, cfg.embed, cfg.local_only, cfg.ray)
+        embed_config = cfg.embed.model_copy(update={"batch_size": cfg.embed.checkpoint_every})
+        session = ray_session(ray or None, cfg.ray)
     store = Store(index / STORE_FILE, readonly=True)
     try:
-        with EmbedProgress(enabled=show) as progress:
-            summary = sync(index, store, model, cfg.embed, progress, rebuild=rebuild)
+        with session, EmbedProgress(enabled=show) as progress:
+            summary = sync(index, store, model, embed_config, progress, rebuild=rebuild)
     except (VectorsError, EmbedError) as e:
         raise fail(str(e)) from None
     finally:

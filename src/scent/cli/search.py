@@ -21,13 +21,14 @@ def search(
     """Rank passages (BM25, dense vectors, or both fused) and print them with their provenance."""
     from scent import app
     from scent.index.dense import VectorsError
+    from scent.milvus import MilvusError
 
     with app_errors():
         opened = app.open_index(index, app.load(config), retriever)
     with opened as idx:
         try:
             hits = idx.search(query, k, snippets=True)
-        except VectorsError as e:
+        except (VectorsError, MilvusError) as e:
             raise fail(str(e)) from None
     if as_json:
         typer.echo(dumps([h.to_dict() for h in hits]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,9 +148,39 @@ class Index:
     def get(self, passage_id: str) -> Passage | None:
         return self.store.get_many([passage_id]).get(passage_id)
 
+    def get_many(self, ids: Sequence[str]) -> dict[str, Passage]:
+        return self.store.get_many(ids)
+
     def neighbours(self, passage_id: str, before: int = 1, after: int = 1) -> list[Passage]:
         """The passage and up to `before`/`after` passages around it in its document, in document order."""
         return self.store.neighbours(passage_id, before, after)
+
+    def has_vectors(self) -> bool:
+        return self.dense() is not None
+
+    def document_passages(self, docid: str) -> list[Passage]:
+        """Every passage of a document named by its docid (path, or path#record for a corpus record), in order."""
+        db = self.store.db
+        path, _, record = docid.partition("#")
+        rows = db.execute("SELECT doc FROM documents WHERE path = ? AND state = 'indexed'", (path,)).fetchall()
+        if not rows and record:  # a path that itself holds '#'
+            rows = db.execute("SELECT doc FROM documents WHERE path = ? AND state = 'indexed'", (docid,)).fetchall()
+            record = ""
+        for (doc,) in rows:
+            passages = self.store.doc_passages(doc)
+            if record:
+                passages = [p for p in passages if p.source_id == record]
+            if passages:
+                return passages
+        return []
+
+    def list_documents(self, limit: int = 100, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """(indexed documents, a page of them by path: path, title, kind, passages)."""
+        db = self.store.db
+        total = db.execute("SELECT count(*) FROM documents WHERE state = 'indexed'").fetchone()[0]
+        rows = db.execute("SELECT path, title, kind, n_passages FROM documents WHERE state = 'indexed' "
+                          "ORDER BY path LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+        return int(total), [{"path": r[0], "title": r[1], "kind": r[2], "passages": int(r[3])} for r in rows]
 
     def stats(self) -> dict[str, int]:
         documents, passages = self.store.counts()

@@ -2,8 +2,9 @@
 
 Each public method is a typed function whose docstring (a summary and an `Args:` section, the convention of
 `scent.tools`) is its schema: FastAPI and the MCP SDK both read the signature, and `scent.tools.tool_schema`
-reads it for the agent's function-calling format. Identifiers are only ever looked up in the index's SQLite
-store, never joined to a file-system path, so `../` or `/etc/passwd` as an id is simply "not found".
+reads it for the agent's function-calling format. Identifiers are only ever looked up in the index (its SQLite
+store or Milvus collection), never joined to a file-system path, so `../` or `/etc/passwd` as an id is simply
+"not found".
 Shapes follow BrowseComp-Plus's `search` / `get_document` (`docid`, `score`, `snippet`; `docid`, `text`).
 """
 
@@ -110,7 +111,7 @@ class Corpus:
 
     def stats(self) -> dict[str, Any]:
         stats = dict(self.index.stats())
-        return {"name": self.name, **stats, "vectors": self.index.dense() is not None,
+        return {"name": self.name, **stats, "vectors": self.index.has_vectors(),
                 "retriever": self.index.resolve()}
 
     def search(self, query: str, k: int = 10, retriever: str = "auto", path: str = "") -> list[SearchHit]:
@@ -175,21 +176,9 @@ class Corpus:
                             text="\n\n".join(p.text for p in passages), passages=[view(p) for p in passages])
 
     def _document(self, docid: str) -> list[Passage]:
-        db = self.index.store.db
         if self.index.get(docid) is not None:  # a passage id: its whole document (or corpus record)
             return list(self.index.neighbours(docid, 10**9, 10**9))
-        path, _, record = docid.partition("#")
-        rows = db.execute("SELECT doc FROM documents WHERE path = ? AND state = 'indexed'", (path,)).fetchall()
-        if not rows and record:  # a path that itself holds '#'
-            rows = db.execute("SELECT doc FROM documents WHERE path = ? AND state = 'indexed'", (docid,)).fetchall()
-            record = ""
-        for (doc,) in rows:
-            passages = self.index.store.doc_passages(doc)
-            if record:
-                passages = [p for p in passages if p.source_id == record]
-            if passages:
-                return list(passages)
-        return []
+        return list(self.index.document_passages(docid))
 
     def list_sources(self, limit: int = 100, offset: int = 0) -> SourceList:
         """The documents of the index, by path.
@@ -200,12 +189,9 @@ class Corpus:
         """
         if not 1 <= limit <= 1000 or offset < 0:
             raise BadRequest("limit must be between 1 and 1000 and offset at least 0")
-        db = self.index.store.db
-        total = db.execute("SELECT count(*) FROM documents WHERE state = 'indexed'").fetchone()[0]
-        rows = db.execute("SELECT path, title, kind, n_passages FROM documents WHERE state = 'indexed' "
-                          "ORDER BY path LIMIT ? OFFSET ?", (limit, offset)).fetchall()
-        return SourceList(total=int(total), sources=[Source(docid=r[0], path=r[0], title=r[1], kind=r[2],
-                                                            passages=int(r[3])) for r in rows])
+        total, rows = self.index.list_documents(limit, offset)
+        return SourceList(total=total, sources=[Source(docid=r["path"], path=r["path"], title=r["title"],
+                                                       kind=r["kind"], passages=r["passages"]) for r in rows])
 
     def verify_citation(self, passage_id: str, quote: str, claim: str = "") -> Verification:
         """Check a citation: does this quote occur verbatim in this passage, and how much of the claim does it

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scent import app
 from scent.config import ScentConfig
 from scent.serve.corpus import Corpus
 from scent.serve.library import Library
@@ -96,7 +97,7 @@ def open_served(indexes: list[tuple[str, Path]], cfg: ScentConfig, retriever: st
         gate = Gate(queue_limit=queue_limit)
         for name, folder in indexes:
             factory = agent_factory(opened[name], cfg, str(folder), models, calibration)
-            library.runs[name] = RunManager(factory, folder / "traces", gate=gate)
+            library.runs[name] = RunManager(factory, app.traces_folder(folder), gate=gate)
     return library
 
 

@@ -1,0 +1,93 @@
+"""`scent index FOLDER --index milvus://HOST:PORT/COLLECTION`: the Milvus branch of `scent index` (the ingestion
+itself is `scent.milvus.ingest`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from scent.cli.common import fail
+from scent.cli_output import dumps
+
+INTERRUPTED = "interrupted: what was written is searchable; run `scent index` again to finish"
+
+
+def embedder_for(location: Any, cfg: Any, vectors: bool | None, embedder: str | None, ray: str | None) -> Any:
+    """The embedder this run writes vectors with, or None (no vectors): the collection's own when it exists,
+    else --embedder, else the config's when it can run here; `ray` (an address, or "" for a local cluster)
+    fans the embedding batches out over Ray workers."""
+    import os
+
+    from scent.embed import EmbedError, bundled_available, load_embedder
+    from scent.milvus.client import Client
+
+    client = Client(location, cfg.index.milvus)
+    try:
+        existing = client.properties() if client.exists() else None
+    finally:
+        client.close()
+    if vectors is None and os.environ.get("SCENT_VECTORS", "").lower() in ("0", "off", "false", "no"):
+        vectors = False
+    if existing is not None:
+        have = existing.get("scent.embedder", "")
+        if vectors is None:
+            vectors = bool(have)
+        spec = embedder or have or cfg.embed.spec
+    else:
+        spec = embedder or cfg.embed.spec
+        if vectors is None:
+            vectors = embedder is not None or spec != "minilm" or bundled_available()
+    if not vectors:
+        return None
+    try:
+        model = load_embedder(spec, cfg.embed, cfg.local_only)
+    except EmbedError as e:
+        raise fail(f"vectors: {e} (or index without them: --no-vectors)") from None
+    if ray is None:
+        return model
+    from scent.scale.ray_embed import RayEmbedder
+
+    return RayEmbedder(model, cfg.embed, cfg.local_only, cfg.ray)
+
+
+def index_milvus(index: Path, paths: list[Path], cfg: Any, config: Any, vectors: bool | None,
+                 embedder: str | None, rebuild_vectors: bool, ray: str | None, show: bool, as_json: bool) -> None:
+    from contextlib import nullcontext
+
+    from scent import app
+    from scent.cli.common import app_errors
+    from scent.cli_progress import IndexProgress
+    from scent.milvus import MilvusError
+    from scent.milvus.ingest import build
+
+    if rebuild_vectors:
+        raise fail("--rebuild-vectors: a Milvus collection keeps the embedder it was made with; index into a new "
+                   "collection instead")
+    with app_errors():
+        location = app.milvus_location(index)
+    session: Any = nullcontext()
+    if ray is not None:
+        from scent.scale.ray_pool import ray_session
+
+        session = ray_session(ray or None, cfg.ray)
+    try:
+        with session:
+            model = embedder_for(location, cfg, vectors, embedder, ray)
+            with IndexProgress(enabled=show) as progress:
+                summary = build(location, paths, config, cfg.index.milvus, model, progress)
+    except MilvusError as e:
+        raise fail(str(e), 1) from None
+    s = summary
+    if as_json:
+        typer.echo(dumps({**summary.model_dump(), "vectors": {"embedder": model.spec, "dim": model.dim}
+                          if model is not None else None}))
+    elif show:
+        typer.echo(f"{s.added} added, {s.updated} updated, {s.removed} removed, {s.unchanged} unchanged; "
+                   f"{s.skipped} skipped, {s.partial} read in part; +{s.passages_added}/-{s.passages_removed} "
+                   f"passages, {s.passages_total} in {s.documents_total} documents"
+                   f"{f' (vectors: {model.spec}, {model.dim}-d)' if model is not None else ''}; {s.seconds:.1f} s",
+                   err=True)
+    if s.interrupted:
+        raise fail(INTERRUPTED, 130)

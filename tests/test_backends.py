@@ -1,0 +1,193 @@
+"""One retrieval suite, run against both index backends: the embedded folder (tantivy + SQLite + vectors) and a
+Milvus collection on a real Milvus Lite server (tests/milvus_fixtures.py). Whatever the agent, the servers and
+the evaluation rely on — search in the three modes, provenance, neighbours, documents, incremental re-indexing —
+must behave the same on both."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docs_factory import make_docx, make_pdf
+from test_dense import HashEmbedder
+
+from scent.types import IngestSummary
+
+_names = itertools.count()
+
+
+def _corpus(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "otters.txt").write_text("Otters are semiaquatic mammals.\n\nSea otters use rocks as tools to open shells.")
+    (root / "guide.md").write_text("# Beaver guide\n\n## Dams\n\nBeavers build dams from branches and mud.\n")
+    (root / "sub").mkdir(exist_ok=True)
+    (root / "sub" / "page.html").write_text(
+        "<html><head><title>Herons</title></head><body><nav>Home</nav><h1>Herons</h1>"
+        "<p>Herons wade in shallow water hunting fish.</p></body></html>")
+    make_pdf(root / "report.pdf", ["Kingfishers dive for fish.", "Page two mentions dippers."])
+    make_docx(root / "policy.docx", "Policy", [("Ducks", ["Ducks dabble for pondweed."])])
+    records = [{"id": "r1", "title": "Swans", "text": "Mute swans are large white birds of lakes."},
+               {"id": "r2", "title": "Geese", "text": "Barnacle geese nest on cliffs."}]
+    (root / "birds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return root
+
+
+class Backend:
+    """Build and open one index of the given kind, with the hashing embedder for its vectors."""
+
+    def __init__(self, kind: str, tmp: Path, server: tuple[str, int] | None) -> None:
+        self.kind, self.tmp = kind, tmp
+        self.embedder = HashEmbedder()
+        self.opened: list[Any] = []
+        if kind == "milvus":
+            from scent.milvus import parse_uri
+
+            assert server is not None
+            self.location = parse_uri(f"milvus://{server[0]}:{server[1]}/suite_{os.getpid()}_{next(_names)}")
+
+    def build(self, paths: list[Path]) -> IngestSummary:
+        if self.kind == "milvus":
+            from scent.milvus.ingest import build
+
+            return build(self.location, paths, embedder=self.embedder)
+        from scent.index.dense import sync
+        from scent.index.layout import STORE_FILE
+        from scent.index.store import Store
+        from scent.ingest.pipeline import build as build_folder
+
+        summary = build_folder(self.tmp / "idx", paths)
+        store = Store(self.tmp / "idx" / STORE_FILE, readonly=True)
+        try:
+            sync(self.tmp / "idx", store, self.embedder)
+        finally:
+            store.close()
+        return summary
+
+    def open(self, retriever: str | None = None) -> Any:
+        from scent.config import RetrievalConfig
+
+        retrieval = RetrievalConfig(retriever=retriever or "auto")
+        if self.kind == "milvus":
+            from scent.milvus.index import MilvusIndex
+
+            index: Any = MilvusIndex.open(self.location, retrieval, embedder=self.embedder)
+        else:
+            from scent.index import Index
+
+            index = Index.open(self.tmp / "idx", retrieval=retrieval, embedder=self.embedder)
+        self.opened.append(index)
+        return index
+
+
+@pytest.fixture(params=["embedded", "milvus"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    server = request.getfixturevalue("milvus_server") if request.param == "milvus" else None
+    b = Backend(request.param, tmp_path, server)
+    yield b
+    for index in b.opened:
+        index.close()
+
+
+def test_every_format_searchable_with_provenance(backend: Backend, tmp_path: Path):
+    root = _corpus(tmp_path / "docs")
+    summary = backend.build([root])
+    assert (summary.added, summary.skipped, summary.documents_total) == (6, 0, 6)
+    idx = backend.open("bm25")
+    top = {q: idx.search(q, 1)[0] for q in ["sea otters tools", "beaver dams", "herons wade", "dippers",
+                                             "ducks dabble", "barnacle geese"]}
+    assert top["sea otters tools"].path == "otters.txt"
+    assert (top["beaver dams"].path, top["beaver dams"].headings) == ("guide.md", ["Beaver guide", "Dams"])
+    assert top["herons wade"].path == "sub/page.html" and top["herons wade"].title == "Herons"
+    assert (top["dippers"].path, top["dippers"].page) == ("report.pdf", 2)
+    assert top["ducks dabble"].headings == ["Policy", "Ducks"]
+    geese = top["barnacle geese"]
+    assert (geese.path, geese.source_id, geese.title, geese.id) == ("birds.jsonl", "r2", "Geese", "r2")
+    text = (root / "otters.txt").read_text()
+    hit = top["sea otters tools"]
+    assert text[hit.start : hit.end] == hit.text
+    # provenance round trip: a passage read back by id is the hit, field for field
+    for h in top.values():
+        got = idx.get(h.id)
+        assert got is not None
+        assert {k: v for k, v in h.to_dict().items() if k not in ("score", "snippet")} == got.to_dict()
+    assert idx.get("no-such-id") is None
+    assert idx.search("", 5) == [] and idx.search("zzzqqq", 5) == []
+
+
+def test_neighbours_documents_and_stats(backend: Backend, tmp_path: Path):
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "long.md").write_text("\n\n".join(f"Paragraph {n} about topic{n}. " + "filler words here. " * 40
+                                              for n in range(6)))
+    _corpus(root)
+    backend.build([root])
+    idx = backend.open("bm25")
+    middle = idx.search("topic3", 1)[0]
+    around = idx.neighbours(middle.id, 1, 1)
+    assert [p.seq for p in around] == [middle.seq - 1, middle.seq, middle.seq + 1]
+    assert all(p.path == "long.md" for p in around)
+    record = idx.search("mute swans", 1)[0]
+    assert [p.id for p in idx.neighbours(record.id, 3, 3)] == [record.id]  # a record is a document of its own
+    assert idx.neighbours("missing", 1, 1) == []
+    whole = idx.document_passages("long.md")
+    assert [p.seq for p in whole] == list(range(len(whole))) and len(whole) >= 3
+    assert [p.id for p in idx.document_passages("birds.jsonl#r1")] == ["r1"]
+    assert idx.document_passages("nothing.md") == []
+    total, page = idx.list_documents(3, 0)
+    assert total == 7 and [d["path"] for d in page] == ["birds.jsonl", "guide.md", "long.md"]
+    assert page[0]["passages"] == 2 and page[0]["kind"] == "jsonl"
+    assert [d["path"] for d in idx.list_documents(10, 5)[1]] == ["report.pdf", "sub/page.html"]
+    passages = sum(d["passages"] for d in idx.list_documents(100, 0)[1])
+    assert idx.stats() == {"documents": 7, "passages": passages}
+    assert idx.get_many([middle.id, "missing"]).keys() == {middle.id}
+
+
+def test_three_retrievers(backend: Backend, tmp_path: Path):
+    backend.build([_corpus(tmp_path / "docs")])
+    idx = backend.open()
+    assert idx.has_vectors() and idx.resolve() == "hybrid" and idx.resolve("dense") == "dense"
+    with pytest.raises(ValueError, match="unknown retriever"):
+        idx.resolve("magic")
+    for retriever in ("bm25", "dense", "hybrid"):
+        hits = idx.search("beavers build dams from branches", 3, retriever=retriever)
+        assert hits[0].path == "guide.md", retriever
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # hybrid is the RRF of the two rankings: its top k come from them, its scores are RRF sums (1/61 + 1/61 at most)
+    query = "otters rocks"
+    depth = {h.id for r in ("bm25", "dense") for h in idx.search(query, 100, retriever=r)}
+    fused = idx.search(query, 5, retriever="hybrid")
+    assert {h.id for h in fused} <= depth
+    assert 0 < fused[0].score <= 2 / 61 + 1e-6
+    snippets = idx.search("herons", 1, snippets=True, retriever="bm25")
+    assert "Herons" in snippets[0].snippet
+
+
+def test_incremental_reindex_add_change_delete(backend: Backend, tmp_path: Path):
+    root = _corpus(tmp_path / "docs")
+    backend.build([root])
+    before = {h.id for h in backend.open("bm25").search("otters OR beavers OR herons", 50)}
+    again = backend.build([root])
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 6)
+    time.sleep(0.01)
+    (root / "otters.txt").write_text("Otters are semiaquatic mammals.\n\nRiver otters eat crayfish.")
+    (root / "new.md").write_text("# Newts\n\nNewts are amphibians.")
+    (root / "guide.md").unlink()
+    os.utime(root / "report.pdf")  # touched but unchanged: hashed, not re-read
+    s = backend.build([root])
+    assert (s.added, s.updated, s.removed, s.unchanged) == (1, 1, 1, 4)
+    idx = backend.open()
+    for retriever in ("bm25", "dense", "hybrid"):
+        assert idx.search("river otters crayfish", 1, retriever=retriever)[0].path == "otters.txt"
+        assert idx.search("newts amphibians", 1, retriever=retriever)[0].path == "new.md"
+        paths = {h.path for h in idx.search("beaver dams branches mud", 20, retriever=retriever)}
+        assert "guide.md" not in paths, retriever
+    assert idx.search("rocks shells", 5, retriever="bm25") == []  # the old text of the changed file is gone
+    assert idx.document_passages("guide.md") == []
+    assert idx.stats()["documents"] == 6
+    assert before  # the first build was searchable
