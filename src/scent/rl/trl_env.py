@@ -1,0 +1,170 @@
+"""TRL's GRPOTrainer adapter: an `environment_factory` whose instances are scent episodes, and one reward function
+per reward component (weighted by `[rl.weights]` through GRPOConfig.reward_weights, logged by TRL per component).
+
+    factory = environment_factory(index, cfg.rl, sink=records.append)
+    funcs, weights = reward_funcs(cfg.rl)
+    args = GRPOConfig(..., reward_weights=weights)
+    GRPOTrainer(model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(dataset_rows(tasks)),
+                environment_factory=factory)
+
+TRL exposes every public method of the environment as a tool (their docstrings are the schemas), calls
+`reset(**row)` with the dataset row before each rollout and ends the rollout when the model replies without a
+tool call; that last reply is read as the answer when the model did not call `answer` (`SearchEnv.finish_text`).
+Nothing here imports TRL: it calls us.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from scent.config import RLConfig
+from scent.eval.datasets import Question
+from scent.rl.env import Action, Episode, SearchEnv, task_prompt
+from scent.rl.rewards import COMPONENTS
+
+if TYPE_CHECKING:
+    from scent.protocols import Index
+
+EpisodeSink = Callable[[Episode], None]
+
+
+def dataset_rows(tasks: list[Question]) -> list[dict[str, Any]]:
+    """GRPOTrainer rows: a conversational `prompt` and the task as JSON (one string column: no schema trouble
+    when tasks' metadata differ)."""
+    return [{"prompt": [{"role": "user", "content": task_prompt(t)}], "task": t.model_dump_json()} for t in tasks]
+
+
+class ScentSearchEnv:
+    """One rollout's environment. Public methods are the policy's tools (TRL reads their signatures and
+    docstrings); the scent episode is `episode`."""
+
+    def __init__(self, index: Index, config: RLConfig | None = None, sink: EpisodeSink | None = None) -> None:
+        self._env = SearchEnv(index, config)
+        self._sink = sink
+        self._reported = False
+
+    def reset(self, **row: Any) -> str | None:
+        """Start an episode on the row's task (the prompt already holds the question)."""
+        self._env.reset(Question.model_validate_json(row["task"]))
+        self._reported = False
+        return None
+
+    def search(self, query: str) -> str:
+        """Search the documents for passages matching a query (by keywords and meaning).
+
+        Args:
+            query: keywords, names or a quoted phrase to look for
+
+        Returns:
+            The best passages, each with its id in square brackets.
+        """
+        return self._act("search", {"query": query})
+
+    def lookup(self, phrase: str) -> str:
+        """Find passages that contain an exact phrase or name; an empty result means the documents never mention it.
+
+        Args:
+            phrase: the exact phrase, name or identifier to look up
+
+        Returns:
+            The passages that contain the phrase, each with its id in square brackets.
+        """
+        return self._act("lookup", {"phrase": phrase})
+
+    def open_document(self, passage_id: str) -> str:
+        """Read a passage in full with its neighbouring passages from the same document.
+
+        Args:
+            passage_id: the id of a passage shown by search
+
+        Returns:
+            The passage and its neighbours.
+        """
+        return self._act("open_document", {"passage_id": passage_id})
+
+    def find_in_document(self, passage_id: str, pattern: str) -> str:
+        """Find an exact phrase or term in the document that holds a passage.
+
+        Args:
+            passage_id: the id of any passage of the document
+            pattern: the exact phrase or term to find
+
+        Returns:
+            The passages of that document that contain it.
+        """
+        return self._act("find_in_document", {"passage_id": passage_id, "pattern": pattern})
+
+    def answer(self, answer: str, citations: str, confidence: float) -> str:
+        """Give the final answer with the passages that support it; this ends the episode.
+
+        Args:
+            answer: the short answer (a name, a number, yes or no)
+            citations: the ids of the supporting passages, separated by commas
+            confidence: how likely the answer is right, from 0 to 1
+
+        Returns:
+            Whether the answer was recorded.
+        """
+        return self._act("answer", {"answer": answer, "citations": citations, "confidence": confidence})
+
+    def abstain(self, reason: str) -> str:
+        """Say that the documents do not answer the question; this ends the episode.
+
+        Args:
+            reason: why the question cannot be answered from the documents
+
+        Returns:
+            Confirmation.
+        """
+        return self._act("abstain", {"reason": reason})
+
+    def _act(self, tool: str, arguments: dict[str, Any]) -> str:
+        return self._env.step(Action(tool, arguments)).observation
+
+    def _finish(self, completion: Any) -> Episode:
+        """The finished episode: a rollout that stopped without answer/abstain is ended by its last reply."""
+        episode = self._env.finish_text(_last_reply(completion)) if not self._env.episode.done else self._env.episode
+        if self._sink is not None and not self._reported:
+            self._reported = True
+            self._sink(episode)
+        return episode
+
+
+def environment_factory(index: Index, config: RLConfig | None = None, sink: EpisodeSink | None = None
+                        ) -> Callable[[], ScentSearchEnv]:
+    """GRPOTrainer's `environment_factory`: each call makes one environment over the shared open index. `sink`
+    receives every finished episode once (to log or export it)."""
+    return lambda: ScentSearchEnv(index, config, sink)
+
+
+def reward_funcs(config: RLConfig | None = None) -> tuple[list[Callable[..., list[float]]], list[float]]:
+    """One reward function per component (named `scent_<component>`, so TRL logs each) and their weights for
+    GRPOConfig.reward_weights: TRL's weighted sum is then the episode's `total`."""
+    config = config or RLConfig()
+
+    def component(name: str) -> Callable[..., list[float]]:
+        def reward(completions: list[Any], environments: list[ScentSearchEnv] | None = None, **_: Any
+                   ) -> list[float]:
+            if environments is None:
+                raise ValueError("scent's reward functions need GRPOTrainer(environment_factory=...)")
+            return [env._finish(c).rewards[name] for env, c in zip(environments, completions, strict=True)]
+
+        reward.__name__ = f"scent_{name}"
+        return reward
+
+    weights = config.weights.model_dump()
+    return [component(name) for name in COMPONENTS], [float(weights[name]) for name in COMPONENTS]
+
+
+def _last_reply(completion: Any) -> str:
+    """The text of the last assistant message of a conversational completion (or the completion text)."""
+    if isinstance(completion, str):
+        return completion
+    for message in reversed(completion or []):
+        if message.get("role") == "assistant":
+            content = message.get("content") or ""
+            if isinstance(content, list):
+                content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+            return str(content)
+    return ""
