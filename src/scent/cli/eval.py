@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar
 
 import typer
 
-from scent.cli.common import ConfigOption, JsonOption, app_errors, fail
+from scent.cli.common import ConfigOption, JsonOption, RayAddressOption, RayOption, app_errors, fail, ray_target
 from scent.cli_progress import StderrBar
 
 RetrieverOption = Annotated[str | None, typer.Option(
@@ -94,9 +94,14 @@ def eval_cmd(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: JsonOption = False,
+    ray: RayOption = False,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Run closed-book, rag and the agent on a question set with one model and one index; write results.jsonl,
-    summary.json, summary.md, plots and BrowseComp-Plus exports into --out."""
+    summary.json, summary.md, plots and BrowseComp-Plus exports into --out. With --ray the questions run on Ray
+    workers (each loads the models and opens the index once); the rows are written in the sequential order."""
+    from contextlib import nullcontext
+
     from scent import app
     from scent.eval.datasets import DatasetError, load_questions
     from scent.eval.report import write_reports
@@ -136,9 +141,18 @@ def eval_cmd(
         runner = EvalRun(out, idx, llms, eval_cfg, settings, calibrator, agent=agent_cfg)
         typer.echo(f"{len(questions)} questions × {', '.join(names)} · retriever {chosen} · models: "
                    f"{cfg.models.describe()}", err=True)
-        with _Progress(enabled=not quiet) as progress:
+        session: Any = nullcontext()
+        spread = None
+        if ray_target(ray, ray_address) is not None:
+            from scent.scale.ray_eval import EvalJob, fan_out
+            from scent.scale.ray_pool import ray_session
+
+            session = ray_session(ray_address, cfg.ray)
+            spread = fan_out(EvalJob(cfg, app.index_label(index), retriever, eval_cfg, agent_cfg, settings,
+                                     str(calibration.resolve()) if calibration else None), cfg.ray)
+        with session, _Progress(enabled=not quiet) as progress:
             try:
-                runner.run(questions, names, on_start=progress.start, on_row=progress.advance)
+                runner.run(questions, names, on_start=progress.start, on_row=progress.advance, fan_out=spread)
             except ValueError as e:
                 raise fail(str(e)) from None
     summary = write_reports(out, plots=plots)

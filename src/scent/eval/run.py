@@ -10,7 +10,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from scent.protocols import LLM
 from scent.trace import cut_partial_line, read_trace
 
 RESULTS_FILE, RUN_FILE = "results.jsonl", "run.json"
+# pending (question, system) pairs → (row, trace text) for each, in order
+FanOut = Callable[[list[tuple[Question, str]]], Iterable[tuple[dict[str, Any], str]]]
 SETTINGS_THAT_MUST_MATCH = ("dataset", "index", "models", "calibration", "config")
 
 
@@ -99,8 +101,10 @@ class EvalRun:
         return [(q, s) for q in questions for s in names if (q.id, s) not in done]
 
     def run(self, questions: list[Question], names: list[str], on_start: Callable[[int], None] | None = None,
-            on_row: Callable[[dict[str, Any]], None] | None = None) -> int:
-        """Run the pending pairs; returns how many rows were written."""
+            on_row: Callable[[dict[str, Any]], None] | None = None, fan_out: FanOut | None = None) -> int:
+        """Run the pending pairs; returns how many rows were written. `fan_out` runs them elsewhere (Ray workers:
+        `scent.scale.ray_eval`) and yields, in the order of the pairs, each row with its trace's text, written
+        here as the sequential run writes them."""
         self.check_settings()
         todo = self.pending(questions, names)
         if on_start:
@@ -117,7 +121,16 @@ class EvalRun:
                     f.flush()
                 if on_row:
                     on_row(row)
-            if workers == 1:
+            if fan_out is not None:
+                for pair, (row, trace) in zip(todo, fan_out(todo), strict=True):
+                    path = trace_path(self.out, pair[1], pair[0].id)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(trace, encoding="utf-8")
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    f.flush()
+                    if on_row:
+                        on_row(row)
+            elif workers == 1:
                 for pair in todo:
                     one(pair)
             else:
