@@ -146,3 +146,19 @@ def test_server_going_down_mid_session_and_mismatched_collections(tmp_path: Path
         with pytest.raises(MilvusUnavailable, match="stopped answering"):
             idx.search("word1x1", 1)
         idx.close()
+
+
+@pytest.mark.integration
+def test_eval_retrieval_into_milvus(milvus_server: tuple[str, int], tmp_path: Path):
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    docs = {"d1": "Widgets are blue.", "d2": "Gadgets are red.", "d3": "Widgets and gadgets are toys."}
+    (beir / "corpus.jsonl").write_text("".join(json.dumps({"_id": i, "title": "", "text": t}) + "\n"
+                                               for i, t in docs.items()))
+    (beir / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "blue widgets"}) + "\n")
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\nq1\td3\t1\n")
+    uri = _uri(milvus_server, "beir")
+    for _ in range(2):  # the second run reuses the collection (nothing re-indexed)
+        out = json.loads(scent("eval-retrieval", "--beir", beir, "--index", uri, "--json").stdout)
+        assert (out["queries"], out["documents"], out["retriever"]) == (1, 3, "bm25")
+        assert out["ndcg@10"] == 1.0 and out["recall@100"] == 1.0

@@ -41,8 +41,9 @@ def score(
 def eval_retrieval(
     beir: Annotated[Path, typer.Option(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv.")],
     retriever: Annotated[str, typer.Option("--retriever", "-r", help="bm25 | dense | hybrid | auto.")] = "bm25",
-    index: Annotated[Path | None, typer.Option(help="Keep the corpus index here (reused and updated on later "
-                                               "runs); default: a temporary folder.")] = None,
+    index: Annotated[Path | None, typer.Option(help="Keep the corpus index here, a folder or "
+                                               "milvus://HOST:PORT/COLLECTION (reused and updated on later runs); "
+                                               "default: a temporary folder.")] = None,
     split: Annotated[str, typer.Option(help="Which qrels file.")] = "test",
     config: ConfigOption = None,
     as_json: JsonOption = False,

@@ -65,6 +65,8 @@ def eval_retrieval(beir_dir: str | Path, retriever: str = "bm25", index_dir: str
 
     config = config or ScentConfig()
     beir = load_beir(beir_dir, split)
+    if index_dir is not None and str(index_dir).startswith("milvus:/"):
+        return _eval_milvus(beir_dir, beir, retriever, str(index_dir), config, split, ndcg_k, recall_k)
     with tempfile.TemporaryDirectory(prefix="scent-beir-") as tmp:
         folder = Path(index_dir) if index_dir else Path(tmp) / "index"
         started = time.monotonic()
@@ -79,6 +81,39 @@ def eval_retrieval(beir_dir: str | Path, retriever: str = "bm25", index_dir: str
             started = time.monotonic()
             run = {qid: {h.id: h.score for h in index.search(text, recall_k)} for qid, text in beir.queries.items()}
             search_seconds = time.monotonic() - started
+    result = evaluate_run(run, beir.qrels, ndcg_k, recall_k)
+    return {"dataset": str(beir_dir), "retriever": resolved, "split": split,
+            "documents": summary.passages_total, "index_seconds": round(index_seconds, 2),
+            "search_ms_per_query": round(1000 * search_seconds / max(len(run), 1), 2), **result}
+
+
+def _eval_milvus(beir_dir: str | Path, beir: Any, retriever: str, uri: str, config: ScentConfig, split: str,
+                 ndcg_k: int, recall_k: int) -> dict[str, Any]:
+    """`eval_retrieval` into a Milvus collection (milvus://HOST:PORT/COLLECTION): indexed through the Milvus
+    ingest path, with vectors (the collection's embedder, else the config's) unless it is BM25-only."""
+    from scent import app
+    from scent.embed import load_embedder
+    from scent.milvus import parse_uri
+    from scent.milvus.client import Client
+    from scent.milvus.ingest import build
+
+    location = parse_uri(uri)
+    client = Client(location, config.index.milvus)
+    try:
+        existing = client.properties() if client.exists() else None
+    finally:
+        client.close()
+    spec = existing.get("scent.embedder", "") if existing is not None else (
+        config.embed.spec if retriever != "bm25" else "")
+    embedder = load_embedder(spec, config.embed, config.local_only) if spec else None
+    started = time.monotonic()
+    summary = build(location, [beir.corpus], milvus=config.index.milvus, embedder=embedder)
+    index_seconds = time.monotonic() - started
+    with app.open_index(uri, config, retriever) as index:
+        resolved = index.resolve()
+        started = time.monotonic()
+        run = {qid: {h.id: h.score for h in index.search(text, recall_k)} for qid, text in beir.queries.items()}
+        search_seconds = time.monotonic() - started
     result = evaluate_run(run, beir.qrels, ndcg_k, recall_k)
     return {"dataset": str(beir_dir), "retriever": resolved, "split": split,
             "documents": summary.passages_total, "index_seconds": round(index_seconds, 2),
