@@ -49,14 +49,23 @@ def ray_session(address: str | None = None, config: RayConfig | None = None) -> 
 
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING,
                                "configure_logging": True}
-    try:
-        if address:
-            ray.init(address=address, **options)
-        else:  # workers start from this environment (the same interpreter and installed scent)
-            ray.init(num_cpus=config.num_cpus or os.cpu_count() or 1,
-                     object_store_memory=config.object_store_mb * 1024 * 1024, **options)
-    except (ConnectionError, RuntimeError, ValueError) as e:
-        raise RayError(f"cannot start or join the Ray cluster{f' at {address}' if address else ''}: {e}") from None
+    for attempt in range(2):
+        try:
+            if address:
+                ray.init(address=address, **options)
+            else:  # workers start from this environment (the same interpreter and installed scent)
+                ray.init(num_cpus=config.num_cpus or os.cpu_count() or 1,
+                         object_store_memory=config.object_store_mb * 1024 * 1024, **options)
+            break
+        except Exception as e:
+            # a local node given 30 s to start (fixed in Ray) on a loaded 2-core machine: one more try
+            if attempt == 0 and not address and "timed out during startup" in str(e):
+                ray.shutdown()
+                continue
+            if isinstance(e, ConnectionError | RuntimeError | ValueError) or "timed out" in str(e):
+                raise RayError(f"cannot start or join the Ray cluster{f' at {address}' if address else ''}: "
+                               f"{e}") from None
+            raise
     try:
         yield
     finally:
