@@ -162,3 +162,28 @@ def test_eval_retrieval_into_milvus(milvus_server: tuple[str, int], tmp_path: Pa
         out = json.loads(scent("eval-retrieval", "--beir", beir, "--index", uri, "--json").stdout)
         assert (out["queries"], out["documents"], out["retriever"]) == (1, 3, "bm25")
         assert out["ndcg@10"] == 1.0 and out["recall@100"] == 1.0
+
+
+@pytest.mark.integration
+def test_the_servers_tools_over_a_milvus_index(milvus_server: tuple[str, int], tmp_path: Path):
+    """What `scent serve` / `scent mcp` open for `--index milvus://…`: search, read, get_document, list_sources."""
+    from scent.serve.library import parse_named
+    from scent.serve.server import open_served
+
+    docs = _docs(tmp_path / "docs", 2)
+    uri = _uri(milvus_server, "served")
+    scent("index", docs, "--index", uri, "--no-vectors", "-q")
+    (name, where), = parse_named([uri])
+    library = open_served([(name, where)], load_config(None), None, agent=False)
+    corpus = library.corpus(name)
+    assert corpus.stats()["documents"] == 2 and corpus.stats()["retriever"] == "bm25"
+    hit = corpus.search("word1x3", 3)[0]
+    assert (hit.path, hit.docid) == ("doc1.md", "doc1.md")
+    read = corpus.read(hit.id, 1)
+    assert read.passage.id == hit.id and len(read.before) == 1
+    document = corpus.get_document("doc1.md")
+    assert [p.seq for p in document.passages] == list(range(len(document.passages)))
+    assert corpus.get_document(hit.id).docid == "doc1.md"
+    listed = corpus.list_sources(10, 0)
+    assert listed.total == 2 and [s.path for s in listed.sources] == ["doc0.md", "doc1.md"]
+    assert corpus.verify_citation(hit.id, "mentions word1x3").verbatim
