@@ -1,0 +1,218 @@
+"""Candidate tasks from extracted facts, per kind, in a seeded order that mixes templates:
+
+- single: one fact, its subject named;
+- bridge: a block about subject A names exactly one other subject B (a setting's text names another setting, a
+  function's text another function, an article "directed by" another article's subject); the question asks B's
+  attribute through A without naming B;
+- comparison: two facts of one comparable attribute (default values of one unit, versions, years, populations);
+  the answer is the winning subject;
+- unanswerable: a single question about a perturbed subject (a component of the name swapped with another
+  subject's) that the verifier checks the corpus does not hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from scent.synth.facts import Extracted, Fact
+
+KINDS = ("single", "bridge", "comparison", "unanswerable")
+UNANSWERABLE = "unanswerable"
+PARTNERS = 2  # comparisons per fact
+TRIES = 3  # perturbations tried per fact
+TOKEN = re.compile(r"[a-z0-9_.]+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A task before verification."""
+
+    id: str
+    kind: str
+    question: str
+    answer: str
+    gold_ids: tuple[str, ...]      # the supporting passages, in hop order (empty for unanswerable)
+    answer_passage: str            # the gold passage whose text holds the answer ("" for unanswerable)
+    template: str                  # family:attribute of the fact asked about
+    subjects: tuple[str, ...]      # the subjects the question is about (a bridge: A then B)
+    hidden: tuple[str, ...] = ()   # what the question must not name: the bridge entity
+    values: tuple[str, ...] = ()   # a comparison's compared values (must not be in the question either)
+    alternatives: tuple[str, ...] = ()  # a comparison's losing option
+    perturbed: str = ""            # unanswerable: the made-up subject
+    source_id: str = ""            # unanswerable: the passage of the fact it perturbs
+    also: tuple[str, ...] = ()     # other golden answers (another way to write the value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Candidate:
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**fields)
+
+
+def make_id(kind: str, question: str, gold_ids: Iterable[str]) -> str:
+    return hashlib.sha1("\x1f".join([kind, question, *gold_ids]).encode()).hexdigest()[:12]
+
+
+@dataclass
+class Pools:
+    """Candidates per kind, each list in its seeded, template-mixed order."""
+
+    by_kind: dict[str, list[Candidate]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {kind: len(items) for kind, items in self.by_kind.items()}
+
+
+def build(found: Extracted, kinds: Iterable[str], seed: int) -> Pools:
+    rng = random.Random(seed)
+    makers = {"single": single, "bridge": bridge, "comparison": comparison, "unanswerable": unanswerable}
+    pools = Pools()
+    for kind in kinds:
+        pools.by_kind[kind] = mix(makers[kind](found, rng), rng)
+    return pools
+
+
+def mix(candidates: list[Candidate], rng: random.Random) -> list[Candidate]:
+    """Shuffle within each template, then take the templates in turn, so that no one template (a parameter whose
+    default is None) fills a kind's quota."""
+    buckets: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        buckets.setdefault(c.template, []).append(c)
+    for items in buckets.values():
+        rng.shuffle(items)
+    order = sorted(buckets)
+    rng.shuffle(order)
+    out: list[Candidate] = []
+    while any(buckets[t] for t in order):
+        out.extend(buckets[t].pop() for t in order if buckets[t])
+    return out
+
+
+def _template(fact: Fact) -> str:
+    return f"{fact.family}:{fact.attribute.split(':')[0]}"
+
+
+def single(found: Extracted, rng: random.Random) -> list[Candidate]:
+    out = []
+    for fact in found.facts:
+        question = fact.question()
+        out.append(Candidate(make_id("single", question, [fact.passage_id]), "single", question, fact.value,
+                             (fact.passage_id,), fact.passage_id, _template(fact), (fact.subject,), also=fact.also))
+    return out
+
+
+def bridge(found: Extracted, rng: random.Random) -> list[Candidate]:
+    facts_of: dict[tuple[str, str], list[Fact]] = {}
+    for fact in found.facts:
+        facts_of.setdefault((fact.family, fact.subject), []).append(fact)
+    settings = {b.subject for b in found.blocks if b.family == "pg-setting" and "_" in b.subject}
+    titles = {fact.subject: fact.family for fact in found.facts if fact.family in ("person", "thing", "work", "place")}
+    out = []
+    for block in found.blocks:
+        if block.family == "pg-setting":
+            mentioned = ({t.rstrip(".") for t in TOKEN.findall(block.text)} & settings) - {block.subject}
+        else:
+            mentioned = block.mentions - {block.subject}
+        if len(mentioned) != 1 or not block.closed:
+            continue
+        other = next(iter(mentioned))
+        if block.family == "relation":
+            family = titles.get(other)
+            if family is None:
+                continue
+            targets = facts_of.get((family, other), [])
+        else:
+            targets = facts_of.get((block.family, other), [])
+        for fact in targets:
+            if fact.passage_id == block.passage_id:
+                continue
+            if block.family == "relation":
+                question = fact.question(f"the {block.noun} of {block.named}")
+            else:
+                question = f"The documentation of {block.named} refers to another {fact.noun}. " + \
+                    fact.question(f"that {fact.noun}")
+            golds = (block.passage_id, fact.passage_id)
+            out.append(Candidate(make_id("bridge", question, golds), "bridge", question, fact.value, golds,
+                                 fact.passage_id, _template(fact), (block.subject, fact.subject),
+                                 hidden=(fact.subject,), also=fact.also))
+    return out
+
+
+def comparison(found: Extracted, rng: random.Random) -> list[Candidate]:
+    by_key: dict[str, list[Fact]] = {}
+    for fact in found.facts:
+        if fact.compare and fact.number is not None:
+            by_key.setdefault(fact.compare_key, []).append(fact)
+    out = []
+    pairs: set[frozenset[str]] = set()
+    for facts in by_key.values():
+        by_group: dict[str, list[Fact]] = {}
+        for fact in facts:
+            by_group.setdefault(fact.group, []).append(fact)
+        for fact in facts:
+            def differs(f: Fact, fact: Fact = fact) -> bool:  # another subject, another passage, another number
+                return f.subject != fact.subject and f.passage_id != fact.passage_id and f.number != fact.number
+
+            others = [f for f in by_group[fact.group] if differs(f)] or [f for f in facts if differs(f)]
+            for other in rng.sample(others, min(PARTNERS, len(others))):
+                assert fact.number is not None and other.number is not None
+                pair = frozenset((f"{fact.compare_key}:{fact.subject}", f"{fact.compare_key}:{other.subject}"))
+                if pair in pairs:
+                    continue
+                pairs.add(pair)
+                first, second = (fact, other) if rng.random() < 0.5 else (other, fact)
+                wins = (fact.number > other.number) == fact.larger_wins
+                winner, loser = (fact, other) if wins else (other, fact)
+                question = fact.compare.format(a=first.label, b=second.label)
+                golds = tuple(sorted((fact.passage_id, other.passage_id)))
+                out.append(Candidate(make_id("comparison", question, golds), "comparison", question, winner.label,
+                                     golds, winner.passage_id, _template(fact), (first.subject, second.subject),
+                                     values=(fact.value, other.value), alternatives=(loser.label,)))
+    return out
+
+
+def unanswerable(found: Extracted, rng: random.Random) -> list[Candidate]:
+    by_family: dict[str, list[str]] = {}
+    for fact in found.facts:
+        by_family.setdefault(fact.family, []).append(fact.subject)
+    known = {s for subjects in by_family.values() for s in subjects}
+    out = []
+    for fact in found.facts:
+        if fact.family in ("pg-column", "sql-call") or fact.subject not in fact.named:
+            continue  # a column that another catalog has, a call expression: no clean made-up subject
+        tries = (perturb(fact.subject, by_family[fact.family], rng) for _ in range(TRIES))
+        made_up = next((m for m in tries if m is not None and m not in known), None)
+        if made_up is None:
+            continue
+        question = fact.question(fact.named.replace(fact.subject, made_up))
+        out.append(Candidate(make_id(UNANSWERABLE, question, []), UNANSWERABLE, question, UNANSWERABLE, (), "",
+                             _template(fact), (made_up,), perturbed=made_up, source_id=fact.passage_id))
+    return out
+
+
+def perturb(subject: str, donors: list[str], rng: random.Random) -> str | None:
+    """`subject` with one part (an underscore component, a dotted component's word, or a name's first word)
+    replaced by the same part of another subject of its family: a plausible name that may not exist."""
+    donor = rng.choice(donors)
+    if donor == subject:
+        return None
+    if " " in subject:  # a title: swap the first word ("Franco Corelli" → "Giacomo Corelli")
+        words, other = subject.split(" "), donor.split(" ")
+        if len(words) > 4 or not other[0].isalpha() or not words[0].isalpha() or words[0] == other[0]:
+            return None
+        return " ".join([other[0], *words[1:]])
+    head, dot, last = subject.rpartition(".")
+    parts = last.split("_")
+    donor_parts = [p for p in donor.rpartition(".")[2].split("_") if p and p not in parts]
+    if not donor_parts:
+        return None
+    parts[rng.randrange(len(parts))] = rng.choice(donor_parts)
+    made_up = head + dot + "_".join(parts)
+    return made_up if made_up != subject else None
