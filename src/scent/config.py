@@ -253,6 +253,8 @@ class MilvusConfig(BaseModel):
     nlist: int = Field(1024, ge=1, description="IVF_FLAT clusters (nlist); nprobe = nlist / 16.")
     shards: int = Field(1, ge=1, le=64, description="Shards of a new collection (Milvus cluster: one per "
                         "~100M rows written in parallel; Milvus Lite ignores it).")
+    replicas: int = Field(1, ge=1, le=16, description="In-memory replicas the collection is loaded with (Milvus "
+                          "cluster: one per query node group a search load needs; Milvus Lite has one).")
     insert_batch: int = Field(512, ge=1, description="Rows per insert call.")
     timeout_s: float = Field(30.0, gt=0, description="Per-call timeout.")
     max_retries: int = Field(5, ge=0, description="Retries of a call that failed transiently (unavailable, "

@@ -176,7 +176,7 @@ class Client:
 
     def load(self) -> None:
         for name in (self.location.documents, self.location.collection):
-            self.call("load the collection", self.milvus.load_collection, name)
+            self.call("load the collection", self.milvus.load_collection, name, replica_number=self.config.replicas)
 
 
 def _message(error: BaseException | None) -> str:
