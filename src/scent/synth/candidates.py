@@ -180,14 +180,18 @@ def comparison(found: Extracted, rng: random.Random) -> list[Candidate]:
 
 def unanswerable(found: Extracted, rng: random.Random) -> list[Candidate]:
     by_family: dict[str, list[str]] = {}
+    by_kin: dict[tuple[str, str, str], list[str]] = {}  # the same family, document and noun: the likeliest names
     for fact in found.facts:
         by_family.setdefault(fact.family, []).append(fact.subject)
+        by_kin.setdefault((fact.family, fact.group, fact.noun), []).append(fact.subject)
     known = {s for subjects in by_family.values() for s in subjects}
     out = []
     for fact in found.facts:
         if fact.family in ("pg-column", "sql-call") or fact.subject not in fact.named:
             continue  # a column that another catalog has, a call expression: no clean made-up subject
-        tries = (perturb(fact.subject, by_family[fact.family], rng) for _ in range(TRIES))
+        kin = by_kin[(fact.family, fact.group, fact.noun)]
+        donors = kin if len(set(kin)) >= 3 else by_family[fact.family]
+        tries = (perturb(fact.subject, donors, rng) for _ in range(TRIES))
         made_up = next((m for m in tries if m is not None and m not in known), None)
         if made_up is None:
             continue
@@ -210,7 +214,8 @@ def perturb(subject: str, donors: list[str], rng: random.Random) -> str | None:
         return " ".join([other[0], *words[1:]])
     head, dot, last = subject.rpartition(".")
     parts = last.split("_")
-    donor_parts = [p for p in donor.rpartition(".")[2].split("_") if p and p not in parts]
+    donor_parts = [p for p in donor.rpartition(".")[2].split("_") if p and p not in parts
+                   and p.islower() == last.islower()]  # no "prepare_PyDLL_source" from a lower-case name
     if not donor_parts:
         return None
     parts[rng.randrange(len(parts))] = rng.choice(donor_parts)

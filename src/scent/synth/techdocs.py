@@ -28,6 +28,7 @@ CATALOG_COLUMN = re.compile(r"^([a-z][a-z0-9_]*) ([a-z][a-z0-9_]*(?:\[\])?|\"cha
                             r"(?: \(references ([a-z_]+\.[a-z_]+)\))?\n\n(?=[A-Z])", re.M)
 PY_SIGNATURE = re.compile(r"^(?:class |async |awaitable )?((?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*)\(([^\n]{0,200})\)$",
                           re.M)
+PY_ENTRY = re.compile(r"^(?:class |exception |attribute |method )?[A-Za-z_][\w.]*(?: \([\w.]*\))?$", re.M)
 PY_ADDED = re.compile(r"^New in version (\d\.\d+)\.$", re.M)
 PY_PARAM = re.compile(r"^\*{0,2}([a-z_][a-z0-9_]*)=([^\s,()]{1,30}|\(\)|'[^']{0,20}'|\"[^\"]{0,20}\")$")
 PY_MENTION = re.compile(r"\b((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\(\)")
@@ -211,6 +212,9 @@ def _python(doc: _Doc) -> Extracted:
         name, params = header.group(1), header.group(2)
         end = headers[i + 1].start() if i + 1 < len(headers) else len(doc.text)
         body = doc.text[header.end():end]
+        entry = PY_ENTRY.search(body)  # an attribute or constant documented inside: its notes are not the callable's
+        if entry is not None:
+            body, end = body[:entry.start()], header.end() + entry.start()
         gold = doc.at(header.start())
         named = f"{name}()"
         block = Block("py-callable", name, "function", named, gold.id, body,
