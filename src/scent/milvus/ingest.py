@@ -142,6 +142,10 @@ class MilvusBuilder:
             finally:
                 checkpoint("index-cleanup")
                 try:
+                    # seal what was written into segments with their indexes: searches of unsealed (growing) data
+                    # scan it (Milvus Lite: 350 ms a query on 2,000 passages unsealed, 22 ms sealed)
+                    for name in (self.location.collection, self.location.documents):
+                        self.client.call("flush", self.client.milvus.flush, name)
                     docs = [d for d in self._manifest().values() if d.state != "deleting"]
                     self.summary.documents_total = len(docs)
                     self.summary.passages_total = sum(d.n_passages for d in docs if d.state == "indexed")
