@@ -20,6 +20,7 @@ from test_dense import HashEmbedder
 from scent.types import IngestSummary
 
 _names = itertools.count()
+ODD_ID = "<dbpedia:Miller's_\"Crossing\"\\x>"  # quotes and a backslash: ids are data, never filter syntax
 
 
 def _corpus(root: Path) -> Path:
@@ -33,7 +34,8 @@ def _corpus(root: Path) -> Path:
     make_pdf(root / "report.pdf", ["Kingfishers dive for fish.", "Page two mentions dippers."])
     make_docx(root / "policy.docx", "Policy", [("Ducks", ["Ducks dabble for pondweed."])])
     records = [{"id": "r1", "title": "Swans", "text": "Mute swans are large white birds of lakes."},
-               {"id": "r2", "title": "Geese", "text": "Barnacle geese nest on cliffs."}]
+               {"id": "r2", "title": "Geese", "text": "Barnacle geese nest on cliffs."},
+               {"id": ODD_ID, "title": "Whooper's", "text": "Whooper swans winter in Ireland."}]
     (root / "birds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     return root
 
@@ -117,6 +119,9 @@ def test_every_format_searchable_with_provenance(backend: Backend, tmp_path: Pat
         assert got is not None
         assert {k: v for k, v in h.to_dict().items() if k not in ("score", "snippet")} == got.to_dict()
     assert idx.get("no-such-id") is None
+    odd = idx.search("whooper swans ireland", 1)[0]
+    assert odd.id == ODD_ID and idx.get(ODD_ID) == idx.get_many([ODD_ID, "x'y"])[ODD_ID]
+    assert [p.id for p in idx.neighbours(ODD_ID, 1, 1)] == [ODD_ID]
     assert idx.search("", 5) == [] and idx.search("zzzqqq", 5) == []
 
 
@@ -141,7 +146,7 @@ def test_neighbours_documents_and_stats(backend: Backend, tmp_path: Path):
     assert idx.document_passages("nothing.md") == []
     total, page = idx.list_documents(3, 0)
     assert total == 7 and [d["path"] for d in page] == ["birds.jsonl", "guide.md", "long.md"]
-    assert page[0]["passages"] == 2 and page[0]["kind"] == "jsonl"
+    assert page[0]["passages"] == 3 and page[0]["kind"] == "jsonl"
     assert [d["path"] for d in idx.list_documents(10, 5)[1]] == ["report.pdf", "sub/page.html"]
     passages = sum(d["passages"] for d in idx.list_documents(100, 0)[1])
     assert idx.stats() == {"documents": 7, "passages": passages}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from scent.config import MilvusConfig
@@ -39,9 +39,11 @@ def transient(error: BaseException) -> bool:
     if isinstance(error, ConnectError | MilvusUnavailableException):
         return True
     if isinstance(error, MilvusException):
-        text = str(getattr(error, "message", "")).lower()
+        # the first line only: later lines may quote the request (a filter of passage ids holding any words)
+        text = str(getattr(error, "message", "")).lower().split("\n", 1)[0]
         return bool(getattr(error, "retriable", False)) or error.code == 8 or any(
-            word in text for word in ("unavailable", "deadline", "connection", "timeout", "rate limit"))
+            word in text for word in ("unavailable", "deadline exceeded", "fail connecting", "connection refused",
+                                      "timed out", "rate limit"))
     try:
         import grpc
     except ImportError:
@@ -174,9 +176,22 @@ class Client:
         self.call("create the collection", c.create_collection, self.location.collection, schema=schema,
                   index_params=index, properties=props, num_shards=cfg.shards)
 
+    def get(self, collection: str, ids: Sequence[str], fields: Sequence[str]) -> list[dict[str, Any]]:
+        """Rows by primary key. A filter written here, not pymilvus's `get`: that one quotes ids with single
+        quotes, which an id holding an apostrophe (DBpedia's <dbpedia:Miller's_Crossing>) breaks."""
+        if not ids:
+            return []
+        expr = f"{'doc' if collection == self.location.documents else 'id'} in [{', '.join(map(quote, ids))}]"
+        return list(self.call("get rows", self.milvus.query, collection, filter=expr, output_fields=list(fields)))
+
     def load(self) -> None:
         for name in (self.location.documents, self.location.collection):
             self.call("load the collection", self.milvus.load_collection, name, replica_number=self.config.replicas)
+
+
+def quote(value: str) -> str:
+    """A string literal of Milvus's filter language."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _message(error: BaseException | None) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from scent.config import EmbedConfig, MilvusConfig, RetrievalConfig
 from scent.milvus import MilvusLocation
-from scent.milvus.client import Client
+from scent.milvus.client import Client, quote
 from scent.types import Hit, Passage
 
 if TYPE_CHECKING:
@@ -21,11 +21,6 @@ if TYPE_CHECKING:
 
 OUTPUT = ["id", "doc", "path", "record", "seq", "meta", "bm25_text"]
 RETRIEVERS = ("bm25", "dense", "hybrid")
-
-
-def quote(value: str) -> str:
-    """A string literal of Milvus's filter language."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def passage_of(row: dict[str, Any], cls: type[Passage] = Passage, **extra: Any) -> Passage:
@@ -168,8 +163,7 @@ class MilvusIndex:
     def get_many(self, ids: Sequence[str]) -> dict[str, Passage]:
         if not ids:
             return {}
-        c = self.client
-        rows = c.call("get passages", c.milvus.get, self.location.collection, ids=list(ids), output_fields=OUTPUT)
+        rows = self.client.get(self.location.collection, ids, OUTPUT)
         return {row["id"]: passage_of(row) for row in rows}
 
     def get(self, passage_id: str) -> Passage | None:
@@ -178,9 +172,7 @@ class MilvusIndex:
     def neighbours(self, passage_id: str, before: int = 1, after: int = 1) -> list[Passage]:
         """The passage and up to `before`/`after` passages around it in its document (a record of a corpus file
         is a document of its own), in document order."""
-        c = self.client
-        rows = c.call("get passages", c.milvus.get, self.location.collection, ids=[passage_id],
-                      output_fields=["doc", "seq", "record"])
+        rows = self.client.get(self.location.collection, [passage_id], ["doc", "seq", "record"])
         if not rows:
             return []
         row = rows[0]

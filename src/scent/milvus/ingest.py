@@ -30,8 +30,7 @@ from scent.ingest.pipeline import file_sha256, read_document
 from scent.ingest.walk import Candidate, Skipped, display_path, fs_path, walk
 from scent.interrupt import catch_interrupts, checkpoint
 from scent.milvus import MilvusError, MilvusLocation, MilvusSchemaError
-from scent.milvus.client import MAX_VARCHAR, Client
-from scent.milvus.index import quote
+from scent.milvus.client import MAX_VARCHAR, Client, quote
 from scent.types import IngestIssue, IngestSummary, Passage
 
 if TYPE_CHECKING:
@@ -234,16 +233,13 @@ class MilvusBuilder:
         self.progress("file", accepted)
 
     def _pending_written(self, root: str, path: str) -> bool:
-        c = self.client
-        return bool(c.call("read the manifest", c.milvus.get, self.location.documents, ids=[doc_key(root, path)],
-                           output_fields=["doc"]))
+        return bool(self.client.get(self.location.documents, [doc_key(root, path)], ["doc"]))
 
     def _insert(self, doc: str, batch: list[Passage], warnings: list[dict[str, object]]) -> int:
         """Insert one batch of a document's passages (embedded first when the index has vectors); an id already
         held by another document is reported and left out, as the embedded index does."""
         c, size = self.client, self.client.config.insert_batch
-        taken = c.call("get passages", c.milvus.get, self.location.collection, ids=[p.id for p in batch],
-                       output_fields=["doc"])
+        taken = c.get(self.location.collection, [p.id for p in batch], ["doc"])
         others = {r["id"] for r in taken if r["doc"] != doc}
         if others:
             warnings += [{"reason": "duplicate-id", "detail": f"id {pid!r} is already indexed from another "
