@@ -10,8 +10,8 @@ sequential vs `--ray`, side by side in one run.
   index, since DBpedia-5k's abstracts are miniwiki passages with the same title and text — and the very same
   vectors are fed to both backends (looked up by the digest of the embedded text), so both rank with identical
   vectors and the build times are ingestion only. BM25 by analyzer: tantivy en_stem (scent's), tantivy's
-  `default` tokenizer (lower-cased words, no stemming — Milvus Lite's `standard` analyzer does the same) and
-  Milvus Lite's BM25.
+  `default` tokenizer (lower-cased words, no stemming — Milvus Lite's `standard` analyzer does the same), Milvus
+  Lite over scent's stems (`index.milvus.stem`, the default) and Milvus Lite's `standard` analyzer alone.
 - miniwiki (12,110 passages; all three retrievers with `--vectors-from`, else BM25) and gen200k (`--size`
   passages generated from miniwiki sentences by bench/index_bench.py; BM25 only: embedding 200k passages would
   take ~3 hours on 2 cores at the 17-28 passages/s measured in BENCHMARKS.md), build time, disk and query latency
@@ -221,13 +221,18 @@ def part_dbpedia(shared: Path, workdir: Path, server: Server, vectors: dict[str,
     milvus_build(parse_uri(uri), [beir.corpus], embedder=cached)
     milvus_seconds = time.perf_counter() - t
     log(f"dbpedia milvus: ingest {milvus_seconds:.1f} s ({cached.misses} vectors not found in the cache)")
+    from scent.config import MilvusConfig
+
+    plain = server.uri("dbpedia_nostem")  # the same without scent's stems: Milvus Lite's standard analyzer alone
+    milvus_build(parse_uri(plain), [beir.corpus], milvus=MilvusConfig(stem=False), embedder=cached)
     queries = list(beir.queries.values())
     out: dict[str, Any] = {"passages": 5000, "embedded_bm25_build_s": round(bm25_build, 2),
                            "vectors_s": round(embed_seconds, 1), "embedded_here": embedded_misses,
                            "milvus_ingest_s": round(milvus_seconds, 2), "cache_misses": cached.misses, "rows": []}
-    for backend, location in (("embedded", str(folder)), ("milvus", uri)):
+    for backend, location in (("embedded", str(folder)), ("milvus", uri), ("milvus-standard-analyzer", plain)):
         with app.open_index(location) as idx:
-            for retriever in ("bm25", "dense", "hybrid"):
+            for retriever in ("bm25", "dense", "hybrid") if backend != "milvus-standard-analyzer" else ("bm25",
+                                                                                                      "hybrid"):
                 row = {"backend": backend, "retriever": retriever, **quality(idx, beir, retriever),
                        **latency(lambda q, r=retriever, i=idx: i.search(q, 10, retriever=r), queries)}
                 out["rows"].append(row)

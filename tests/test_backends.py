@@ -122,7 +122,9 @@ def test_every_format_searchable_with_provenance(backend: Backend, tmp_path: Pat
     odd = idx.search("whooper swans ireland", 1)[0]
     assert odd.id == ODD_ID and idx.get(ODD_ID) == idx.get_many([ODD_ID, "x'y"])[ODD_ID]
     assert [p.id for p in idx.neighbours(ODD_ID, 1, 1)] == [ODD_ID]
-    assert idx.search("", 5) == [] and idx.search("zzzqqq", 5) == []
+    assert idx.search("", 5) == [] and idx.search("zzzqqq", 5) == [] and idx.search("?!", 5) == []
+    # English stems on both backends: "kingfisher diving" finds "Kingfishers dive"
+    assert idx.search("kingfisher diving", 1)[0].path == "report.pdf"
 
 
 def test_neighbours_documents_and_stats(backend: Backend, tmp_path: Path):

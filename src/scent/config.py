@@ -246,6 +246,9 @@ class MilvusConfig(BaseModel):
         default_factory=lambda: {"tokenizer": "standard"}, description="Milvus analyzer_params of the BM25 text "
         "field, fixed when the collection is created. Milvus server: e.g. {type = \"english\"} stems; Milvus Lite "
         "knows only the standard (lower-cased words) and jieba tokenizers.")
+    stem: bool = Field(True, description="BM25 over English stems computed by scent (the embedded index's en_stem "
+                       "chain) before the analyzer: Milvus Lite has no stemmer. Off: the analyzer alone (on a Milvus "
+                       "server, an english analyzer stems). Fixed when the collection is created.")
     index_type: Literal["HNSW", "IVF_FLAT", "FLAT"] = Field("HNSW", description="Index of the dense vectors.")
     hnsw_m: int = Field(16, ge=4, le=64, description="HNSW graph degree (M).")
     ef_construction: int = Field(200, ge=8, description="HNSW build breadth (efConstruction).")

@@ -3,9 +3,9 @@ a scent index (their schema, created once and checked on every open).
 
 Collections (format `FORMAT`):
 - `COLLECTION`: one row per passage. `id` (primary), `doc` (the document's key), `path`, `record` (the record id
-  of a corpus-file passage, else ""), `seq`, `meta` (JSON: title, headings, page, start, end, text_from),
-  `bm25_text` (title, new headings and text: what BM25 analyses, the passage text being its suffix from
-  `text_from`), `sparse` (the BM25 function's output) and, when the index has vectors, `dense`.
+  of a corpus-file passage, else ""), `seq`, `meta` (JSON: title, headings, page, start, end), `text` (the
+  passage text), `bm25_text` (title, new headings and text — as stems with `stem`, `scent.milvus.analysis` —
+  what Milvus's analyzer reads), `sparse` (the BM25 function's output) and, with vectors, `dense`.
 - `COLLECTION__documents`: the manifest, one row per document: `doc`, `root`, `path`, `kind`, `title`, `sha256`,
   `size`, `mtime_ns`, `state` (pending | indexed | deleting), `n_passages`, `warnings`, and a 2-d placeholder
   vector (a Milvus collection must hold one).
@@ -25,7 +25,7 @@ from scent.config import MilvusConfig
 from scent.milvus import MilvusError, MilvusLocation, MilvusSchemaError, MilvusUnavailable
 
 FORMAT = "1"
-PASSAGE_FIELDS = ("id", "doc", "path", "record", "seq", "meta", "bm25_text", "sparse")
+PASSAGE_FIELDS = ("id", "doc", "path", "record", "seq", "meta", "text", "bm25_text", "sparse")
 DOCUMENT_FIELDS = ("doc", "root", "path", "kind", "title", "sha256", "size", "mtime_ns", "state", "n_passages",
                    "warnings", "placeholder")
 MAX_VARCHAR = 65_535  # bytes: Milvus's limit for one VARCHAR value
@@ -142,6 +142,7 @@ class Client:
         schema.add_field("record", DataType.VARCHAR, max_length=512)
         schema.add_field("seq", DataType.INT64)
         schema.add_field("meta", DataType.JSON)
+        schema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
         schema.add_field("bm25_text", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
                          analyzer_params=cfg.analyzer)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
@@ -156,7 +157,7 @@ class Client:
                       else {"nlist": cfg.nlist} if cfg.index_type == "IVF_FLAT" else {})
             index.add_index(field_name="dense", index_type=cfg.index_type, metric_type="COSINE", params=params)
         props = {"scent.format": FORMAT, "scent.embedder": embedder if dim > 0 else "", "scent.dim": str(dim),
-                 "scent.analyzer": json.dumps(cfg.analyzer, sort_keys=True)}
+                 "scent.analyzer": json.dumps(cfg.analyzer, sort_keys=True), "scent.stem": "1" if cfg.stem else "0"}
         docs = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         docs.add_field("doc", DataType.VARCHAR, is_primary=True, max_length=64)
         docs.add_field("root", DataType.VARCHAR, max_length=4096)

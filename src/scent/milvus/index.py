@@ -19,13 +19,13 @@ from scent.types import Hit, Passage
 if TYPE_CHECKING:
     from scent.protocols import Embedder
 
-OUTPUT = ["id", "doc", "path", "record", "seq", "meta", "bm25_text"]
+OUTPUT = ["id", "doc", "path", "record", "seq", "meta", "text"]
 RETRIEVERS = ("bm25", "dense", "hybrid")
 
 
 def passage_of(row: dict[str, Any], cls: type[Passage] = Passage, **extra: Any) -> Passage:
     meta = row["meta"]
-    return cls(id=row["id"], path=row["path"], title=meta["title"], text=row["bm25_text"][meta["text_from"]:],
+    return cls(id=row["id"], path=row["path"], title=meta["title"], text=row["text"],
                start=meta["start"], end=meta["end"], seq=row["seq"], source_id=row["record"] or None,
                headings=list(meta["headings"]), page=meta["page"], **extra)
 
@@ -41,6 +41,7 @@ class MilvusIndex:
         self.path = self.location  # what messages name, as the embedded index's folder
         self.spec = properties.get("scent.embedder", "")
         self.dim = int(properties.get("scent.dim", "0"))
+        self.stem = properties.get("scent.stem") == "1"  # the collection's, whatever today's config says
         self.retrieval = retrieval or RetrievalConfig()
         self.embed_config = embed_config or EmbedConfig()
         self.local_only = local_only
@@ -105,8 +106,12 @@ class MilvusIndex:
 
         requests = []
         if retriever in ("bm25", "hybrid"):
-            requests.append(AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"},
-                                             limit=depth))
+            from scent.milvus.analysis import stems
+
+            text = stems(query) if self.stem else query
+            if text.strip():
+                requests.append(AnnSearchRequest(data=[text], anns_field="sparse", param={"metric_type": "BM25"},
+                                                 limit=depth))
         if retriever in ("dense", "hybrid"):
             vector = self.embedder().embed([query])[0]
             cfg = self.client.config
@@ -125,10 +130,15 @@ class MilvusIndex:
             from pymilvus import RRFRanker
 
             requests = self._searches(query, retriever, max(k, self.retrieval.depth))
+            if len(requests) == 1:  # a query with no word BM25 can search (punctuation only): dense alone
+                requests.append(requests[0])
             found = c.call("search", c.milvus.hybrid_search, self.location.collection, requests,
                            RRFRanker(int(self.retrieval.rrf_k)), limit=k, output_fields=OUTPUT)
         else:
-            (request,) = self._searches(query, retriever, k)
+            searches = self._searches(query, retriever, k)
+            if not searches:
+                return []
+            (request,) = searches
             found = c.call("search", c.milvus.search, self.location.collection, data=request.data,
                            anns_field=request.anns_field, search_params=request.param, limit=k,
                            output_fields=OUTPUT)

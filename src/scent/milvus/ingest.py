@@ -30,6 +30,7 @@ from scent.ingest.pipeline import file_sha256, read_document
 from scent.ingest.walk import Candidate, Skipped, display_path, fs_path, walk
 from scent.interrupt import catch_interrupts, checkpoint
 from scent.milvus import MilvusError, MilvusLocation, MilvusSchemaError
+from scent.milvus.analysis import stems
 from scent.milvus.client import MAX_VARCHAR, Client, quote
 from scent.types import IngestIssue, IngestSummary, Passage
 
@@ -57,22 +58,24 @@ class DocState:
     row: dict[str, Any]
 
 
-def passage_row(doc: str, p: Passage, vector: Sequence[float] | None) -> tuple[dict[str, Any], bool]:
+def passage_row(doc: str, p: Passage, vector: Sequence[float] | None, stem: bool) -> tuple[dict[str, Any], bool]:
     """The Milvus row of a passage, and whether its text had to be cut to Milvus's 65,535-byte VARCHAR."""
-    text = indexed_text(p)
-    cut = False
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_VARCHAR:
-        text = text.encode("utf-8", "surrogatepass")[:MAX_VARCHAR].decode("utf-8", "ignore")
-        cut = True
-    text_from = len(text) - len(p.text) if not cut else len(indexed_text(Passage(
-        id="", path="", title=p.title, headings=p.headings, start=0, end=0, seq=0, text="")))
-    end = p.end if not cut else p.start + max(0, len(text) - text_from)
+    text, cut = _fit(p.text)
+    bm25_text, _ = _fit(indexed_text(p) if not stem else stems(indexed_text(p)))
     row: dict[str, Any] = {"id": p.id, "doc": doc, "path": p.path, "record": p.source_id or "", "seq": p.seq,
                            "meta": {"title": p.title, "headings": list(p.headings), "page": p.page, "start": p.start,
-                                    "end": end, "text_from": text_from}, "bm25_text": text}
+                                    "end": p.start + len(text) if cut else p.end}, "text": text,
+                           "bm25_text": bm25_text}
     if vector is not None:
         row["dense"] = list(map(float, vector))
     return row, cut
+
+
+def _fit(text: str) -> tuple[str, bool]:
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= MAX_VARCHAR:
+        return text, False
+    return data[:MAX_VARCHAR].decode("utf-8", "ignore"), True
 
 
 class MilvusBuilder:
@@ -97,6 +100,7 @@ class MilvusBuilder:
             self.client.create(spec, dim)
         props = self.client.properties()
         have_spec, have_dim = props.get("scent.embedder", ""), int(props.get("scent.dim", "0"))
+        self.stem = props.get("scent.stem") == "1"
         if (have_spec, have_dim) != (spec, dim):
             made = f"the embedder {have_spec} ({have_dim}-d)" if have_dim else "no vectors"
             asked = f"the embedder {spec} ({dim}-d)" if dim else "no vectors"
@@ -250,7 +254,7 @@ class MilvusBuilder:
             vectors = self._vectors(part)
             rows = []
             for i, p in enumerate(part):
-                row, cut = passage_row(doc, p, vectors[i] if vectors is not None else None)
+                row, cut = passage_row(doc, p, vectors[i] if vectors is not None else None, self.stem)
                 if cut:
                     warnings.append({"reason": "milvus-text-cut", "detail": f"passage {p.id} cut to Milvus's "
                                      f"{MAX_VARCHAR}-byte text limit"})
