@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from scent.agent.answer import Candidate, echoes_instructions, tally  # noqa: E402
 from scent.agent.calibrate import Calibrator  # noqa: E402
 from scent.eval.calibration import cross_validate, fit_platt  # noqa: E402
 from scent.eval.metrics import expected_calibration_error  # noqa: E402
@@ -24,13 +25,25 @@ from scent.eval.report import latest_rows  # noqa: E402
 from scent.eval.run import RESULTS_FILE, read_rows  # noqa: E402
 
 
+def settled(row: dict) -> float:
+    """The `settled` signal of a row recorded before it existed, from its recorded views as `write_and_vote` decides
+    (tie-break views were asked only when the first three fell short of half)."""
+    views = row.get("views") or []
+    if row.get("decided_by") == "program" or len(views) <= 3 or row.get("abstained"):
+        return 0.0 if row.get("abstained") else 1.0
+    candidates = [Candidate(v["view"], v["answer"], "" if echoes_instructions(v["answer"]) else v["grounded"])
+                  for v in views]
+    return float(tally(candidates).settled)
+
+
 def agent_rows(folder: Path) -> list[dict]:
     rows = [r for r in latest_rows(read_rows(folder / RESULTS_FILE)) if r["system"] == "agent" and not r.get("error")]
     for r in rows:  # runs recorded before the label fix scored an empty draft on an unanswerable question as right
         if r.get("unanswerable"):
             r["metrics"]["draft_correct"] = 0.0
-        if r.get("signals"):  # and had no `program` signal
+        if r.get("signals"):  # and had no `program` or `settled` signal
             r["signals"].setdefault("program", float(r.get("decided_by") == "program"))
+            r["signals"].setdefault("settled", settled(r))
     return rows
 
 

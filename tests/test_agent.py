@@ -77,6 +77,7 @@ def test_majority_of_views_wins_and_a_contested_answer_is_given_with_less_confid
     # not to the earlier view's "blue" (a sentence about colours)
     assert not contested.abstained and contested.answer == "42 widgets"
     assert contested.signals["agreement"] == pytest.approx(1 / 3) and contested.confidence < settled.confidence
+    assert (settled.signals["settled"], contested.signals["settled"]) == (1.0, 0.0)
     assert [(e["settled"], e["doubted"]) for e in calls(events, "vote")] == [(False, False)]
     cautious, _, _ = run(tmp_path / "c", {"writer": ["blue", "42 widgets", "widget.conf"]},
                          config=AgentConfig(tiebreak_views=0, abstain_below=contested.confidence + 0.01))

@@ -8,7 +8,9 @@ Signals (each in [0, 1]):
 - `support` — share of the cited passages whose quote verified (and that the judge approved, when it is asked);
 - `sources` — distinct documents among the supported citations (1, 2, 3+ → 1/3, 2/3, 1);
 - `yes_no` — 1 for a yes/no answer (right half the time by chance: its agreement means less);
-- `program` — 1 when the program decided (compared two dates or two attributes) rather than the writer's vote.
+- `program` — 1 when the program decided (compared two dates or two attributes) rather than the writer's vote;
+- `settled` — 1 unless the views' answer is contested (fewer than `min_agreement` agree and, after the tie-break
+  views, no strict plurality of two or more backs it): a contested answer is given, and is right less often.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-SIGNALS = ("agreement", "grounded", "coverage", "names", "support", "sources", "yes_no", "program")
+SIGNALS = ("agreement", "grounded", "coverage", "names", "support", "sources", "yes_no", "program", "settled")
 
 
 class Calibrator(BaseModel):

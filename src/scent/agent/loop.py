@@ -36,6 +36,7 @@ class Answered:
     decided_by: Literal["writer", "program"]
     holders: list[str]  # passages that hold the answer (or were compared)
     agreement: float
+    settled: bool = True  # False: the views' answer is contested (no clear plurality)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class Agent:
         elif votes.doubted:
             outcome = Abstained("disagree", votes.winner.text)
         else:
-            outcome = Answered(votes.winner.text, "writer", votes.winner.passages, votes.agreement)
+            outcome = Answered(votes.winner.text, "writer", votes.winner.passages, votes.agreement, votes.settled)
         views = [{"view": c.view, "answer": c.raw, "grounded": c.text} for c in votes.candidates] if votes else []
         citations = verify_evidence(ctx, f"{question} — {outcome.text}", list(enumerate(
             cite(ctx, question, outcome, chosen), 1))) if isinstance(outcome, Answered) else []
@@ -216,4 +217,5 @@ def signals(question: str, outcome: Answered | Abstained, chosen: list[Passage],
             "support": len(supported) / len(citations) if citations else 0.0,
             "sources": min(len({(c.path, c.source_id) for c in supported}), 3) / 3,
             "yes_no": float(answered is not None and answered.text.lower() in ("yes", "no")),
-            "program": float(answered is not None and answered.decided_by == "program")}
+            "program": float(answered is not None and answered.decided_by == "program"),
+            "settled": float(answered is not None and answered.settled)}
