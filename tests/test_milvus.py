@@ -187,3 +187,15 @@ def test_the_servers_tools_over_a_milvus_index(milvus_server: tuple[str, int], t
     listed = corpus.list_sources(10, 0)
     assert listed.total == 2 and [s.path for s in listed.sources] == ["doc0.md", "doc1.md"]
     assert corpus.verify_citation(hit.id, "mentions word1x3").verbatim
+
+
+@pytest.mark.integration
+def test_bm25_quality_matches_the_embedded_index_on_dbpedia(milvus_server: tuple[str, int], shared_data: Path):
+    """BM25 over scent's stems in Milvus ranks DBpedia-5k as well as the embedded index (0.385 vs 0.374 nDCG@10
+    when written; Milvus Lite's standard analyzer alone: 0.334)."""
+    embedded = json.loads(scent("eval-retrieval", "--beir", shared_data / "beir-dbpedia-5k", "--json").stdout)
+    milvus = json.loads(scent("eval-retrieval", "--beir", shared_data / "beir-dbpedia-5k", "--index",
+                              _uri(milvus_server, "dbpedia"), "--json").stdout)
+    assert (milvus["documents"], milvus["queries"], milvus["retriever"]) == (5000, 40, "bm25")
+    assert abs(milvus["ndcg@10"] - embedded["ndcg@10"]) <= 0.02
+    assert abs(milvus["recall@100"] - embedded["recall@100"]) <= 0.02
