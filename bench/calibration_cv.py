@@ -84,6 +84,25 @@ def main() -> None:
         Calibrator(bias=round(bias, 4), weights=weights,
                    fitted_on=f"Platt on {len(usable)} answers of {', '.join(runs)}").save(args.fit_all)
         print(f"fit on all {len(usable)} answers → {args.fit_all}: bias {bias:.3f} {weights}")
+        thresholds(runs, Calibrator(bias=bias, weights=weights))
+
+
+def thresholds(runs: dict[str, list[dict]], calibrator: Calibrator) -> None:
+    """What `abstain_below` would decide under `calibrator` (in-sample: it was fitted on these rows), per run:
+    share answered, accuracy of the answers, and unanswerable questions abstained on. An answer abstained before
+    calibration (absent, ungrounded, doubted) stays abstained."""
+    print("\n| run | abstain_below | answered (%) | right among answered (%) | unanswerable abstained |")
+    print("|---|--:|--:|--:|--:|")
+    for name, rows in runs.items():
+        for below in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
+            given = [r for r in rows if (r.get("signals") or {}).get("grounded", 0) > 0 and r.get("abstain_reason") in
+                     (None, "low_confidence") and calibrator.confidence(r["signals"]) >= below]
+            right = sum(float(r["metrics"]["draft_correct"]) for r in given)
+            unanswerable = [r for r in rows if r.get("unanswerable")]
+            abstained = sum(r not in given for r in unanswerable)
+            print(f"| {name} | {below} | {100 * len(given) / len(rows):.0f} | "
+                  f"{100 * right / len(given) if given else 0:.0f} | "
+                  + (f"{abstained}/{len(unanswerable)} |" if unanswerable else "– |"))
 
 
 if __name__ == "__main__":
