@@ -1,0 +1,187 @@
+"""RL smoke run: a few GRPO steps of TRL on the CPU with the embedded model (Qwen2.5-Coder-0.5B-Instruct, its GGUF
+weights dequantized by transformers), acting through scent's tools on tasks from an index, rewarded by scent.rl.
+
+It proves the plumbing end to end — tasks → environment → tool calls → rewards → a policy-gradient update →
+rollouts exported — not learning: a handful of steps on a few tasks moves nothing measurable. Writes the rollouts
+(scent-rollout/1 JSONL), the per-step metrics (JSON) and a plot of reward and tool-use rate per step.
+
+    flock /tmp/scent-cpu.lock .venv/bin/python bench/rl_smoke.py --index bench/out/miniwiki-idx \
+        --tasks ../shared/data/hotpotqa/dev.jsonl --steps 6 --out bench/out/rl-smoke --plot docs/images/rl_smoke.png
+
+On a GPU (docs/rl.md): `--model DIR_OR_HUB_ID` (a larger instruct model with a tool-calling chat template),
+`--bf16`, more `--steps`, `--generations 8`, `--batch 16`, `--max-completion 2048`; or serve generation with vLLM
+(TRL's `use_vllm`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from scent import app  # noqa: E402
+from scent.config import RLConfig  # noqa: E402
+from scent.eval.datasets import load_questions  # noqa: E402
+from scent.rl.env import Episode  # noqa: E402
+from scent.rl.export import read_rollouts, rollout, write_rollouts  # noqa: E402
+from scent.rl.rewards import COMPONENTS  # noqa: E402
+from scent.rl.trl_env import dataset_rows, environment_factory, reward_funcs  # noqa: E402
+
+
+def load_policy(model: str | None) -> tuple[Any, Any]:
+    """The model and tokenizer: a transformers folder or hub id when given, else the embedded GGUF dequantized."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if model:
+        return AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32), AutoTokenizer.from_pretrained(model)
+    from scent.llm import catalog
+
+    gguf = Path(catalog.resolve_gguf(catalog.DEFAULT_MODEL))
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    policy = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # The weights are dequantized to float32 on load, but the model keeps its GGUF "quantizer", which the Trainer
+    # refuses to train; drop it (transformers' own call) and check that every weight is a trainable float.
+    if getattr(policy, "hf_quantizer", None) is not None:
+        policy.hf_quantizer.remove_quantization_config(policy)
+    assert all(p.dtype == torch.float32 and p.requires_grad for p in policy.parameters())
+    return policy, tokenizer
+
+
+def step_metrics(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per training step: mean reward (total and each component), tool-use rate (share of episodes with at least
+    one search or lookup), tool calls per episode, and how the episodes ended."""
+    steps: dict[int, list[dict[str, Any]]] = {}
+    for r in records:
+        steps.setdefault(r["step"], []).append(r)
+    out = []
+    for step, group in sorted(steps.items()):
+        n = len(group)
+        out.append({"step": step, "episodes": n,
+                    **{f"reward_{c}": sum(r["rewards"][c] for r in group) / n for c in (*COMPONENTS, "total")},
+                    "tool_use_rate": sum(r["searches"] > 0 for r in group) / n,
+                    "tool_calls_per_episode": sum(sum(r["tool_calls"].values()) for r in group) / n,
+                    "status": {s: sum(r["status"] == s for r in group) for s in sorted({r["status"] for r in group})}})
+    return out
+
+
+def plot(metrics: list[dict[str, Any]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [m["step"] for m in metrics]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.plot(steps, [m["reward_total"] for m in metrics], "o-", color="black", label="total")
+    for c in COMPONENTS:
+        left.plot(steps, [m[f"reward_{c}"] for m in metrics], ".--", label=c, alpha=0.7)
+    left.set(xlabel="GRPO step", ylabel="mean reward per episode", title="reward")
+    left.legend(fontsize=7)
+    right.plot(steps, [m["tool_use_rate"] for m in metrics], "o-", label="episodes with ≥1 search")
+    right.set(xlabel="GRPO step", ylabel="share of episodes", ylim=(-0.05, 1.05), title="tool use")
+    twin = right.twinx()
+    twin.plot(steps, [m["tool_calls_per_episode"] for m in metrics], "s--", color="tab:red",
+              label="tool calls per episode")
+    twin.set_ylabel("tool calls per episode")
+    right.legend(loc="upper left", fontsize=7)
+    twin.legend(loc="upper right", fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", type=Path, default=ROOT / "bench/out/miniwiki-idx")
+    parser.add_argument("--tasks", type=Path, default=ROOT.parent / "shared/data/hotpotqa/dev.jsonl",
+                        help="FlashRAG JSONL (scent eval's format; `scent synth` writes it)")
+    parser.add_argument("--n-tasks", type=int, default=12)
+    parser.add_argument("--model", default=None, help="transformers folder or hub id (default: the embedded GGUF)")
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--batch", type=int, default=4, help="completions per step")
+    parser.add_argument("--generations", type=int, default=2, help="completions per task (GRPO group)")
+    parser.add_argument("--max-completion", type=int, default=512, help="tokens per rollout, tool output included")
+    parser.add_argument("--tool-iterations", type=int, default=3)
+    parser.add_argument("--lr", type=float, default=5e-6)
+    parser.add_argument("--max-minutes", type=float, default=12.0, help="stop after the step that passes this "
+                        "(the steps done are still measured and plotted)")
+    parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--retriever", default="bm25")
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        help="rl.FIELD=VALUE (e.g. rl.k=2, rl.weights.citation=1)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/out/rl-smoke")
+    parser.add_argument("--plot", type=Path, default=None)
+    args = parser.parse_args()
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+
+    import torch
+    from datasets import Dataset
+    from transformers import TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    class StopAfter(TrainerCallback):  # type: ignore[misc]
+        """Ends training after the step during which the time budget ran out."""
+
+        def on_step_end(self, _args: Any, state: Any, control: Any, **_: Any) -> Any:
+            if time.monotonic() - started > args.max_minutes * 60:
+                print(f"time budget of {args.max_minutes} min spent after step {state.global_step}", flush=True)
+                control.should_training_stop = True
+            return control
+
+    torch.manual_seed(0)
+    started = time.monotonic()
+    cfg = app.load(settings=["rl.k=2", "rl.observation_chars=900", *args.settings])
+    rl: RLConfig = cfg.rl
+    tasks = load_questions(args.tasks, args.n_tasks)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rollouts = args.out / "rollouts.jsonl"
+    rollouts.unlink(missing_ok=True)
+    policy, tokenizer = load_policy(args.model)
+    loaded = time.monotonic() - started  # (with the imports)
+    funcs, weights = reward_funcs(rl)
+    grpo = GRPOConfig(output_dir=str(args.out / "trainer"), max_steps=args.steps, learning_rate=args.lr,
+                      per_device_train_batch_size=args.batch, num_generations=args.generations,
+                      max_completion_length=args.max_completion, max_tool_calling_iterations=args.tool_iterations,
+                      reward_weights=weights, beta=0.0, temperature=1.0, logging_steps=1, save_strategy="no",
+                      report_to="none", use_cpu=not torch.cuda.is_available(), bf16=args.bf16, seed=0)
+    trainer: Any = None
+    index = app.open_index(args.index, cfg, args.retriever)
+    with index:
+        def sink(episode: Episode) -> None:
+            write_rollouts(rollouts, [rollout(episode, step=trainer.state.global_step + 1)])
+
+        trainer = GRPOTrainer(model=policy, reward_funcs=funcs, args=grpo, processing_class=tokenizer,
+                              train_dataset=Dataset.from_list(dataset_rows(tasks)),
+                              environment_factory=environment_factory(index, rl, sink=sink),
+                              callbacks=[StopAfter()])
+        trainer.train()
+    seconds = time.monotonic() - started
+    metrics = step_metrics(list(read_rollouts(rollouts)))
+    summary = {"model": args.model or "embedded GGUF (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, dequantized)",
+               "tasks": str(args.tasks), "n_tasks": len(tasks), "steps": args.steps, "batch": args.batch,
+               "generations": args.generations, "max_completion": args.max_completion, "rl": rl.model_dump(),
+               "load_seconds": round(loaded, 1), "seconds": round(seconds, 1), "per_step": metrics,
+               "trainer_log": trainer.state.log_history}
+    (args.out / "metrics.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
+    for m in metrics:
+        print(f"step {m['step']}: reward {m['reward_total']:+.3f} (answer {m['reward_answer']:.2f}, citation "
+              f"{m['reward_citation']:.2f}, abstention {m['reward_abstention']:+.2f}, format {m['reward_format']:.2f})"
+              f"  tool use {m['tool_use_rate']:.2f}, calls/episode {m['tool_calls_per_episode']:.2f}  {m['status']}")
+    print(f"{len(metrics)} steps in {seconds:.0f} s (model load {loaded:.0f} s); rollouts: {rollouts}")
+    if args.plot:
+        plot(metrics, args.plot, f"GRPO smoke run on CPU: {summary['model']}, {len(tasks)} tasks from "
+                                 f"{args.tasks.name}, {args.batch} completions/step")
+        print(f"plot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
