@@ -120,11 +120,15 @@ def _settings(doc: _Doc) -> Extracted:
             continue
         text = value[0]
         number, unit = _number(text) if text[0].isdigit() else (None, "")
+        # two durations or two sizes compare anywhere; bare numbers (a cost, a count, a multiplier) only within one
+        # section, where they measure the same kind of thing (planner cost constants, worker counts)
+        section = gold.headings[-1] if gold.headings else gold.path
+        key = f"pg-default:{unit}" if unit else f"pg-default::{section}"
         found.facts.append(Fact(
             gold.id, "pg-setting", name, "configuration parameter", "default", text,
             "What is the default value of {s}?", named, number=number,
             compare="Which configuration parameter has the larger default value, {a} or {b}?" if number is not None
-            else "", compare_key=f"pg-default:{unit}", group=gold.path, also=value[2]))
+            else "", compare_key=key, group=gold.path, also=value[2]))
     return found
 
 
