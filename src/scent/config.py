@@ -14,6 +14,8 @@ SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".d
 class ChunkConfig(BaseModel):
     """How extracted text is cut into passages."""
 
+    model_config = {"extra": "forbid"}
+
     target_words: int = Field(150, ge=10, description="Stop growing a passage once it holds this many words.")
     max_words: int = Field(300, ge=20, description="Never exceed this; longer sentences are cut at spaces.")
     max_chars: int = Field(4000, ge=200, description="Never exceed this many characters either: a run of text "
@@ -22,6 +24,8 @@ class ChunkConfig(BaseModel):
 
 class IngestConfig(BaseModel):
     """Which files `scent index` reads and how."""
+
+    model_config = {"extra": "forbid"}
 
     include: list[str] = Field(
         default_factory=list,
@@ -49,11 +53,15 @@ class IngestConfig(BaseModel):
 class SearchConfig(BaseModel):
     """BM25 index settings."""
 
+    model_config = {"extra": "forbid"}
+
     writer_heap_mb: int = Field(256, ge=16, description="Tantivy indexing memory budget.")
 
 
 class EmbedConfig(BaseModel):
     """Dense vectors: which embedder, and how `scent index` computes them (docs/retrieval.md)."""
+
+    model_config = {"extra": "forbid"}
 
     spec: str = Field("minilm", description="minilm (bundled all-MiniLM-L6-v2, numpy) | openai:BASE_URL#MODEL "
                       "(any OpenAI-compatible /v1/embeddings). An index keeps the spec it was built with.")
@@ -73,6 +81,8 @@ Retriever = Literal["auto", "bm25", "dense", "hybrid"]
 class RetrievalConfig(BaseModel):
     """How `Index.search` ranks: BM25, dense vectors, or both fused by reciprocal rank (docs/retrieval.md)."""
 
+    model_config = {"extra": "forbid"}
+
     retriever: Retriever = Field("auto", description="auto = hybrid when the index has vectors, else bm25.")
     rrf_k: float = Field(60.0, gt=0, description="RRF constant: score = sum of weight / (rrf_k + rank).")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
@@ -83,6 +93,8 @@ class RetrievalConfig(BaseModel):
 
 class LLMConfig(BaseModel):
     """How model calls are made (all backends)."""
+
+    model_config = {"extra": "forbid"}
 
     timeout_s: float = Field(120.0, gt=0, description="Per-request timeout for HTTP backends.")
     max_retries: int = Field(5, ge=0, description="Retries on 429/5xx/timeouts/connection errors.")
@@ -99,6 +111,8 @@ class LLMConfig(BaseModel):
 
 class BudgetConfig(BaseModel):
     """Run budgets. Defaults suit the embedded 0.5B model on 2 cores; a strong server model can be given more."""
+
+    model_config = {"extra": "forbid"}
 
     max_steps: int = Field(24, ge=1, description="Tool calls (searches, opens, finds) for the whole run.")
     max_rounds: int = Field(2, ge=1, description="Model-proposed query → reflect rounds (when model_rounds > 0).")

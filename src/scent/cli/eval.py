@@ -151,7 +151,7 @@ def eval_cmd(
             session = ray_session(ray_address, cfg.ray)
             spread = fan_out(EvalJob(cfg, app.index_label(index), retriever, eval_cfg, agent_cfg, settings,
                                      str(calibration.resolve()) if calibration else None), cfg.ray)
-        with session, _Progress(enabled=not quiet) as progress:
+        with app_errors(), session, _Progress(enabled=not quiet) as progress:
             try:
                 runner.run(questions, names, on_start=progress.start, on_row=progress.advance, fan_out=spread)
             except ValueError as e:

@@ -4,6 +4,7 @@ here; the work is imported inside the command."""
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -15,17 +16,20 @@ from scent.cli.common import (
     LocalOnlyOption,
     ModelOption,
     QuietOption,
+    RayAddressOption,
+    RayOption,
     RetrieverOption,
     SetOption,
     app_errors,
     fail,
+    ray_target,
 )
 from scent.cli_progress import StderrBar
 
 
 def synth(
-    index: Annotated[Path, typer.Option("--index", "-i", help="Index folder whose passages the tasks come from "
-                                        "(and that the verification searches).")],
+    index: Annotated[str, typer.Option("--index", "-i", help="Index folder or milvus://HOST:PORT/COLLECTION whose "
+                                       "passages the tasks come from (and that the verification searches).")],
     n: Annotated[int, typer.Option("--n", help="How many verified tasks to make, shared evenly over the kinds.")],
     out: Annotated[Path, typer.Option(help="Tasks file (FlashRAG JSONL, as `scent eval --dataset` reads); the "
                                       "report goes next to it (NAME.report.json, NAME.report.md).")],
@@ -46,11 +50,14 @@ def synth(
     local_only: LocalOnlyOption = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
+    ray: RayOption = False,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Synthesize search tasks (single-hop, bridge, comparison, unanswerable) from an index, each verified: the
     answer is a span of its gold passage, the question does not leak it, the writer model cannot answer it
     closed-book, one search with the question alone does not already rank every gold passage first, unanswerable
-    tasks are answered by no passage; duplicates removed. A killed run resumes when run again."""
+    tasks are answered by no passage; duplicates removed. A killed run resumes when run again. With --ray the
+    candidates are verified on Ray workers; the tasks and the report are those of the sequential run."""
     from scent import app
     from scent.synth.run import SynthError, parse_kinds, progress_path, report_paths, synthesize
     from scent.synth.verify import Checker
@@ -67,24 +74,28 @@ def synth(
         cfg = app.load(config, model, local_only, setting)
         llms = {} if no_model else app.load_models(cfg, ["writer", "judge"])
         opened = app.open_index(index, cfg, retriever)
-    from scent.index import Index
-
     with opened as idx:
-        if not isinstance(idx, Index):
-            raise fail(f"{index}: scent synth reads every passage of an index folder's store; give a folder")
         with app_errors():
             chosen = app.check_retriever(idx)
         settings: dict[str, Any] = {
-            "index": str(index.resolve()), "kinds": chosen_kinds, "seed": seed, "hop_k": hop_k,
+            "index": app.index_label(index), "kinds": chosen_kinds, "seed": seed, "hop_k": hop_k,
             "retriever": chosen, "models": {role: llm.spec for role, llm in llms.items()}}
         checker = Checker(idx, llms.get("writer"), llms.get("judge"), hop_k, chosen)
         if progress_path(out).exists():
             typer.echo(f"resuming from {progress_path(out)}", err=True)
-        with _Progress(enabled=not quiet) as progress:
+        session: Any = nullcontext()
+        spread = None
+        if ray_target(ray, ray_address) is not None:
+            from scent.scale.ray_pool import ray_session
+            from scent.scale.ray_synth import SynthJob, fan_out
+
+            session = ray_session(ray_address, cfg.ray)
+            spread = fan_out(SynthJob(cfg, app.index_label(index), chosen, hop_k, not no_model), cfg.ray)
+        with app_errors(), session, _Progress(enabled=not quiet) as progress:
             progress.update(total=n)
             try:
                 report = synthesize(idx, checker, n, chosen_kinds, out, settings, seed, sample,
-                                    on_decision=progress.decision)
+                                    on_decision=progress.decision, verify_many=spread)
             except SynthError as e:
                 raise fail(str(e)) from None
             except KeyboardInterrupt:

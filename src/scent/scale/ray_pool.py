@@ -16,14 +16,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from scent.app import AppError
 from scent.config import RayConfig
 
 T = TypeVar("T")
 _cache: dict[Any, Any] = {}
 
 
-class RayError(RuntimeError):
-    """Ray is not installed, or the cluster cannot be reached; the message says what to do."""
+class RayError(AppError):
+    """Ray is not installed, or the cluster cannot be reached; the message says what to do (an `AppError`: the CLI
+    prints it and exits 2)."""
 
 
 def worker_cache(key: Any, make: Callable[[], T]) -> T:

@@ -3,27 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from scent.index import Index
 from scent.synth import techdocs, wiki
 from scent.synth.facts import Extracted, Fact
 from scent.types import Passage
 
 if TYPE_CHECKING:
-    from scent.index import Index
+    from scent.protocols import OpenIndex
 
 
-def documents(index: Index) -> Iterator[list[Passage]]:
-    """Every document's passages in document order; a record of a corpus file is a document of its own."""
-    store = index.store
-    for row in sorted(store.documents().values(), key=lambda r: r.doc):
-        if row.state != "indexed":
-            continue
-        passages = store.doc_passages(row.doc)
+PAGE = 500  # documents listed per call of a Milvus index
+
+
+def documents(index: OpenIndex) -> Iterator[list[Passage]]:
+    """Every document's passages in document order; a record of a corpus file is a document of its own. An
+    embedded index is read from its store in the order documents were indexed; another (Milvus) through the
+    `OpenIndex` listing, by path."""
+    if isinstance(index, Index):
+        store = index.store
+        groups = (store.doc_passages(row.doc) for row in sorted(store.documents().values(), key=lambda r: r.doc)
+                  if row.state == "indexed")
+    else:
+        groups = (index.document_passages(doc["path"]) for doc in _listing(index))
+    for passages in groups:
         by_record: dict[str | None, list[Passage]] = {}
         for passage in passages:
             by_record.setdefault(passage.source_id, []).append(passage)
         yield from by_record.values()
+
+
+def _listing(index: OpenIndex) -> Iterator[dict[str, Any]]:
+    total, offset = index.list_documents(limit=1)[0], 0
+    while offset < total:
+        page = index.list_documents(limit=PAGE, offset=offset)[1]
+        if not page:
+            return
+        yield from page
+        offset += len(page)
 
 
 def extract(docs: Iterable[list[Passage]]) -> Extracted:

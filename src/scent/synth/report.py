@@ -13,12 +13,12 @@ from scent.synth.facts import Extracted
 from scent.synth.verify import RULES
 
 if TYPE_CHECKING:
-    from scent.index import Index
+    from scent.protocols import OpenIndex
 
 EXCERPT = 160
 
 
-def build_report(index: Index, found: Extracted, pools: Pools, tasks: list[Candidate],
+def build_report(index: OpenIndex, found: Extracted, pools: Pools, tasks: list[Candidate],
                  accepted: dict[str, list[Candidate]], rejected: dict[str, dict[str, int]], examined: dict[str, int],
                  settings: dict[str, Any], n: int, seconds: float, resumed: int, sample: list[Candidate]
                  ) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def build_report(index: Index, found: Extracted, pools: Pools, tasks: list[Candi
     }
 
 
-def _sample(index: Index, c: Candidate) -> dict[str, Any]:
+def _sample(index: OpenIndex, c: Candidate) -> dict[str, Any]:
     gold = []
     for pid in c.gold_ids or ((c.source_id,) if c.source_id else ()):
         passage = index.get(pid)

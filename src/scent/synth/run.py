@@ -23,8 +23,10 @@ from scent.synth.dedup import Deduper
 from scent.synth.verify import Checker, Verdict
 
 if TYPE_CHECKING:
-    from scent.index import Index
+    from scent.protocols import OpenIndex
 
+VerifyMany = Callable[[list[Candidate]], list[Verdict]]  # verdicts of candidates, in order (e.g. on Ray workers)
+LOOKAHEAD = 16  # candidates verified together when verification fans out
 
 class SynthError(ValueError):
     """Input `scent synth` cannot use; the message says what to fix."""
@@ -96,10 +98,16 @@ def _json(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def synthesize(index: Index, checker: Checker, n: int, kinds: list[str], out: Path, settings: dict[str, Any],
+def synthesize(index: OpenIndex, checker: Checker, n: int, kinds: list[str], out: Path, settings: dict[str, Any],
                seed: int = 0, sample: int = 10,
-               on_decision: Callable[[dict[str, Any], int], None] | None = None) -> dict[str, Any]:
-    """Make up to `n` verified tasks into `out` (FlashRAG JSONL) and the report next to it; returns the report."""
+               on_decision: Callable[[dict[str, Any], int], None] | None = None,
+               verify_many: VerifyMany | None = None) -> dict[str, Any]:
+    """Make up to `n` verified tasks into `out` (FlashRAG JSONL) and the report next to it; returns the report.
+
+    With `verify_many` (`scent synth --ray`), a candidate still to verify is verified together with the next
+    candidates of every kind (`LOOKAHEAD` in all) and the verdicts are kept; the loop itself, and so every
+    decision, is the sequential one — verification is a pure function of a candidate — at the cost of verifying
+    a few candidates the loop may never reach."""
     from scent.synth.report import build_report, write_report
 
     if n <= 0:
@@ -115,6 +123,19 @@ def synthesize(index: Index, checker: Checker, n: int, kinds: list[str], out: Pa
     examined = {kind: 0 for kind in kinds}
     cursor = {kind: 0 for kind in kinds}
     dedup = Deduper()
+    verdicts: dict[str, Verdict] = {}
+
+    def verify(c: Candidate) -> Verdict:
+        if verify_many is None:
+            return checker.verify(c)
+        if c.id not in verdicts:
+            nexts = (pools.by_kind[k][cursor[k] + i] for i in range(LOOKAHEAD) for k in kinds
+                     if cursor[k] + i < len(pools.by_kind[k]))  # the kinds in turn
+            ahead = [c, *(p for p in nexts if p.id not in progress.decided and p.id not in verdicts and p.id != c.id)]
+            ahead = list({p.id: p for p in ahead}.values())[:LOOKAHEAD]
+            verdicts.update(zip((p.id for p in ahead), verify_many(ahead), strict=True))
+        return verdicts.pop(c.id)
+
     try:
         while sum(map(len, accepted.values())) < n:
             open_kinds = [k for k in kinds if cursor[k] < len(pools.by_kind[k])]
@@ -127,7 +148,7 @@ def synthesize(index: Index, checker: Checker, n: int, kinds: list[str], out: Pa
             record = progress.decided.get(c.id)
             if record is None:
                 reason = dedup.check(c)
-                verdict = Verdict(reason) if reason else checker.verify(c)
+                verdict = Verdict(reason) if reason else verify(c)
                 record = progress.record(c, verdict)
             examined[kind] += 1
             if record["reason"] is None:

@@ -24,8 +24,7 @@ from scent.eval.metrics import normalize_answer
 from scent.synth.candidates import Candidate
 
 if TYPE_CHECKING:
-    from scent.index import Index
-    from scent.protocols import LLM
+    from scent.protocols import LLM, OpenIndex
 
 RULES = ("answer_not_in_gold", "leaks_answer", "names_bridge_entity", "found_by_one_search",
          "second_hop_in_first_search", "perturbed_subject_in_corpus", "judge_finds_answer", "closed_book_solves",
@@ -54,6 +53,25 @@ def contains(text: str, part: str) -> bool:
     return any(words[i:i + n] == needle for i in range(len(words) - n + 1))
 
 
+ABSENT_K = 50  # BM25 hits read for a made-up subject on an index without a full scan (Milvus)
+
+
+def _mentioning(index: OpenIndex, phrase: str) -> str | None:
+    """The id of a passage whose title or text holds `phrase` (case-insensitive), or None. The embedded index scans
+    every passage; another backend reads the top `ABSENT_K` BM25 hits for the phrase's words, which rank a passage
+    holding all of them near the top."""
+    from scent.index import Index
+
+    low = phrase.lower()
+    if isinstance(index, Index):
+        row = index.store.db.execute(
+            "SELECT id FROM passages WHERE instr(lower(text), ?) > 0 OR instr(lower(title), ?) > 0 LIMIT 1",
+            (low, low)).fetchone()
+        return str(row[0]) if row is not None else None
+    hits = index.search(phrase, k=ABSENT_K, retriever="bm25")
+    return next((h.id for h in hits if low in h.text.lower() or low in h.title.lower()), None)
+
+
 def closed_book_messages(question: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": CLOSED_BOOK_SYSTEM}, {"role": "user", "content": question}]
 
@@ -72,7 +90,7 @@ class Checker:
     """The verification rules over one index, with the writer (closed-book) and judge (unanswerable) models;
     without models (`--no-model`) the two model rules are skipped and the report says so."""
 
-    index: Index
+    index: OpenIndex
     writer: LLM | None = None
     judge: LLM | None = None
     hop_k: int = 5
@@ -126,11 +144,9 @@ class Checker:
     def _absent(self, c: Candidate, details: dict[str, Any]) -> str | None:
         if c.kind != "unanswerable":
             return None
-        row = self.index.store.db.execute(
-            "SELECT id FROM passages WHERE instr(lower(text), ?) > 0 OR instr(lower(title), ?) > 0 LIMIT 1",
-            (c.perturbed.lower(), c.perturbed.lower())).fetchone()
-        if row is not None:
-            details["found_in"] = row[0]
+        found = _mentioning(self.index, c.perturbed)
+        if found is not None:
+            details["found_in"] = found
             return "perturbed_subject_in_corpus"
         return None
 
