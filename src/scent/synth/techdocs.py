@@ -15,6 +15,7 @@ the other settings or callables it names, for bridge tasks.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scent.synth.facts import Block, Extracted, Fact
@@ -98,14 +99,19 @@ def extract(passages: list[Passage]) -> Extracted:
     return found
 
 
+def _entries(header: re.Pattern[str], text: str) -> Iterator[tuple[re.Match[str], int]]:
+    """Each entry of a reference page: its header match and where its body ends (the next header, or the end)."""
+    headers = list(header.finditer(text))
+    for i, match in enumerate(headers):
+        yield match, headers[i + 1].start() if i + 1 < len(headers) else len(text)
+
+
 # settings --------------------------------------------------------------------------------------------------------
 
 def _settings(doc: _Doc) -> Extracted:
     found = Extracted()
-    headers = list(SETTING.finditer(doc.text))
-    for i, header in enumerate(headers):
+    for header, end in _entries(SETTING, doc.text):
         name, kind = header.group(1), header.group(2)
-        end = headers[i + 1].start() if i + 1 < len(headers) else len(doc.text)
         body = doc.text[header.end():end]
         gold = doc.at(header.start())
         if not (gold.path.startswith("runtime-config") or "." in name):
@@ -211,10 +217,8 @@ def _catalog(doc: _Doc, catalog: str) -> Extracted:
 
 def _python(doc: _Doc) -> Extracted:
     found = Extracted()
-    headers = list(PY_SIGNATURE.finditer(doc.text))
-    for i, header in enumerate(headers):
+    for header, end in _entries(PY_SIGNATURE, doc.text):
         name, params = header.group(1), header.group(2)
-        end = headers[i + 1].start() if i + 1 < len(headers) else len(doc.text)
         body = doc.text[header.end():end]
         entry = PY_ENTRY.search(body)  # an attribute or constant documented inside: its notes are not the callable's
         if entry is not None:
