@@ -49,3 +49,17 @@ def make_docx(path: Path, title: str, sections: list[tuple[str, list[str]]], tab
                 t.cell(r, c).text = cell
     d.save(str(path))
     return path
+
+
+def small_corpus(root: Path) -> Path:
+    """One file of each format the loaders read (text, markdown, HTML in a subfolder, PDF, DOCX) about animals."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "otters.txt").write_text("Otters are semiaquatic mammals.\n\nSea otters use rocks as tools to open shells.")
+    (root / "guide.md").write_text("# Beaver guide\n\n## Dams\n\nBeavers build dams from branches and mud.\n")
+    (root / "sub").mkdir(exist_ok=True)
+    (root / "sub" / "page.html").write_text(
+        "<html><head><title>Herons</title></head><body><nav>Home</nav><h1>Herons</h1>"
+        "<p>Herons wade in shallow water hunting fish.</p></body></html>")
+    make_pdf(root / "report.pdf", ["Kingfishers dive for fish.", "Page two mentions dippers."])
+    make_docx(root / "policy.docx", "Policy", [("Ducks", ["Ducks dabble for pondweed."])])
+    return root

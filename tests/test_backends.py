@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docs_factory import make_docx, make_pdf
+from docs_factory import small_corpus
 from test_dense import HashEmbedder
 
 from scent.types import IngestSummary
@@ -24,15 +24,7 @@ ODD_ID = "<dbpedia:Miller's_\"Crossing\"\\x>"  # quotes and a backslash: ids are
 
 
 def _corpus(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "otters.txt").write_text("Otters are semiaquatic mammals.\n\nSea otters use rocks as tools to open shells.")
-    (root / "guide.md").write_text("# Beaver guide\n\n## Dams\n\nBeavers build dams from branches and mud.\n")
-    (root / "sub").mkdir(exist_ok=True)
-    (root / "sub" / "page.html").write_text(
-        "<html><head><title>Herons</title></head><body><nav>Home</nav><h1>Herons</h1>"
-        "<p>Herons wade in shallow water hunting fish.</p></body></html>")
-    make_pdf(root / "report.pdf", ["Kingfishers dive for fish.", "Page two mentions dippers."])
-    make_docx(root / "policy.docx", "Policy", [("Ducks", ["Ducks dabble for pondweed."])])
+    small_corpus(root)  # the formats of test_index.py, and records of a corpus file
     records = [{"id": "r1", "title": "Swans", "text": "Mute swans are large white birds of lakes."},
                {"id": "r2", "title": "Geese", "text": "Barnacle geese nest on cliffs."},
                {"id": ODD_ID, "title": "Whooper's", "text": "Whooper swans winter in Ireland."}]

@@ -7,24 +7,11 @@ from pathlib import Path
 
 import pytest
 from conftest import scent
-from docs_factory import make_docx, make_pdf
+from docs_factory import small_corpus
 
 from scent.config import IngestConfig
 from scent.index import Index, IndexNotFoundError
 from scent.ingest.pipeline import build
-
-
-def _corpus(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "otters.txt").write_text("Otters are semiaquatic mammals.\n\nSea otters use rocks as tools to open shells.")
-    (root / "guide.md").write_text("# Beaver guide\n\n## Dams\n\nBeavers build dams from branches and mud.\n")
-    (root / "sub").mkdir(exist_ok=True)
-    (root / "sub" / "page.html").write_text(
-        "<html><head><title>Herons</title></head><body><nav>Home</nav><h1>Herons</h1>"
-        "<p>Herons wade in shallow water hunting fish.</p></body></html>")
-    make_pdf(root / "report.pdf", ["Kingfishers dive for fish.", "Page two mentions dippers."])
-    make_docx(root / "policy.docx", "Policy", [("Ducks", ["Ducks dabble for pondweed."])])
-    return root
 
 
 def _ids(index: Path) -> set[str]:
@@ -33,7 +20,7 @@ def _ids(index: Path) -> set[str]:
 
 
 def test_every_format_is_searchable_with_provenance(tmp_path: Path):
-    root = _corpus(tmp_path / "docs")
+    root = small_corpus(tmp_path / "docs")
     summary = build(tmp_path / "idx", [root])
     assert (summary.added, summary.skipped, summary.documents_total) == (5, 0, 5)
     with Index.open(tmp_path / "idx") as idx:
@@ -50,7 +37,7 @@ def test_every_format_is_searchable_with_provenance(tmp_path: Path):
 
 
 def test_incremental_reindex_add_modify_delete(tmp_path: Path):
-    root = _corpus(tmp_path / "docs")
+    root = small_corpus(tmp_path / "docs")
     index = tmp_path / "idx"
     build(index, [root])
     before = _ids(index)
@@ -105,7 +92,7 @@ def test_corpus_jsonl_keeps_given_ids_and_reports_bad_lines(tmp_path: Path):
 
 
 def test_search_survives_query_syntax(tmp_path: Path):
-    build(tmp_path / "i", [_corpus(tmp_path / "d")])
+    build(tmp_path / "i", [small_corpus(tmp_path / "d")])
     with Index.open(tmp_path / "i") as idx:
         for q in ['"sea otters', "otters AND (", "title:otters", "otters -", "a:b/c\\d", "*", "", "   "]:
             idx.search(q, 3)  # never raises
@@ -120,7 +107,7 @@ def test_open_missing_index_is_a_clear_error(tmp_path: Path):
 
 
 def test_cli_index_search_show_json(tmp_path: Path):
-    root = _corpus(tmp_path / "docs")
+    root = small_corpus(tmp_path / "docs")
     out = json.loads(scent("index", root, "--index", tmp_path / "i", "--json").stdout)
     assert out["added"] == 5 and out["passages_total"] >= 5
     hits = json.loads(scent("search", "kingfishers dive", "--index", tmp_path / "i", "-k", "3", "--json").stdout)
@@ -135,7 +122,7 @@ def test_cli_index_search_show_json(tmp_path: Path):
 
 
 def test_index_includes_and_excludes(tmp_path: Path):
-    root = _corpus(tmp_path / "docs")
+    root = small_corpus(tmp_path / "docs")
     s = build(tmp_path / "i", [root], config=IngestConfig(include=["*.md", "*.txt"], exclude=["otters.*"]))
     assert s.documents_total == 1
     with Index.open(tmp_path / "i") as idx:
