@@ -33,13 +33,10 @@ class EvalJob:
     calibration: str | None
 
     def key(self) -> str:
-        import hashlib
-        import json
+        from scent.scale.ray_pool import job_key
 
-        payload = json.dumps([self.config.model_dump(mode="json"), self.index, self.retriever,
-                              self.eval_config.model_dump(mode="json"), self.agent.model_dump(mode="json"),
-                              self.settings, self.calibration], sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return job_key(self.config, self.index, self.retriever, self.eval_config, self.agent, self.settings,
+                       self.calibration)
 
 
 def _runner(job: EvalJob) -> Any:

@@ -28,6 +28,15 @@ class RayError(AppError):
     prints it and exits 2)."""
 
 
+def job_key(*parts: Any) -> str:
+    """A stable key for what a worker loads from a job's settings (pydantic models dumped as JSON)."""
+    import hashlib
+    import json
+
+    plain = [p.model_dump(mode="json") if hasattr(p, "model_dump") else p for p in parts]
+    return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def worker_cache(key: Any, make: Callable[[], T]) -> T:
     """`make()` once per worker process for `key` (a model, an open index), then the same object."""
     if key not in _cache:

@@ -28,12 +28,9 @@ class SynthJob:
     models: bool  # False: --no-model
 
     def key(self) -> str:
-        import hashlib
-        import json
+        from scent.scale.ray_pool import job_key
 
-        payload = json.dumps([self.config.model_dump(mode="json"), self.index, self.retriever, self.hop_k,
-                              self.models], sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return job_key(self.config, self.index, self.retriever, self.hop_k, self.models)
 
 
 def _checker(job: SynthJob) -> Checker:
