@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,3 +54,23 @@ def app_errors(code: int | None = None) -> Iterator[None]:
         yield
     except AppError as e:
         raise fail(str(e), code if code is not None else e.code) from None
+
+
+def vectors_setting(vectors: bool | None) -> bool | None:
+    """`--vectors/--no-vectors` as given, else off when SCENT_VECTORS says so (e.g. test suites that index large
+    corpora and only need BM25), else None: the caller's default."""
+    import os
+
+    if vectors is None and os.environ.get("SCENT_VECTORS", "").lower() in ("0", "off", "false", "no"):
+        return False
+    return vectors
+
+
+def index_embedder(spec: str, cfg: Any) -> Any:
+    """The embedder `scent index` makes vectors with; a clear error when it cannot load."""
+    from scent.embed import EmbedError, load_embedder
+
+    try:
+        return load_embedder(spec, cfg.embed, cfg.local_only)
+    except EmbedError as e:
+        raise fail(f"vectors: {e} (or index without them: --no-vectors)") from None

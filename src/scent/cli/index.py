@@ -17,7 +17,9 @@ from scent.cli.common import (
     RayOption,
     app_errors,
     fail,
+    index_embedder,
     ray_target,
+    vectors_setting,
 )
 from scent.cli_output import dumps, write_problem
 from scent.index.layout import REPORT_FILE
@@ -121,26 +123,21 @@ def index_cmd(
 def sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | None, rebuild: bool,
                   show: bool, ray: str | None = None) -> dict[str, Any] | None:
     """Bring the index's vectors up to date (`scent index`); None when vectors are off."""
-    import os
     from contextlib import AbstractContextManager, nullcontext
 
-    from scent.embed import EmbedError, bundled_available, load_embedder
+    from scent.embed import EmbedError, bundled_available
     from scent.index.dense import VectorsError, read_manifest, sync
     from scent.index.layout import STORE_FILE
     from scent.index.store import Store
 
     manifest = read_manifest(index)
     spec = embedder or (manifest["embedder"] if manifest and not rebuild else cfg.embed.spec)
-    if vectors is None and os.environ.get("SCENT_VECTORS", "").lower() in ("0", "off", "false", "no"):
-        vectors = False  # e.g. test suites that index large corpora and only need BM25
+    vectors = vectors_setting(vectors)
     if vectors is None:  # default: on when the index has vectors or the chosen embedder can run here
         vectors = manifest is not None or embedder is not None or spec != "minilm" or bundled_available()
     if not vectors:
         return None
-    try:
-        model = load_embedder(spec, cfg.embed, cfg.local_only)
-    except EmbedError as e:
-        raise fail(f"vectors: {e} (or index without them: --no-vectors)") from None
+    model = index_embedder(spec, cfg)
     from scent.cli_progress import EmbedProgress
 
     embed_config = cfg.embed

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from scent.cli.common import fail
+from scent.cli.common import fail, index_embedder, vectors_setting
 from scent.cli_output import dumps
 
 INTERRUPTED = "interrupted: what was written is searchable; run `scent index` again to finish"
@@ -18,9 +18,8 @@ def embedder_for(location: Any, cfg: Any, vectors: bool | None, embedder: str | 
     """The embedder this run writes vectors with, or None (no vectors): the collection's own when it exists,
     else --embedder, else the config's when it can run here; `ray` (an address, or "" for a local cluster)
     fans the embedding batches out over Ray workers."""
-    import os
 
-    from scent.embed import EmbedError, bundled_available, load_embedder
+    from scent.embed import bundled_available
     from scent.milvus.client import Client
 
     client = Client(location, cfg.index.milvus)
@@ -28,8 +27,7 @@ def embedder_for(location: Any, cfg: Any, vectors: bool | None, embedder: str | 
         existing = client.properties() if client.exists() else None
     finally:
         client.close()
-    if vectors is None and os.environ.get("SCENT_VECTORS", "").lower() in ("0", "off", "false", "no"):
-        vectors = False
+    vectors = vectors_setting(vectors)
     if existing is not None:
         have = existing.get("scent.embedder", "")
         if vectors is None:
@@ -41,10 +39,7 @@ def embedder_for(location: Any, cfg: Any, vectors: bool | None, embedder: str | 
             vectors = embedder is not None or spec != "minilm" or bundled_available()
     if not vectors:
         return None
-    try:
-        model = load_embedder(spec, cfg.embed, cfg.local_only)
-    except EmbedError as e:
-        raise fail(f"vectors: {e} (or index without them: --no-vectors)") from None
+    model = index_embedder(spec, cfg)
     if ray is None:
         return model
     from scent.scale.ray_embed import RayEmbedder
