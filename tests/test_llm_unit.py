@@ -146,6 +146,9 @@ def test_config_errors_say_what_to_fix(tmp_path: Path):
     (tmp_path / "broken.toml").write_text("[models\n")
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "broken.toml")
+    for typo in ("llm.retires=3", "retrieval.retreiver=bm25", "agent.budget.max_step=3", "embed.specs=x"):
+        with pytest.raises(ConfigError, match=typo.split("=")[0].split(".")[-1]):  # a misspelt key is refused,
+            load_config(None, settings=[typo])  # not ignored
 
 
 def test_backends_satisfy_the_llm_protocol(tmp_path: Path):
