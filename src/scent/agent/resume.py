@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from typing import Any
 
-from scent.llm.base import Completion, Request, ToolCall, Usage
+from scent.llm.base import Completion, Request, TokenUsage, ToolCall
 from scent.llm.wrap import HookedLLM
 from scent.protocols import LLM
 from scent.trace import prompt_hash
@@ -42,8 +42,8 @@ class Replay:
         return Completion(model=event.get("model", self.spec), text=event["reply"],
                           reasoning=event.get("reasoning") or "",
                           tool_calls=[ToolCall(**c) for c in event.get("tool_calls") or []],
-                          usage=Usage(prompt_tokens=event.get("prompt_tokens", 0),
-                                      completion_tokens=event.get("completion_tokens", 0)),
+                          usage=TokenUsage(prompt_tokens=event.get("prompt_tokens", 0),
+                                           completion_tokens=event.get("completion_tokens", 0)),
                           latency_ms=0.0, replayed=True)
 
     def after(self, request: Request, reply: Completion | None, error: BaseException | None) -> None:

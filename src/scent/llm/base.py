@@ -31,7 +31,9 @@ class StructuredOutputError(LLMError):
     """The model kept returning JSON that does not match the schema, even after repair attempts."""
 
 
-class Usage(BaseModel):
+class TokenUsage(BaseModel):
+    """The tokens of one model call (retries and JSON repairs summed); `scent.types.Usage` is a whole run's."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
@@ -49,7 +51,7 @@ class Completion(BaseModel):
     text: str
     json_value: Any = Field(default=None, alias="json", description="Parsed and schema-validated JSON.")
     tool_calls: list[ToolCall] = Field(default_factory=list)
-    usage: Usage = Field(default_factory=Usage)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
     latency_ms: float = 0.0
     reasoning: str = Field(default="", description="<think> text stripped from the answer (kept for the trace).")
     finish_reason: str = ""
@@ -153,7 +155,7 @@ class ChatBackend:
         """One chat completion. With `schema`, `json` holds a value valid against it, or StructuredOutputError
         is raised after `json_repairs` corrective turns (each shown the validation error)."""
         attempt_messages = messages
-        total = Usage()
+        total = TokenUsage()
         errors: list[str] = []
         for attempt in range(1, (self.json_repairs if schema else 0) + 2):
             reply = self.call(Request(attempt_messages, schema, tools, max_tokens, temperature, stop, on_token))

@@ -23,8 +23,8 @@ from scent.llm.base import (
     ContextOverflowError,
     LLMError,
     Message,
+    TokenUsage,
     ToolCall,
-    Usage,
     split_reasoning,
 )
 
@@ -131,8 +131,8 @@ class LlamaCppLLM(ChatBackend):
         text, reasoning = split_reasoning(choice["message"].get("content") or "")
         usage = result.get("usage") or {}
         completion = Completion(model=f"{self.spec} ({self.path.name})", text=text, reasoning=reasoning,
-                                usage=Usage(prompt_tokens=usage.get("prompt_tokens", 0),
-                                            completion_tokens=usage.get("completion_tokens", 0)),
+                                usage=TokenUsage(prompt_tokens=usage.get("prompt_tokens", 0),
+                                                 completion_tokens=usage.get("completion_tokens", 0)),
                                 latency_ms=(time.perf_counter() - started) * 1000,
                                 finish_reason=choice.get("finish_reason") or "")
         if tools:

@@ -24,8 +24,8 @@ from scent.llm.base import (
     ContextOverflowError,
     LLMError,
     Message,
+    TokenUsage,
     ToolCall,
-    Usage,
     split_reasoning,
 )
 from scent.llm.http import api_key_for, make_client, redirect_message
@@ -190,8 +190,8 @@ class OpenAICompatLLM(ChatBackend):
         return Completion(
             model=str(data.get("model") or self.model), text=text, reasoning=reasoning,
             tool_calls=[_tool_call(c) for c in message.get("tool_calls") or []],
-            usage=Usage(prompt_tokens=usage.get("prompt_tokens") or 0,
-                        completion_tokens=usage.get("completion_tokens") or 0),
+            usage=TokenUsage(prompt_tokens=usage.get("prompt_tokens") or 0,
+                             completion_tokens=usage.get("completion_tokens") or 0),
             latency_ms=latency_ms, finish_reason=choice.get("finish_reason") or "")
 
 

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from scent.llm.base import ChatBackend, Completion, LLMError, Message, Request, ToolCall, Usage
+from scent.llm.base import ChatBackend, Completion, LLMError, Message, Request, TokenUsage, ToolCall
 from scent.llm.wrap import HookedLLM
 from scent.protocols import LLM
 
@@ -67,7 +67,8 @@ class ScriptedLLM(ChatBackend):
         return Completion(model=response.get("model", self.spec), text=response["text"],
                           reasoning=response.get("reasoning", ""),
                           tool_calls=[ToolCall(**c) for c in response.get("tool_calls", [])],
-                          usage=Usage(**response.get("usage", {})), finish_reason=response.get("finish_reason", ""))
+                          usage=TokenUsage(**response.get("usage", {})),
+                          finish_reason=response.get("finish_reason", ""))
 
 
 class Recording:
