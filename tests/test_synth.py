@@ -13,7 +13,7 @@ from scent.eval.datasets import load_questions
 from scent.index import Index
 from scent.ingest.pipeline import build
 from scent.llm.scripted import ScriptedLLM
-from scent.synth.candidates import Candidate, make_id
+from scent.synth.candidates import TaskCandidate, make_id
 from scent.synth.candidates import build as build_candidates
 from scent.synth.corpus import documents, extract
 from scent.synth.dedup import Deduper
@@ -136,18 +136,18 @@ def _checker(idx: Index, tmp: Path, writer: list[str] | None = None, judge: list
 
 
 def _candidate(idx: Index, kind: str, question: str, answer: str, docs: tuple[str, ...], **extra: object
-               ) -> Candidate:
+               ) -> TaskCandidate:
     ids = {v: k for k, v in _passage_doc(idx).items()}
     golds = tuple(ids[d] for d in docs)
-    return Candidate(make_id(kind, question, golds), kind, question, answer, golds, golds[-1] if golds else "",
-                     "test", (), **extra)  # type: ignore[arg-type]
+    return TaskCandidate(make_id(kind, question, golds), kind, question, answer, golds, golds[-1] if golds else "",
+                         "test", (), **extra)  # type: ignore[arg-type]
 
 
 def test_each_rule_rejects(corpus: Path, tmp_path: Path):
     with Index.open(corpus) as idx:
         plain = _checker(idx, tmp_path)
 
-        def reason(c: Candidate, checker: Checker = plain) -> str | None:
+        def reason(c: TaskCandidate, checker: Checker = plain) -> str | None:
             return checker.verify(c).reason
 
         # answer_not_in_gold: 17 is not what the pool_size passage says
@@ -172,11 +172,11 @@ def test_each_rule_rejects(corpus: Path, tmp_path: Path):
         assert reason(bridge, Checker(idx, hop_k=1)) is None
         # perturbed_subject_in_corpus: "Ada Tolle" is made up, "Bram Tolle" is not
         for made_up, expected in (("Bram Tolle", "perturbed_subject_in_corpus"), ("Ada Tolle", None)):
-            c = Candidate(make_id("unanswerable", made_up, []), "unanswerable", f"In what year was {made_up} born?",
-                          "unanswerable", (), "", "test", (made_up,), perturbed=made_up)
+            c = TaskCandidate(make_id("unanswerable", made_up, []), "unanswerable", f"In what year was {made_up} born?",
+                              "unanswerable", (), "", "test", (made_up,), perturbed=made_up)
             assert reason(c) == expected
         # the model rules
-        unanswerable = Candidate("u1", "unanswerable", "In what year was Ada Tolle born?", "unanswerable", (), "",
+        unanswerable = TaskCandidate("u1", "unanswerable", "In what year was Ada Tolle born?", "unanswerable", (), "",
                                  "test", ("Ada Tolle",), perturbed="Ada Tolle")
         assert reason(unanswerable, _checker(idx, tmp_path, judge=["Yes."])) == "judge_finds_answer"
         assert reason(unanswerable, _checker(idx, tmp_path, judge=["No"])) is None
@@ -200,8 +200,8 @@ def test_closed_book_words_not_letters():
 
 
 def test_duplicates_and_near_duplicates():
-    def c(question: str, answer: str, golds: tuple[str, ...], kind: str = "single") -> Candidate:
-        return Candidate(make_id(kind, question, golds), kind, question, answer, golds, golds[0], "t", ())
+    def c(question: str, answer: str, golds: tuple[str, ...], kind: str = "single") -> TaskCandidate:
+        return TaskCandidate(make_id(kind, question, golds), kind, question, answer, golds, golds[0], "t", ())
 
     seen = Deduper()
     first = c("Who was born first, Ada Quill or Bram Tolle?", "Bram Tolle", ("w1", "w3"), "comparison")
@@ -226,7 +226,7 @@ def test_killed_run_resumes_with_the_same_tasks(corpus: Path, tmp_path: Path):
         class Killed(Checker):
             calls = 0
 
-            def verify(self, c: Candidate):  # type: ignore[no-untyped-def]
+            def verify(self, c: TaskCandidate):  # type: ignore[no-untyped-def]
                 Killed.calls += 1
                 if Killed.calls == 4:
                     raise KeyboardInterrupt

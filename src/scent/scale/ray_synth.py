@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from scent.config import RayConfig, ScentConfig
 
 if TYPE_CHECKING:
-    from scent.synth.candidates import Candidate
+    from scent.synth.candidates import TaskCandidate
     from scent.synth.run import VerifyMany
     from scent.synth.verify import Checker, Verdict
 
@@ -42,7 +42,7 @@ def _checker(job: SynthJob) -> Checker:
     return Checker(index, llms.get("writer"), llms.get("judge"), job.hop_k, job.retriever)
 
 
-def verify_candidate(job: SynthJob, candidate: Candidate) -> Verdict:
+def verify_candidate(job: SynthJob, candidate: TaskCandidate) -> Verdict:
     """A Ray task: one candidate's verdict."""
     from scent.scale.ray_pool import worker_cache
 
@@ -53,7 +53,7 @@ def fan_out(job: SynthJob, ray: RayConfig | None) -> VerifyMany:
     """A `synthesize(verify_many=…)` over the Ray session's workers."""
     from scent.scale.ray_pool import ordered_map
 
-    def verify_many(candidates: list[Candidate]) -> list[Verdict]:
+    def verify_many(candidates: list[TaskCandidate]) -> list[Verdict]:
         return list(ordered_map(verify_candidate, [(job, c) for c in candidates], ray))
 
     return verify_many

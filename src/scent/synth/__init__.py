@@ -1,6 +1,6 @@
 """Search tasks synthesized from an index's own passages, each verified to need search (docs/synth.md).
 
-    facts.py       Fact and Block: what an extractor reads off a passage (a subject, an attribute, its value)
+    facts.py       Fact and FactBlock: what an extractor reads off a passage (a subject, an attribute, its value)
     corpus.py      every document of an index through every extractor
     techdocs.py    extractors for reference documentation: settings and defaults, functions and return types,
                    catalog columns, signatures and parameter defaults, "New in version"

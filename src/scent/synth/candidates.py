@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scent.synth.facts import Extracted, Fact
+from scent.synth.facts import Fact, Facts
 
 KINDS = ("single", "bridge", "comparison", "unanswerable")
 UNANSWERABLE = "unanswerable"
@@ -29,7 +29,7 @@ TOKEN = re.compile(r"[a-z0-9_.]+")
 
 
 @dataclass(frozen=True)
-class Candidate:
+class TaskCandidate:
     """A task before verification."""
 
     id: str
@@ -51,7 +51,7 @@ class Candidate:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Candidate:
+    def from_dict(cls, data: dict[str, Any]) -> TaskCandidate:
         fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**fields)
 
@@ -64,13 +64,13 @@ def make_id(kind: str, question: str, gold_ids: Iterable[str]) -> str:
 class Pools:
     """Candidates per kind, each list in its seeded, template-mixed order."""
 
-    by_kind: dict[str, list[Candidate]] = field(default_factory=dict)
+    by_kind: dict[str, list[TaskCandidate]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {kind: len(items) for kind, items in self.by_kind.items()}
 
 
-def build(found: Extracted, kinds: Iterable[str], seed: int) -> Pools:
+def build(found: Facts, kinds: Iterable[str], seed: int) -> Pools:
     rng = random.Random(seed)
     makers = {"single": single, "bridge": bridge, "comparison": comparison, "unanswerable": unanswerable}
     pools = Pools()
@@ -79,17 +79,17 @@ def build(found: Extracted, kinds: Iterable[str], seed: int) -> Pools:
     return pools
 
 
-def mix(candidates: list[Candidate], rng: random.Random) -> list[Candidate]:
+def mix(candidates: list[TaskCandidate], rng: random.Random) -> list[TaskCandidate]:
     """Shuffle within each template, then take the templates in turn, so that no one template (a parameter whose
     default is None) fills a kind's quota."""
-    buckets: dict[str, list[Candidate]] = {}
+    buckets: dict[str, list[TaskCandidate]] = {}
     for c in candidates:
         buckets.setdefault(c.template, []).append(c)
     for items in buckets.values():
         rng.shuffle(items)
     order = sorted(buckets)
     rng.shuffle(order)
-    out: list[Candidate] = []
+    out: list[TaskCandidate] = []
     while any(buckets[t] for t in order):
         out.extend(buckets[t].pop() for t in order if buckets[t])
     return out
@@ -99,16 +99,16 @@ def _template(fact: Fact) -> str:
     return f"{fact.family}:{fact.attribute.split(':')[0]}"
 
 
-def single(found: Extracted, rng: random.Random) -> list[Candidate]:
+def single(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     out = []
     for fact in found.facts:
         question = fact.question()
-        out.append(Candidate(make_id("single", question, [fact.passage_id]), "single", question, fact.value,
-                             (fact.passage_id,), fact.passage_id, _template(fact), (fact.subject,), also=fact.also))
+        out.append(TaskCandidate(make_id("single", question, [fact.passage_id]), "single", question, fact.value,
+                                 (fact.passage_id,), fact.passage_id, _template(fact), (fact.subject,), also=fact.also))
     return out
 
 
-def bridge(found: Extracted, rng: random.Random) -> list[Candidate]:
+def bridge(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     facts_of: dict[tuple[str, str], list[Fact]] = {}
     for fact in found.facts:
         facts_of.setdefault((fact.family, fact.subject), []).append(fact)
@@ -139,13 +139,13 @@ def bridge(found: Extracted, rng: random.Random) -> list[Candidate]:
                 question = f"The documentation of {block.named} refers to another {fact.noun}. " + \
                     fact.question(f"that {fact.noun}")
             golds = (block.passage_id, fact.passage_id)
-            out.append(Candidate(make_id("bridge", question, golds), "bridge", question, fact.value, golds,
-                                 fact.passage_id, _template(fact), (block.subject, fact.subject),
-                                 hidden=(fact.subject,), also=fact.also))
+            out.append(TaskCandidate(make_id("bridge", question, golds), "bridge", question, fact.value, golds,
+                                     fact.passage_id, _template(fact), (block.subject, fact.subject),
+                                     hidden=(fact.subject,), also=fact.also))
     return out
 
 
-def comparison(found: Extracted, rng: random.Random) -> list[Candidate]:
+def comparison(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     by_key: dict[str, list[Fact]] = {}
     for fact in found.facts:
         if fact.compare and fact.number is not None:
@@ -172,13 +172,13 @@ def comparison(found: Extracted, rng: random.Random) -> list[Candidate]:
                 winner, loser = (fact, other) if wins else (other, fact)
                 question = fact.compare.format(a=first.label, b=second.label)
                 golds = tuple(sorted((fact.passage_id, other.passage_id)))
-                out.append(Candidate(make_id("comparison", question, golds), "comparison", question, winner.label,
-                                     golds, winner.passage_id, _template(fact), (first.subject, second.subject),
-                                     values=(fact.value, other.value), alternatives=(loser.label,)))
+                out.append(TaskCandidate(make_id("comparison", question, golds), "comparison", question, winner.label,
+                                         golds, winner.passage_id, _template(fact), (first.subject, second.subject),
+                                         values=(fact.value, other.value), alternatives=(loser.label,)))
     return out
 
 
-def unanswerable(found: Extracted, rng: random.Random) -> list[Candidate]:
+def unanswerable(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     by_family: dict[str, list[str]] = {}
     by_kin: dict[tuple[str, str, str], list[str]] = {}  # the same family, document and noun: the likeliest names
     for fact in found.facts:
@@ -196,8 +196,8 @@ def unanswerable(found: Extracted, rng: random.Random) -> list[Candidate]:
         if made_up is None:
             continue
         question = fact.question(fact.named.replace(fact.subject, made_up))
-        out.append(Candidate(make_id(UNANSWERABLE, question, []), UNANSWERABLE, question, UNANSWERABLE, (), "",
-                             _template(fact), (made_up,), perturbed=made_up, source_id=fact.passage_id))
+        out.append(TaskCandidate(make_id(UNANSWERABLE, question, []), UNANSWERABLE, question, UNANSWERABLE, (), "",
+                                 _template(fact), (made_up,), perturbed=made_up, source_id=fact.passage_id))
     return out
 
 

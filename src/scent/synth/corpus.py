@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from scent.index import Index
 from scent.synth import techdocs, wiki
-from scent.synth.facts import Extracted, Fact
+from scent.synth.facts import Fact, Facts
 from scent.types import Passage
 
 if TYPE_CHECKING:
@@ -44,10 +44,10 @@ def _listing(index: OpenIndex) -> Iterator[dict[str, Any]]:
         offset += len(page)
 
 
-def extract(docs: Iterable[list[Passage]]) -> Extracted:
+def extract(docs: Iterable[list[Passage]]) -> Facts:
     """Run every extractor over every document; facts whose (family, subject, attribute) occurs with two different
     values are dropped (an overloaded function, a setting documented twice): their question would be ambiguous."""
-    found = Extracted()
+    found = Facts()
     for doc in docs:
         found.extend(techdocs.extract(doc))
         found.extend(wiki.extract(doc))

@@ -10,7 +10,7 @@ the tasks already accepted (a candidate is never verified when an accepted task 
 from __future__ import annotations
 
 from scent.eval.metrics import normalize_answer
-from scent.synth.candidates import Candidate
+from scent.synth.candidates import TaskCandidate
 
 NEAR = 0.9
 
@@ -21,7 +21,7 @@ class Deduper:
         self.keys: set[tuple[str, str, frozenset[str]]] = set()
         self.words_by_answer: dict[str, list[frozenset[str]]] = {}
 
-    def check(self, c: Candidate) -> str | None:
+    def check(self, c: TaskCandidate) -> str | None:
         """duplicate | near_duplicate | None against the tasks added so far."""
         question = normalize_answer(c.question)
         if question in self.questions:
@@ -35,7 +35,7 @@ class Deduper:
                 return "near_duplicate"
         return None
 
-    def add(self, c: Candidate) -> None:
+    def add(self, c: TaskCandidate) -> None:
         question = normalize_answer(c.question)
         answer = normalize_answer(c.answer)
         self.questions.add(question)

@@ -41,7 +41,7 @@ class Fact:
 
 
 @dataclass(slots=True)
-class Block:
+class FactBlock:
     """The text about one subject (from its header to the next), possibly over several passages; `mentions` are
     the other known subjects of its family that it names."""
 
@@ -56,12 +56,12 @@ class Block:
 
 
 @dataclass(slots=True)
-class Extracted:
+class Facts:
     """Everything the extractors found in a corpus."""
 
     facts: list[Fact] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
+    blocks: list[FactBlock] = field(default_factory=list)
 
-    def extend(self, other: Extracted) -> None:
+    def extend(self, other: Facts) -> None:
         self.facts.extend(other.facts)
         self.blocks.extend(other.blocks)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scent.synth.candidates import Candidate, Pools
-from scent.synth.facts import Extracted
+from scent.synth.candidates import Pools, TaskCandidate
+from scent.synth.facts import Facts
 from scent.synth.verify import RULES
 
 if TYPE_CHECKING:
@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 EXCERPT = 160
 
 
-def build_report(index: OpenIndex, found: Extracted, pools: Pools, tasks: list[Candidate],
-                 accepted: dict[str, list[Candidate]], rejected: dict[str, dict[str, int]], examined: dict[str, int],
-                 settings: dict[str, Any], n: int, seconds: float, resumed: int, sample: list[Candidate]
-                 ) -> dict[str, Any]:
+def build_report(index: OpenIndex, found: Facts, pools: Pools, tasks: list[TaskCandidate],
+                 accepted: dict[str, list[TaskCandidate]], rejected: dict[str, dict[str, int]],
+                 examined: dict[str, int], settings: dict[str, Any], n: int, seconds: float, resumed: int,
+                 sample: list[TaskCandidate]) -> dict[str, Any]:
     reasons: Counter[str] = Counter()
     for counts in rejected.values():
         reasons.update(counts)
@@ -39,7 +39,7 @@ def build_report(index: OpenIndex, found: Extracted, pools: Pools, tasks: list[C
     }
 
 
-def _sample(index: OpenIndex, c: Candidate) -> dict[str, Any]:
+def _sample(index: OpenIndex, c: TaskCandidate) -> dict[str, Any]:
     gold = []
     for pid in c.gold_ids or ((c.source_id,) if c.source_id else ()):
         passage = index.get(pid)

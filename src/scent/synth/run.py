@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scent.synth.candidates import KINDS, Candidate, build
+from scent.synth.candidates import KINDS, TaskCandidate, build
 from scent.synth.corpus import documents, extract
 from scent.synth.dedup import Deduper
 from scent.synth.verify import Checker, Verdict
@@ -25,7 +25,7 @@ from scent.synth.verify import Checker, Verdict
 if TYPE_CHECKING:
     from scent.protocols import OpenIndex
 
-VerifyMany = Callable[[list[Candidate]], list[Verdict]]  # verdicts of candidates, in order (e.g. on Ray workers)
+VerifyMany = Callable[[list[TaskCandidate]], list[Verdict]]  # verdicts of candidates, in order (e.g. on Ray workers)
 LOOKAHEAD = 16  # candidates verified together when verification fans out
 
 class SynthError(ValueError):
@@ -77,7 +77,7 @@ class Progress:
             path.write_text(json.dumps({"settings": settings}) + "\n", encoding="utf-8")
         self.file = path.open("a", encoding="utf-8")
 
-    def record(self, c: Candidate, verdict: Verdict) -> dict[str, Any]:
+    def record(self, c: TaskCandidate, verdict: Verdict) -> dict[str, Any]:
         record: dict[str, Any] = {"id": c.id, "kind": c.kind, "reason": verdict.reason, "details": verdict.details}
         if verdict.reason is None:
             record["candidate"] = c.to_dict()
@@ -118,14 +118,14 @@ def synthesize(index: OpenIndex, checker: Checker, n: int, kinds: list[str], out
     progress = Progress(progress_path(out), settings)
     resumed = len(progress.decided)
     target = split_quota(n, kinds)
-    accepted: dict[str, list[Candidate]] = {kind: [] for kind in kinds}
+    accepted: dict[str, list[TaskCandidate]] = {kind: [] for kind in kinds}
     rejected: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
     examined = {kind: 0 for kind in kinds}
     cursor = {kind: 0 for kind in kinds}
     dedup = Deduper()
     verdicts: dict[str, Verdict] = {}
 
-    def verify(c: Candidate) -> Verdict:
+    def verify(c: TaskCandidate) -> Verdict:
         if verify_many is None:
             return checker.verify(c)
         if c.id not in verdicts:
@@ -171,15 +171,15 @@ def synthesize(index: OpenIndex, checker: Checker, n: int, kinds: list[str], out
     return report
 
 
-def _interleave(accepted: dict[str, list[Candidate]], kinds: list[str]) -> list[Candidate]:
+def _interleave(accepted: dict[str, list[TaskCandidate]], kinds: list[str]) -> list[TaskCandidate]:
     """Kinds in turn, so that the file's first N tasks (`scent eval --limit N`) are stratified too."""
-    out: list[Candidate] = []
+    out: list[TaskCandidate] = []
     for i in range(max((len(v) for v in accepted.values()), default=0)):
         out.extend(accepted[k][i] for k in kinds if i < len(accepted[k]))
     return out
 
 
-def task_record(c: Candidate) -> dict[str, Any]:
+def task_record(c: TaskCandidate) -> dict[str, Any]:
     """One task as `scent eval --dataset` reads it (FlashRAG: id, question, golden_answers, metadata)."""
     metadata: dict[str, Any] = {"supporting_ids": list(c.gold_ids), "type": c.kind,
                                 "answerable": c.kind != "unanswerable", "template": c.template,

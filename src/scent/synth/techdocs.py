@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scent.synth.facts import Block, Extracted, Fact
+from scent.synth.facts import Fact, FactBlock, Facts
 from scent.types import Passage
 
 SETTING = re.compile(r"^([a-z][a-z0-9_.]*) \((integer|string|boolean|enum|floating point|real)\)$", re.M)
@@ -84,9 +84,9 @@ class _Doc:
         return self.passages[lo]
 
 
-def extract(passages: list[Passage]) -> Extracted:
+def extract(passages: list[Passage]) -> Facts:
     doc = _Doc.of(passages)
-    found = Extracted()
+    found = Facts()
     if " (" in doc.text:
         found.extend(_settings(doc))
     if " → " in doc.text:
@@ -108,8 +108,8 @@ def _entries(header: re.Pattern[str], text: str) -> Iterator[tuple[re.Match[str]
 
 # settings --------------------------------------------------------------------------------------------------------
 
-def _settings(doc: _Doc) -> Extracted:
-    found = Extracted()
+def _settings(doc: _Doc) -> Facts:
+    found = Facts()
     for header, end in _entries(SETTING, doc.text):
         name, kind = header.group(1), header.group(2)
         body = doc.text[header.end():end]
@@ -117,8 +117,8 @@ def _settings(doc: _Doc) -> Extracted:
         if not (gold.path.startswith("runtime-config") or "." in name):
             continue  # a command's options share the layout (CREATE SUBSCRIPTION's refresh (boolean)): not settings
         named = f"the configuration parameter {name}"
-        found.blocks.append(Block("pg-setting", name, "configuration parameter", named, gold.id, body,
-                                  closed=doc.at(max(end - 1, header.end())).id == gold.id))
+        found.blocks.append(FactBlock("pg-setting", name, "configuration parameter", named, gold.id, body,
+                                      closed=doc.at(max(end - 1, header.end())).id == gold.id))
         found.facts.append(Fact(gold.id, "pg-setting", name, "configuration parameter", "type", kind,
                                 "What is the data type of {s}?", named, group=gold.path))
         value = _default(body)
@@ -178,8 +178,8 @@ def _number(value: str) -> tuple[float | None, str]:
 
 # SQL functions ---------------------------------------------------------------------------------------------------
 
-def _sql_functions(doc: _Doc) -> Extracted:
-    found = Extracted()
+def _sql_functions(doc: _Doc) -> Facts:
+    found = Facts()
     for match in SQL_FUNCTION.finditer(doc.text):
         gold = doc.at(match.start())
         name, returns = match.group(1), match.group(2).strip()
@@ -198,8 +198,8 @@ def _sql_functions(doc: _Doc) -> Extracted:
 
 # catalog columns -------------------------------------------------------------------------------------------------
 
-def _catalog(doc: _Doc, catalog: str) -> Extracted:
-    found = Extracted()
+def _catalog(doc: _Doc, catalog: str) -> Facts:
+    found = Facts()
     for match in CATALOG_COLUMN.finditer(doc.text):
         gold = doc.at(match.start())
         column, kind, references = match.group(1), match.group(2), match.group(3)
@@ -215,8 +215,8 @@ def _catalog(doc: _Doc, catalog: str) -> Extracted:
 
 # Python callables ------------------------------------------------------------------------------------------------
 
-def _python(doc: _Doc) -> Extracted:
-    found = Extracted()
+def _python(doc: _Doc) -> Facts:
+    found = Facts()
     for header, end in _entries(PY_SIGNATURE, doc.text):
         name, params = header.group(1), header.group(2)
         body = doc.text[header.end():end]
@@ -225,8 +225,8 @@ def _python(doc: _Doc) -> Extracted:
             body, end = body[:entry.start()], header.end() + entry.start()
         gold = doc.at(header.start())
         named = f"{name}()"
-        block = Block("py-callable", name, "function", named, gold.id, body,
-                      closed=doc.at(max(end - 1, header.end())).id == gold.id)
+        block = FactBlock("py-callable", name, "function", named, gold.id, body,
+                          closed=doc.at(max(end - 1, header.end())).id == gold.id)
         module = name.rsplit(".", 1)[0]
         for mention in PY_MENTION.findall(body):
             full = mention if "." in mention else f"{module}.{mention}"

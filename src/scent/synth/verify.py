@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scent.eval.metrics import normalize_answer
-from scent.synth.candidates import Candidate
+from scent.synth.candidates import TaskCandidate
 
 if TYPE_CHECKING:
     from scent.protocols import LLM, OpenIndex
@@ -96,7 +96,7 @@ class Checker:
     hop_k: int = 5
     retriever: str | None = None
 
-    def verify(self, c: Candidate) -> Verdict:
+    def verify(self, c: TaskCandidate) -> Verdict:
         from scent.llm.base import LLMError
 
         details: dict[str, Any] = {}
@@ -111,7 +111,7 @@ class Checker:
         return Verdict(None, details)
 
     # rules: each returns a rejection reason or None, and records what it saw in `details` -------------------------
-    def _gold(self, c: Candidate, details: dict[str, Any]) -> str | None:
+    def _gold(self, c: TaskCandidate, details: dict[str, Any]) -> str | None:
         if c.kind == "unanswerable":
             return None
         found = {pid: self.index.get(pid) for pid in c.gold_ids}
@@ -120,7 +120,7 @@ class Checker:
             return "answer_not_in_gold"
         return None
 
-    def _leak(self, c: Candidate, details: dict[str, Any]) -> str | None:
+    def _leak(self, c: TaskCandidate, details: dict[str, Any]) -> str | None:
         if c.kind in ("single", "bridge") and contains(c.question, c.answer):
             return "leaks_answer"
         if any(contains(c.question, value) for value in c.values):
@@ -129,7 +129,7 @@ class Checker:
             return "names_bridge_entity"
         return None
 
-    def _search(self, c: Candidate, details: dict[str, Any]) -> str | None:
+    def _search(self, c: TaskCandidate, details: dict[str, Any]) -> str | None:
         if c.kind == "unanswerable":
             return None
         hits = self.index.search(c.question, k=max(self.hop_k, len(c.gold_ids)), retriever=self.retriever)
@@ -141,7 +141,7 @@ class Checker:
             return "found_by_one_search"
         return None
 
-    def _absent(self, c: Candidate, details: dict[str, Any]) -> str | None:
+    def _absent(self, c: TaskCandidate, details: dict[str, Any]) -> str | None:
         if c.kind != "unanswerable":
             return None
         found = _mentioning(self.index, c.perturbed)
@@ -150,7 +150,7 @@ class Checker:
             return "perturbed_subject_in_corpus"
         return None
 
-    def _judge(self, c: Candidate, details: dict[str, Any]) -> str | None:
+    def _judge(self, c: TaskCandidate, details: dict[str, Any]) -> str | None:
         if c.kind != "unanswerable" or self.judge is None:
             return None
         hits = self.index.search(c.question, k=JUDGE_PASSAGES, retriever=self.retriever)
@@ -158,7 +158,7 @@ class Checker:
         details["judge"] = reply.text.strip()[:40]
         return "judge_finds_answer" if normalize_answer(reply.text).startswith("yes") else None
 
-    def _closed_book(self, c: Candidate, details: dict[str, Any]) -> str | None:
+    def _closed_book(self, c: TaskCandidate, details: dict[str, Any]) -> str | None:
         if c.kind == "unanswerable" or self.writer is None:
             return None
         reply = self.writer.complete(closed_book_messages(c.question), max_tokens=24).text.strip()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from scent.synth.facts import Block, Extracted, Fact
+from scent.synth.facts import Fact, FactBlock, Facts
 from scent.types import Passage
 
 LIFE = re.compile(r"^[^()\n]{0,80}?\(([^()\n]{0,80})\)")
@@ -33,8 +33,8 @@ ROLES = {"directed": "director", "written": "writer", "founded": "founder", "cre
 RELEASED = {"novel": "published", "opera": "composed", "musical": "first staged"}
 
 
-def extract(passages: list[Passage]) -> Extracted:
-    found = Extracted()
+def extract(passages: list[Passage]) -> Facts:
+    found = Facts()
     if not passages:
         return found
     first = passages[0]
@@ -83,8 +83,8 @@ def extract(passages: list[Passage]) -> Extracted:
     relation = RELATION.search(head)
     if relation:
         other = _name(relation.group(2))
-        found.blocks.append(Block("relation", title, ROLES[relation.group(1)], title, first.id, head,
-                                  mentions={other}))
+        found.blocks.append(FactBlock("relation", title, ROLES[relation.group(1)], title, first.id, head,
+                                      mentions={other}))
     return found
 
 
