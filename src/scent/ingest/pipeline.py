@@ -26,7 +26,7 @@ from scent.ingest.chunk import chunk
 from scent.ingest.corpus import BadLine, Record, read_corpus
 from scent.ingest.extracted import LoadError
 from scent.ingest.loaders import load
-from scent.ingest.walk import Candidate, Skipped, display_path, fs_path, walk
+from scent.ingest.walk import FileCandidate, Skipped, display_path, fs_path, walk
 from scent.interrupt import catch_interrupts, checkpoint
 from scent.types import IngestIssue, IngestSummary, Passage
 
@@ -230,7 +230,7 @@ class Builder:
 
     def _index(self, paths: list[Path]) -> None:
         self._recover()
-        candidates: list[Candidate] = []
+        candidates: list[FileCandidate] = []
         refused: set[tuple[str, str]] = set()  # skipped by the walk: no longer to be served from the index
         for item in walk(paths, self.config, skip=self.dir):
             if isinstance(item, Skipped):
@@ -250,7 +250,7 @@ class Builder:
         self._commit_group()
         self._remove(gone)
 
-    def _one(self, c: Candidate, row: DocRow | None, gone: list[int]) -> None:
+    def _one(self, c: FileCandidate, row: DocRow | None, gone: list[int]) -> None:
         path = display_path(c.relpath)
         if row and row.state == "indexed" and (row.size, row.mtime_ns) == (c.size, c.mtime_ns):
             self.summary.unchanged += 1
@@ -283,7 +283,7 @@ class Builder:
         if self._group_passages >= self.config.commit_every_passages:
             self._commit_group()
 
-    def _store_document(self, c: Candidate, path: str, sha: str, loaded: LoadedDocument) -> int:
+    def _store_document(self, c: FileCandidate, path: str, sha: str, loaded: LoadedDocument) -> int:
         """Write one document's passages to the store (one transaction) and queue them for BM25; returns how
         many were accepted (ids already indexed from another document are reported and left out)."""
         self.store.begin()

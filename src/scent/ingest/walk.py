@@ -21,7 +21,7 @@ from scent.types import IngestIssue
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class FileCandidate:
     """A file to consider: `root` is the indexed folder, `relpath` the display path inside it."""
 
     root: str
@@ -79,7 +79,7 @@ def _matches(rel: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-def walk(paths: list[Path], config: IngestConfig, skip: Path | None = None) -> Iterator[Candidate | Skipped]:
+def walk(paths: list[Path], config: IngestConfig, skip: Path | None = None) -> Iterator[FileCandidate | Skipped]:
     """Candidates under each path (a folder or a file), plus a `Skipped` for each file or folder that cannot (or
     must not) be walked. Symlinks inside the folder are followed; a link back into a folder already walked is
     reported, not looped; a link out of the folder is reported unless `config.follow_outside`. Hidden entries and
@@ -158,7 +158,7 @@ def _outside(link: str, root_real: str, config: IngestConfig) -> tuple[str, str]
 
 
 def _file(root: str, rel: str, config: IngestConfig, limit: int, explicit: bool = False) -> Iterator[
-        Candidate | Skipped]:
+        FileCandidate | Skipped]:
     if not explicit and not _wanted(rel, config):
         return
     full = os.path.join(root, rel)
@@ -181,7 +181,7 @@ def _file(root: str, rel: str, config: IngestConfig, limit: int, explicit: bool 
             path=display_path(rel), status="skipped", reason="too-large",
             detail=f"{st.st_size / 1e6:.1f} MB > limit {config.max_file_mb:g} MB (--max-file-mb)"))
         return
-    yield Candidate(root, rel, full, st.st_size, st.st_mtime_ns)
+    yield FileCandidate(root, rel, full, st.st_size, st.st_mtime_ns)
 
 
 def _issue(root: str, rel: str, reason: str, error: OSError) -> Skipped:

@@ -27,7 +27,7 @@ from scent.config import IngestConfig, MilvusConfig
 from scent.index.bm25 import indexed_text
 from scent.ingest.extracted import LoadError
 from scent.ingest.pipeline import file_sha256, read_document
-from scent.ingest.walk import Candidate, Skipped, display_path, fs_path, walk
+from scent.ingest.walk import FileCandidate, Skipped, display_path, fs_path, walk
 from scent.interrupt import catch_interrupts, checkpoint
 from scent.milvus import MilvusError, MilvusLocation, MilvusSchemaError
 from scent.milvus.analysis import stems
@@ -162,7 +162,7 @@ class MilvusBuilder:
 
     def _index(self, paths: list[Path]) -> None:
         manifest = self._recover(self._manifest())
-        candidates: list[Candidate] = []
+        candidates: list[FileCandidate] = []
         refused: set[tuple[str, str]] = set()
         for item in walk(paths, self.config):
             if isinstance(item, Skipped):
@@ -196,7 +196,7 @@ class MilvusBuilder:
                 del manifest[key]
         return manifest
 
-    def _one(self, c: Candidate, row: DocState | None, gone: list[DocState]) -> None:
+    def _one(self, c: FileCandidate, row: DocState | None, gone: list[DocState]) -> None:
         path = display_path(c.relpath)
         if row and row.state == "indexed" and (row.size, row.mtime_ns) == (c.size, c.mtime_ns):
             self.summary.unchanged += 1
