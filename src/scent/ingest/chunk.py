@@ -20,7 +20,9 @@ _WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
+class PassageSpan:
+    """One passage to be: the slice text[start:end] of one section (and page), with its word count."""
+
     start: int
     end: int
     headings: tuple[str, ...]
@@ -64,32 +66,32 @@ def _char_cuts(text: str, start: int, end: int, max_chars: int) -> list[tuple[in
     return out
 
 
-def _pieces(text: str, block: Block, max_words: int, max_chars: int) -> list[Span]:
+def _pieces(text: str, block: Block, max_words: int, max_chars: int) -> list[PassageSpan]:
     """A block as one piece, or as sentence groups when it is longer than `max_words` (or `max_chars`)."""
     words = len(_WORD.findall(text, block.start, block.end))
     if words <= max_words and block.end - block.start <= max_chars:
-        return [Span(block.start, block.end, block.headings, block.page, words)]
+        return [PassageSpan(block.start, block.end, block.headings, block.page, words)]
     pieces = []
     for s, e in sentence_spans(text, block.start, block.end):
         n = len(_WORD.findall(text, s, e))
         cuts = [(s, e)] if n <= max_words else _word_cuts(text, s, e, max_words)
         for cs, ce in cuts:
             for ps, pe, hard in _char_cuts(text, cs, ce, max_chars):
-                pieces.append(Span(ps, pe, block.headings, block.page, len(_WORD.findall(text, ps, pe)), hard))
+                pieces.append(PassageSpan(ps, pe, block.headings, block.page, len(_WORD.findall(text, ps, pe)), hard))
     return pieces
 
 
-def chunk(doc: Extracted, config: ChunkConfig | None = None) -> list[Span]:
+def chunk(doc: Extracted, config: ChunkConfig | None = None) -> list[PassageSpan]:
     """Greedily merge pieces of one section (and page) until `target_words`, never past `max_words`."""
     cfg = config or ChunkConfig()
-    out: list[Span] = []
-    current: list[Span] = []
+    out: list[PassageSpan] = []
+    current: list[PassageSpan] = []
 
     def flush() -> None:
         if current:
             first, last = current[0], current[-1]
-            out.append(Span(first.start, last.end, first.headings, first.page, sum(p.words for p in current),
-                            any(p.cut for p in current)))
+            out.append(PassageSpan(first.start, last.end, first.headings, first.page, sum(p.words for p in current),
+                                   any(p.cut for p in current)))
             current.clear()
 
     for block in doc.blocks:
