@@ -240,11 +240,18 @@ class ModelsConfig(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    planner: str = Field(DEFAULT_MODEL_SPEC, description="Restates the question, lists what must be found.")
-    searcher: str = Field(DEFAULT_MODEL_SPEC, description="Proposes queries and chooses what to open.")
-    reader: str = Field(DEFAULT_MODEL_SPEC, description="Reads passages and records evidence with quotes.")
-    writer: str = Field(DEFAULT_MODEL_SPEC, description="Writes the cited answer or report.")
-    judge: str = Field(DEFAULT_MODEL_SPEC, description="Checks that each cited passage supports its claim.")
+    planner: str = Field(DEFAULT_MODEL_SPEC, description="With agent.plan, restates the question and splits it "
+                         "into sub-questions; with research.outline_choice, chooses the report's sections.")
+    searcher: str = Field(DEFAULT_MODEL_SPEC, description="With agent.model_rounds, proposes search queries for what "
+                          "the reader says is missing.")
+    reader: str = Field(DEFAULT_MODEL_SPEC, description="With agent.model_rounds, says whether the best passages "
+                        "answer the question and what is missing.")
+    writer: str = Field(DEFAULT_MODEL_SPEC, description="Answers from the chosen passages in a few words, once per "
+                        "view; in research, chooses each section's claims (research.choose_claims) and shortens "
+                        "them (research.rewrite); eval's closed-book and rag answers; synth's closed-book check.")
+    judge: str = Field(DEFAULT_MODEL_SPEC, description="With agent.judge, checks that a cited quote supports the "
+                       "answer or claim; eval's LLM-judge grade (eval.judge) and rag's citation check; synth's "
+                       "check that no passage answers an unanswerable task.")
 
     def describe(self) -> str:
         return ", ".join(f"{role}={getattr(self, role)}" for role in ROLES)
