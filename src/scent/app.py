@@ -12,13 +12,12 @@ heavy is imported until a function is called.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scent.config import ROLES, ConfigError, ScentConfig, load_config
 
 if TYPE_CHECKING:
-    from scent.milvus import MilvusLocation
-    from scent.protocols import LLM
+    from scent.protocols import LLM, IndexBackend, OpenIndex
 
 
 class AppError(Exception):
@@ -59,74 +58,58 @@ def strict_local(cfg: ScentConfig, recorded: bool, flag: bool | None) -> bool:
     return flag if flag is not None else cfg.local_only or recorded
 
 
-def open_index(path: str | Path, cfg: ScentConfig | None = None, retriever: str | None = None) -> Any:
-    """Open the index at `path` — a folder, or `milvus://HOST:PORT/COLLECTION` — with the config's retrieval (and
-    `retriever` over it: auto | bm25 | dense | hybrid). It is a `scent.protocols.OpenIndex` (the embedded
-    `scent.index.Index` or a `scent.milvus.index.MilvusIndex`); typed Any so that code written against the
-    embedded class keeps type-checking — code that may get a Milvus index uses only the protocol's methods."""
-    from scent.config import RetrievalConfig
-    from scent.index import RETRIEVERS, Index, IndexAccessError, IndexNotFoundError
+def open_index(path: str | Path, cfg: ScentConfig | None = None, retriever: str | None = None) -> OpenIndex:
+    """Open the index at `path` — a folder, `milvus://HOST:PORT/COLLECTION`, or any scheme in
+    `scent.backends.BACKENDS` — with the config's retrieval (and `retriever` over it: auto | bm25 | dense |
+    hybrid)."""
+    from scent.backends import BackendError, backend_for
+    from scent.index import RETRIEVERS
 
-    retrieval = cfg.retrieval if cfg is not None else None
-    if retriever is not None:
-        if retriever not in ("auto", *RETRIEVERS):
-            raise IndexProblem(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
-        retrieval = (retrieval or RetrievalConfig()).model_copy(update={"retriever": retriever})
-    embed_config, local_only = (cfg.embed if cfg is not None else None), bool(cfg is not None and cfg.local_only)
-    if is_milvus(path):
-        from scent.milvus import MilvusError
-        from scent.milvus.index import MilvusIndex
-
-        try:
-            return MilvusIndex.open(milvus_location(path), retrieval, embed_config, local_only,
-                                    cfg.index.milvus if cfg is not None else None)
-        except (MilvusError, IndexNotFoundError) as e:
-            raise IndexProblem(str(e)) from None
+    if retriever is not None and retriever not in ("auto", *RETRIEVERS):
+        raise IndexProblem(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
     try:
-        return Index.open(Path(path), retrieval=retrieval, embed_config=embed_config, local_only=local_only)
-    except (IndexNotFoundError, IndexAccessError) as e:
+        return backend_for(path).open(str(path), cfg, retriever)
+    except BackendError as e:
         raise IndexProblem(str(e)) from None
 
 
-def is_milvus(path: str | Path) -> bool:
-    """Whether an --index value names a Milvus collection (milvus://HOST:PORT/COLLECTION) rather than a folder."""
-    from scent.milvus import is_milvus_uri
-
-    return is_milvus_uri(path)
-
-
-def milvus_location(path: str | Path) -> MilvusLocation:
-    from scent.milvus import MilvusError, parse_uri
+def index_backend(path: str | Path) -> IndexBackend:
+    """The backend of an --index value (by its URI scheme; a plain path is a folder)."""
+    from scent.backends import BackendError, backend_for
 
     try:
-        return parse_uri(path)
-    except MilvusError as e:
+        return backend_for(path)
+    except BackendError as e:
         raise IndexProblem(str(e)) from None
 
 
 def index_label(path: str | Path) -> str:
     """How an index is recorded in settings and traces: the Milvus URI, or the folder's absolute path."""
-    return str(milvus_location(path)) if is_milvus(path) else str(Path(path).resolve())
+    from scent.backends import BackendError
+
+    try:
+        return index_backend(path).label(str(path))
+    except BackendError as e:
+        raise IndexProblem(str(e)) from None
 
 
 def traces_folder(path: str | Path) -> Path:
     """Where runs over an index keep their traces: INDEX/traces for a folder; for a Milvus collection, which has
     no folder, .scent/traces/milvus-HOST-PORT-COLLECTION under the working directory."""
-    if not is_milvus(path):
-        return Path(path) / "traces"
-    from scent.index.layout import DEFAULT_INDEX_DIR
+    from scent.backends import BackendError
 
-    where = milvus_location(path)
-    return Path(DEFAULT_INDEX_DIR) / "traces" / f"milvus-{where.host.strip('[]').replace(':', '_')}-{where.port}-" \
-        f"{where.collection}"
+    try:
+        return index_backend(path).traces_folder(str(path))
+    except BackendError as e:
+        raise IndexProblem(str(e)) from None
 
 
-def check_retriever(idx: Any) -> str:
+def check_retriever(idx: OpenIndex) -> str:
     """The retriever the index will use; raises now (not inside a run) when its vectors or embedder are missing."""
     from scent.index.dense import VectorsError
 
     try:
-        chosen: str = idx.resolve()
+        chosen = idx.resolve()
         if chosen != "bm25":
             idx.embedder()
     except (VectorsError, ValueError) as e:

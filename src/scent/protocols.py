@@ -8,20 +8,25 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 from scent.types import Hit, Passage
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     from numpy.typing import NDArray
 
+    from scent.config import IngestConfig, ScentConfig
     from scent.llm.base import Completion, Message, Request
     from scent.rl.env import Action
+    from scent.types import IngestSummary
 
 
 @runtime_checkable
 class Index(Protocol):
-    """A searchable collection of passages."""
+    """A searchable collection of passages: what the agent needs of an `OpenIndex` (the same `search` signature, so
+    every backend's index is one)."""
 
-    def search(self, query: str, k: int = 10, retriever: str | None = None) -> list[Hit]:
-        """Return the `k` best passages for `query`, best first; `retriever` (bm25 | dense | hybrid | auto)
-        overrides the index's default."""
+    def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
+        """Return the `k` best passages for `query`, best first; a "quoted phrase" matches exactly; `retriever`
+        (bm25 | dense | hybrid | auto) overrides the index's default; `snippets` adds a query-focused excerpt."""
         ...
 
     def get(self, passage_id: str) -> Passage | None:
@@ -35,10 +40,10 @@ class Index(Protocol):
 
 @runtime_checkable
 class OpenIndex(Protocol):
-    """An index as the front ends use it (`scent.app.open_index`): the embedded folder (`scent.index.Index`) or a
-    Milvus collection (`scent.milvus.index.MilvusIndex`). The agent needs only what `Index` names (its search
-    takes `retriever` by name); the CLI, the servers and the evaluation also ask for snippets, list documents,
-    count, and choose or check the retriever."""
+    """An index as the front ends use it (`IndexBackend.open`, `scent.app.open_index`): the embedded folder
+    (`scent.index.Index`), a Milvus collection (`scent.milvus.index.MilvusIndex`), or any registered backend's. The
+    agent needs only what `Index` names; the CLI, the servers and the evaluation also list documents, count, and
+    choose or check the retriever."""
 
     def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
         """The `k` best passages, best first; `snippets` adds a query-focused excerpt to each."""
@@ -87,6 +92,46 @@ class OpenIndex(Protocol):
         ...
 
     def __exit__(self, *exc: object) -> None:
+        ...
+
+
+@runtime_checkable
+class IndexBackend(Protocol):
+    """One kind of index, named by the scheme of its location (`scent.backends.BACKENDS`): the embedded folder (a
+    path, no scheme) or `milvus://HOST:PORT/COLLECTION`. Its methods raise `scent.backends.errors.BackendError`s
+    (not found, access, unavailable, incompatible) with a message that says what to fix."""
+
+    def open(self, location: str, cfg: ScentConfig | None = None, retriever: str | None = None,
+             embedder: Embedder | None = None) -> OpenIndex:
+        """Open the index for search, with the config's retrieval (and `retriever`, already checked, over it);
+        `embedder` replaces the one its vectors name (tests)."""
+        ...
+
+    def build(self, location: str, paths: Sequence[Path], cfg: ScentConfig | None = None,
+              ingest: IngestConfig | None = None, embedder: Embedder | None = None,
+              progress: Callable[[str, int], None] | None = None) -> IngestSummary:
+        """Bring the index up to date with the files under `paths` (created when missing): the one incremental
+        diff (`scent.ingest.diff`), so only new or changed files are read; with `embedder`, their vectors too."""
+        ...
+
+    def sync_vectors(self, location: str, embedder: Embedder, cfg: ScentConfig | None = None,
+                     progress: Callable[[str, int], None] | None = None,
+                     rebuild: bool = False) -> dict[str, Any] | None:
+        """Embed the passages that have no vector yet, drop those of passages gone; a summary (embedded, removed,
+        total, embedder, dim, …), or None when the backend writes vectors with the passages (in `build`)."""
+        ...
+
+    def vectors_embedder(self, location: str, cfg: ScentConfig | None = None) -> str | None:
+        """The embedder the index's vectors were made with: a spec, "" for an index without vectors, None when
+        nothing is recorded yet (no index, or a folder never given vectors)."""
+        ...
+
+    def label(self, location: str) -> str:
+        """How the index is recorded in settings and traces (a folder's absolute path, a normalised URI)."""
+        ...
+
+    def traces_folder(self, location: str) -> Path:
+        """Where runs over the index keep their traces."""
         ...
 
 

@@ -21,7 +21,7 @@ from scent.cli.common import (
     ray_target,
     vectors_setting,
 )
-from scent.cli_output import dumps, write_problem
+from scent.cli.output import dumps, write_problem
 from scent.index.layout import REPORT_FILE
 
 INTERRUPTED = "interrupted: what was committed is searchable; run `scent index` again to finish"
@@ -62,31 +62,32 @@ def index_cmd(
     import sqlite3
 
     from scent import app
-    from scent.cli_progress import IndexProgress
+    from scent.backends import FOLDER, scheme_of
+    from scent.cli.bars import IndexProgress
     from scent.config import IngestConfig
     from scent.index.lock import IndexBusyError, writer_lock
-    from scent.ingest.pipeline import build
     from scent.interrupt import catch_interrupts
 
     with app_errors():
         cfg = app.load(config_file, [], local_only)
+        backend = app.index_backend(index)
 
     config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb,
                           commit_every_passages=commit_every, max_line_kb=max_line_kb,
                           max_record_chars=max_record_chars, follow_outside=follow_outside)
     ray_at = ray_target(ray, ray_address)
-    if app.is_milvus(index):
-        from scent.cli.index_milvus import index_milvus
+    if scheme_of(index) != FOLDER:  # a collection on a server: vectors are written with the passages
+        from scent.cli.index_milvus import index_collection
 
-        return index_milvus(index, paths, cfg, config, vectors, embedder, rebuild_vectors, ray_at,
-                            not quiet and not as_json, as_json)
+        return index_collection(index, paths, cfg, config, vectors, embedder, rebuild_vectors, ray_at,
+                                not quiet and not as_json, as_json)
     summary, dense = None, None
     with catch_interrupts() as ctrl_c:  # a Ctrl-C anywhere (lock, build, vectors, cleanup) ends in "interrupted"
         try:
             # one writer for the whole run: the BM25 build and the vector sync
             with writer_lock(index), ctrl_c.stoppable():
                 with IndexProgress(enabled=not quiet and not as_json) as progress:
-                    summary = build(index, paths, config, progress=progress)
+                    summary = backend.build(str(index), paths, cfg, config, progress=progress)
                 dense = None if summary.interrupted else sync_vectors(
                     index, cfg, vectors, embedder, rebuild_vectors, not quiet and not as_json, ray_at)
         except KeyboardInterrupt:
@@ -125,41 +126,36 @@ def sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | No
     """Bring the index's vectors up to date (`scent index`); None when vectors are off."""
     from contextlib import AbstractContextManager, nullcontext
 
+    from scent import app
     from scent.embed import EmbedError, bundled_available
-    from scent.index.dense import VectorsError, read_manifest, sync
-    from scent.index.layout import STORE_FILE
-    from scent.index.store import Store
+    from scent.index.dense import VectorsError
 
-    manifest = read_manifest(index)
-    spec = embedder or (manifest["embedder"] if manifest and not rebuild else cfg.embed.spec)
+    backend = app.index_backend(index)
+    made = backend.vectors_embedder(str(index), cfg)
+    spec = embedder or (made if made and not rebuild else cfg.embed.spec)
     vectors = vectors_setting(vectors)
     if vectors is None:  # default: on when the index has vectors or the chosen embedder can run here
-        vectors = manifest is not None or embedder is not None or spec != "minilm" or bundled_available()
+        vectors = made is not None or embedder is not None or spec != "minilm" or bundled_available()
     if not vectors:
         return None
     model = index_embedder(spec, cfg)
-    from scent.cli_progress import EmbedProgress
+    from scent.cli.bars import EmbedProgress
 
-    embed_config = cfg.embed
+    run_cfg = cfg
     session: AbstractContextManager[Any] = nullcontext()
     if ray is not None:  # embedding batches of `checkpoint_every` passages, each split over the Ray workers
         from scent.scale.ray_embed import RayEmbedder
         from scent.scale.ray_pool import ray_session
 
         model = RayEmbedder(model, cfg.embed, cfg.local_only, cfg.ray)
-        embed_config = cfg.embed.model_copy(update={"batch_size": cfg.embed.checkpoint_every})
+        run_cfg = cfg.model_copy(update={"embed": cfg.embed.model_copy(
+            update={"batch_size": cfg.embed.checkpoint_every})})
         session = ray_session(ray or None, cfg.ray)
-    store = Store(index / STORE_FILE, readonly=True)
     try:
         with session, EmbedProgress(enabled=show) as progress:
-            summary = sync(index, store, model, embed_config, progress, rebuild=rebuild)
+            return backend.sync_vectors(str(index), model, run_cfg, progress, rebuild=rebuild)
     except (VectorsError, EmbedError) as e:
         raise fail(str(e)) from None
-    finally:
-        store.close()
-    from dataclasses import asdict
-
-    return asdict(summary)
 
 
 def register(cli: typer.Typer) -> None:

@@ -1,5 +1,6 @@
-"""`scent index FOLDER --index milvus://HOST:PORT/COLLECTION`: the Milvus branch of `scent index` (the ingestion
-itself is `scent.milvus.ingest`)."""
+"""`scent index FOLDER --index SCHEME://…` for an index on a server (`milvus://HOST:PORT/COLLECTION`): the branch of
+`scent index` for a backend that writes vectors with the passages, through the backend registry
+(`scent.backends`; the Milvus ingestion itself is `scent.milvus.ingest`)."""
 
 from __future__ import annotations
 
@@ -9,27 +10,21 @@ from typing import Any
 import typer
 
 from scent.cli.common import fail, index_embedder, vectors_setting
-from scent.cli_output import dumps
+from scent.cli.output import dumps
 
 INTERRUPTED = "interrupted: what was written is searchable; run `scent index` again to finish"
 
 
-def embedder_for(location: Any, cfg: Any, vectors: bool | None, embedder: str | None, ray: str | None) -> Any:
+def embedder_for(backend: Any, location: str, cfg: Any, vectors: bool | None, embedder: str | None,
+                 ray: str | None) -> Any:
     """The embedder this run writes vectors with, or None (no vectors): the collection's own when it exists,
     else --embedder, else the config's when it can run here; `ray` (an address, or "" for a local cluster)
     fans the embedding batches out over Ray workers."""
-
     from scent.embed import bundled_available
-    from scent.milvus.client import Client
 
-    client = Client(location, cfg.index.milvus)
-    try:
-        existing = client.properties() if client.exists() else None
-    finally:
-        client.close()
+    have = backend.vectors_embedder(location, cfg)
     vectors = vectors_setting(vectors)
-    if existing is not None:
-        have = existing.get("scent.embedder", "")
+    if have is not None:
         if vectors is None:
             vectors = bool(have)
         spec = embedder or have or cfg.embed.spec
@@ -47,21 +42,21 @@ def embedder_for(location: Any, cfg: Any, vectors: bool | None, embedder: str | 
     return RayEmbedder(model, cfg.embed, cfg.local_only, cfg.ray)
 
 
-def index_milvus(index: Path, paths: list[Path], cfg: Any, config: Any, vectors: bool | None,
-                 embedder: str | None, rebuild_vectors: bool, ray: str | None, show: bool, as_json: bool) -> None:
+def index_collection(index: Path, paths: list[Path], cfg: Any, config: Any, vectors: bool | None,
+                     embedder: str | None, rebuild_vectors: bool, ray: str | None, show: bool, as_json: bool) -> None:
     from contextlib import nullcontext
 
     from scent import app
+    from scent.backends import BackendError
+    from scent.cli.bars import IndexProgress
     from scent.cli.common import app_errors
-    from scent.cli_progress import IndexProgress
-    from scent.milvus import MilvusError
-    from scent.milvus.ingest import build
 
     if rebuild_vectors:
         raise fail("--rebuild-vectors: a Milvus collection keeps the embedder it was made with; index into a new "
                    "collection instead")
     with app_errors():
-        location = app.milvus_location(index)
+        backend = app.index_backend(index)
+        location = app.index_label(index)  # also checks the URI
     session: Any = nullcontext()
     if ray is not None:
         from scent.scale.ray_pool import ray_session
@@ -69,10 +64,10 @@ def index_milvus(index: Path, paths: list[Path], cfg: Any, config: Any, vectors:
         session = ray_session(ray or None, cfg.ray)
     try:
         with session:
-            model = embedder_for(location, cfg, vectors, embedder, ray)
+            model = embedder_for(backend, location, cfg, vectors, embedder, ray)
             with IndexProgress(enabled=show) as progress:
-                summary = build(location, paths, config, cfg.index.milvus, model, progress)
-    except MilvusError as e:
+                summary = backend.build(location, paths, cfg, config, model, progress)
+    except BackendError as e:
         raise fail(str(e), 1) from None
     s = summary
     if as_json:

@@ -56,27 +56,25 @@ def evaluate_run(run: Run, qrels: Qrels, ndcg_k: int = 10, recall_k: int = 100) 
 def eval_retrieval(beir_dir: str | Path, retriever: str = "bm25", index_dir: str | Path | None = None,
                    config: ScentConfig | None = None, split: str = "test", ndcg_k: int = 10,
                    recall_k: int = 100) -> dict[str, Any]:
-    """Index the BEIR corpus through the normal ingest path (into `index_dir`, reused and updated incrementally
-    when given, else a temporary folder), add vectors when `retriever` needs them (the embedder of
-    `config.embed`), search every judged query with `retriever` (bm25 | dense | hybrid | auto), and score the run."""
-    from scent.config import RetrievalConfig
-    from scent.index import Index
-    from scent.ingest.pipeline import build
+    """Index the BEIR corpus through the normal ingest path of the index's backend (`index_dir`: a folder or
+    milvus://HOST:PORT/COLLECTION, reused and updated incrementally when given, else a temporary folder), with
+    vectors when `retriever` needs them or the index already has them (its own embedder, else `config.embed`'s),
+    search every judged query with `retriever` (bm25 | dense | hybrid | auto), and score the run."""
+    from scent.backends import backend_for
+    from scent.embed import load_embedder
 
     config = config or ScentConfig()
     beir = load_beir(beir_dir, split)
-    if index_dir is not None and str(index_dir).startswith("milvus:/"):
-        return _eval_milvus(beir_dir, beir, retriever, str(index_dir), config, split, ndcg_k, recall_k)
     with tempfile.TemporaryDirectory(prefix="scent-beir-") as tmp:
-        folder = Path(index_dir) if index_dir else Path(tmp) / "index"
+        location = str(index_dir) if index_dir else str(Path(tmp) / "index")
+        backend = backend_for(location)
+        made = backend.vectors_embedder(location, config)
+        spec = made if made is not None else config.embed.spec if retriever != "bm25" else ""
+        embedder = load_embedder(spec, config.embed, config.local_only) if spec else None
         started = time.monotonic()
-        summary = build(folder, [beir.corpus])
-        if retriever != "bm25":
-            _sync_vectors(folder, config)
+        summary = backend.build(location, [beir.corpus], config, embedder=embedder)
         index_seconds = time.monotonic() - started
-        retrieval = RetrievalConfig.model_validate({**config.retrieval.model_dump(), "retriever": retriever})
-        with Index.open(folder, retrieval=retrieval,
-                        embed_config=config.embed, local_only=config.local_only) as index:
+        with backend.open(location, config, retriever) as index:
             resolved = index.resolve()
             started = time.monotonic()
             run = {qid: {h.id: h.score for h in index.search(text, recall_k)} for qid, text in beir.queries.items()}
@@ -85,53 +83,3 @@ def eval_retrieval(beir_dir: str | Path, retriever: str = "bm25", index_dir: str
     return {"dataset": str(beir_dir), "retriever": resolved, "split": split,
             "documents": summary.passages_total, "index_seconds": round(index_seconds, 2),
             "search_ms_per_query": round(1000 * search_seconds / max(len(run), 1), 2), **result}
-
-
-def _eval_milvus(beir_dir: str | Path, beir: Any, retriever: str, uri: str, config: ScentConfig, split: str,
-                 ndcg_k: int, recall_k: int) -> dict[str, Any]:
-    """`eval_retrieval` into a Milvus collection (milvus://HOST:PORT/COLLECTION): indexed through the Milvus
-    ingest path, with vectors (the collection's embedder, else the config's) unless it is BM25-only."""
-    from scent import app
-    from scent.embed import load_embedder
-    from scent.milvus import parse_uri
-    from scent.milvus.client import Client
-    from scent.milvus.ingest import build
-
-    location = parse_uri(uri)
-    client = Client(location, config.index.milvus)
-    try:
-        existing = client.properties() if client.exists() else None
-    finally:
-        client.close()
-    spec = existing.get("scent.embedder", "") if existing is not None else (
-        config.embed.spec if retriever != "bm25" else "")
-    embedder = load_embedder(spec, config.embed, config.local_only) if spec else None
-    started = time.monotonic()
-    summary = build(location, [beir.corpus], milvus=config.index.milvus, embedder=embedder)
-    index_seconds = time.monotonic() - started
-    with app.open_index(uri, config, retriever) as index:
-        resolved = index.resolve()
-        started = time.monotonic()
-        run = {qid: {h.id: h.score for h in index.search(text, recall_k)} for qid, text in beir.queries.items()}
-        search_seconds = time.monotonic() - started
-    result = evaluate_run(run, beir.qrels, ndcg_k, recall_k)
-    return {"dataset": str(beir_dir), "retriever": resolved, "split": split,
-            "documents": summary.passages_total, "index_seconds": round(index_seconds, 2),
-            "search_ms_per_query": round(1000 * search_seconds / max(len(run), 1), 2), **result}
-
-
-def _sync_vectors(folder: Path, config: ScentConfig) -> None:
-    """Compute the vectors the dense and hybrid retrievers need (incremental, as `scent index --vectors`)."""
-    from scent.embed import load_embedder
-    from scent.index.dense import read_manifest, sync
-    from scent.index.layout import STORE_FILE
-    from scent.index.store import Store
-
-    manifest = read_manifest(folder)
-    embedder = load_embedder(manifest["embedder"] if manifest else config.embed.spec, config.embed,
-                             config.local_only)
-    store = Store(folder / STORE_FILE, readonly=True)
-    try:
-        sync(folder, store, embedder, config.embed, None)
-    finally:
-        store.close()

@@ -1,12 +1,19 @@
 """`MilvusIndex`: a scent index in a Milvus collection, searched like the embedded one (`scent.index.Index`).
 
 BM25 is Milvus's BM25 function over its analyzer's tokens; dense search uses the collection's vector index
-(HNSW by default) with cosine; hybrid is one `hybrid_search` of both with Milvus's RRFRanker(rrf_k), each ranking
-`retrieval.depth` deep. Milvus's RRF is unweighted: `bm25_weight`/`dense_weight` apply to the embedded index only.
+(HNSW by default) with cosine; hybrid fuses the two rankings, each `retrieval.depth` deep, client-side with the
+embedded index's own weighted RRF (`scent.index.hybrid.rrf`: `rrf_k`, `bm25_weight`, `dense_weight`) — Milvus's
+RRFRanker takes no weights and its WeightedRanker mixes raw scores, not ranks.
+
+A "quoted phrase" in a BM25 query matches exactly, as tantivy's phrase query does on the folder index: Milvus's
+BM25 has no phrase query, so each phrase becomes a filter over the stored text — with `stem` (the default) its
+stems must appear consecutively in `bm25_text` (the same tokens tantivy's phrase query compares), without it the
+phrase must appear as written (case-sensitive) in `text`. BM25 then ranks the passages that pass.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,6 +28,7 @@ if TYPE_CHECKING:
 
 OUTPUT = ["id", "doc", "path", "record", "seq", "meta", "text"]
 RETRIEVERS = ("bm25", "dense", "hybrid")
+_PHRASE = re.compile(r'"([^"]*)"')
 
 
 def passage_of(row: dict[str, Any], cls: type[Passage] = Passage, **extra: Any) -> Passage:
@@ -100,56 +108,67 @@ class MilvusIndex:
                                    f"{self._embedder.spec} gives {self._embedder.dim}-d vectors")
             return self._embedder
 
-    def _searches(self, query: str, retriever: str, depth: int) -> list[Any]:
-        """The AnnSearchRequests of one query: BM25 on the query text, dense on its vector."""
-        from pymilvus import AnnSearchRequest
+    def phrase_filter(self, query: str) -> str:
+        """The filter that keeps only passages holding each "quoted phrase" of `query` ("" when it quotes none;
+        an odd number of quotes is no phrase, as tantivy reads it)."""
+        if query.count('"') % 2:
+            return ""
+        clauses = []
+        for phrase in _PHRASE.findall(query):
+            if self.stem:
+                from scent.milvus.analysis import stems
 
-        requests = []
-        if retriever in ("bm25", "hybrid"):
+                words = stems(phrase)  # letters and digits only: nothing for `like` to read as a wildcard
+                if words:
+                    clauses.append(f"(bm25_text == {quote(words)} or bm25_text like {quote(words + ' %')} or "
+                                   f"bm25_text like {quote('% ' + words + ' %')} or bm25_text like "
+                                   f"{quote('% ' + words)})")
+            elif phrase.strip():
+                escaped = phrase.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                clauses.append(f"text like {quote('%' + escaped + '%')}")
+        return " and ".join(clauses)
+
+    def _one(self, query: str, retriever: str, depth: int) -> list[tuple[dict[str, Any], float]]:
+        """One ranking, best first: BM25 on the query's text (its phrases as a filter), or dense on its vector."""
+        c = self.client
+        if retriever == "bm25":
             from scent.milvus.analysis import stems
 
             text = stems(query) if self.stem else query
-            if text.strip():
-                requests.append(AnnSearchRequest(data=[text], anns_field="sparse", param={"metric_type": "BM25"},
-                                                 limit=depth))
-        if retriever in ("dense", "hybrid"):
+            if not text.strip():  # a query with no word BM25 can search (punctuation only)
+                return []
+            data, field, param = [text], "sparse", {"metric_type": "BM25"}
+            expr = self.phrase_filter(query)
+        else:
             vector = self.embedder().embed([query])[0]
             cfg = self.client.config
             params = ({"ef": max(cfg.ef, depth)} if cfg.index_type == "HNSW"
                       else {"nprobe": max(1, cfg.nlist // 16)} if cfg.index_type == "IVF_FLAT" else {})
-            requests.append(AnnSearchRequest(data=[vector.tolist()], anns_field="dense",
-                                             param={"metric_type": "COSINE", "params": params}, limit=depth))
-        return requests
+            data, field, param, expr = [vector.tolist()], "dense", {"metric_type": "COSINE", "params": params}, ""
+        found = c.call("search", c.milvus.search, self.location.collection, data=data, anns_field=field,
+                       search_params=param, limit=depth, output_fields=OUTPUT, filter=expr)
+        # Milvus Lite reports BM25 as a negated distance; a Milvus server as the positive score: rank order is
+        # the same, and scores are given as the server's BM25 score
+        return [(hit["entity"], abs(float(hit["distance"])) if retriever == "bm25" else float(hit["distance"]))
+                for hit in (found[0] if found else [])]
 
     def _rows(self, query: str, k: int, retriever: str | None) -> list[tuple[dict[str, Any], float]]:
         retriever = self.resolve(retriever)
         if not query.strip() or k <= 0:
             return []
-        c = self.client
-        if retriever == "hybrid":
-            from pymilvus import RRFRanker
+        if retriever != "hybrid":
+            return self._one(query, retriever, k)
+        from scent.index.hybrid import rrf
 
-            requests = self._searches(query, retriever, max(k, self.retrieval.depth))
-            if len(requests) == 1:  # a query with no word BM25 can search (punctuation only): dense alone
-                requests.append(requests[0])
-            found = c.call("search", c.milvus.hybrid_search, self.location.collection, requests,
-                           RRFRanker(int(self.retrieval.rrf_k)), limit=k, output_fields=OUTPUT)
-        else:
-            searches = self._searches(query, retriever, k)
-            if not searches:
-                return []
-            (request,) = searches
-            found = c.call("search", c.milvus.search, self.location.collection, data=request.data,
-                           anns_field=request.anns_field, search_params=request.param, limit=k,
-                           output_fields=OUTPUT)
-        hits = found[0] if found else []
-        # Milvus Lite reports BM25 as a negated distance; a Milvus server as the positive score: rank order is
-        # the same, and scores are given as the server's BM25 score
-        return [(hit["entity"], abs(float(hit["distance"])) if retriever == "bm25" else float(hit["distance"]))
-                for hit in hits]
+        depth = max(k, self.retrieval.depth)
+        rankings = [self._one(query, "bm25", depth), self._one(query, "dense", depth)]
+        rows = {row["id"]: row for ranking in rankings for row, _ in ranking}
+        fused = rrf([[row["id"] for row, _ in ranking] for ranking in rankings],
+                    [self.retrieval.bm25_weight, self.retrieval.dense_weight], self.retrieval.rrf_k, k)
+        return [(rows[pid], score) for pid, score in fused]
 
     def ranked(self, query: str, k: int, retriever: str | None = None) -> list[tuple[str, float]]:
-        """(passage id, score) pairs, best first: BM25 scores, cosines, or RRF sums."""
+        """(passage id, score) pairs, best first: BM25 scores, cosines, or weighted RRF sums."""
         return [(row["id"], score) for row, score in self._rows(query, k, retriever)]
 
     def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
