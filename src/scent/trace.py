@@ -1,8 +1,8 @@
 """Run traces: one append-only JSON Lines file per run, one event per line, flushed as it happens.
 
-Every event has `seq` (0, 1, 2, …), `t` (seconds since the run started), `type`, and its own fields. Event types
-(DESIGN.md): run_start, plan, llm_call, tool_call, tool_result, note, reflect, answer, verify, calibrate, run_end.
-A run killed mid-write leaves at most one partial last line; `read_trace` drops it, so a trace is always readable.
+Every event has `seq` (0, 1, 2, …), `t` (seconds since the run started), `type`, and its own fields: the event
+types and their fields are `scent.events` (`EventType` names them all; docs/server.md tabulates them). A run
+killed mid-write leaves at most one partial last line; `read_trace` drops it, so a trace is always readable.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scent.events import EventType
 from scent.llm.base import Completion, Message, Request
 from scent.llm.wrap import HookedLLM
 from scent.protocols import LLM
 
 
 class TraceWriter:
-    """Appends events to a trace file. Thread-safe: concurrent sub-agents share one writer."""
+    """Appends events to a trace file. Thread-safe: one lock around each write, so events emitted from more than
+    one thread never interleave and `seq` counts up."""
 
     def __init__(self, path: str | Path, fsync: bool = False,
                  listeners: list[Callable[[dict[str, Any]], None]] | None = None) -> None:
@@ -40,7 +42,9 @@ class TraceWriter:
         self._fsync = fsync
         self._lock = threading.Lock()
 
-    def emit(self, type: str, **fields: Any) -> dict[str, Any]:
+    def emit(self, type: EventType, **fields: Any) -> dict[str, Any]:
+        """Write one event (`type`'s fields: `scent.events`), then hand it to the listeners. Not validated here:
+        emitting stays a dict and a write; the tests validate the events of scripted runs."""
         with self._lock:
             event = {"seq": self.seq, "t": round(self._offset + time.monotonic() - self._started, 4), "type": type,
                      **fields}

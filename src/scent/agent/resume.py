@@ -9,18 +9,22 @@ redone). The first prompt the trace has no reply for goes to the live model, and
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scent.llm.base import Completion, Request, TokenUsage, ToolCall
 from scent.llm.wrap import HookedLLM
 from scent.protocols import LLM
 from scent.trace import prompt_hash
 
+if TYPE_CHECKING:
+    from scent.events import LLMCall, TraceEvent
 
-def recorded_replies(events: list[dict[str, Any]]) -> dict[str, deque[dict[str, Any]]]:
-    replies: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
-    for event in events:
-        if event.get("type") == "llm_call" and "reply" in event and not event.get("replayed"):
+
+def recorded_replies(events: list[dict[str, Any]]) -> dict[str, deque[LLMCall]]:
+    """The `llm_call` events that hold a model's reply (not one served from an earlier trace), by prompt hash."""
+    replies: dict[str, deque[LLMCall]] = defaultdict(deque)
+    for event in cast("list[TraceEvent]", events):
+        if event["type"] == "llm_call" and "reply" in event and not event.get("replayed"):
             replies[event["prompt_hash"]].append(event)
     return replies
 
@@ -29,7 +33,7 @@ class Replay:
     """A hook that serves recorded replies for prompts seen before (in order per prompt); other prompts go on to
     the live backend."""
 
-    def __init__(self, replies: dict[str, deque[dict[str, Any]]], spec: str) -> None:
+    def __init__(self, replies: dict[str, deque[LLMCall]], spec: str) -> None:
         self.replies, self.spec = replies, spec
         self.replayed = 0
 
@@ -53,7 +57,7 @@ class Replay:
 class ReplayThenLive(HookedLLM):
     """`live` with a `Replay` hook; `replayed` counts the replies served from the trace."""
 
-    def __init__(self, live: LLM, replies: dict[str, deque[dict[str, Any]]]) -> None:
+    def __init__(self, live: LLM, replies: dict[str, deque[LLMCall]]) -> None:
         self.replay = Replay(replies, live.spec)
         super().__init__(live, self.replay)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from scent.cli.common import ConfigOption, JsonOption, LocalOnlyOption, ModelOption, SetOption, app_errors, fail
-from scent.cli_output import dumps, plain
+from scent.cli.output import dumps, plain
 
 
 def llm(

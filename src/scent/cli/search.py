@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from scent.cli.common import DEFAULT_INDEX, ConfigOption, IndexOption, JsonOption, RetrieverOption, app_errors, fail
-from scent.cli_output import dumps, markup
+from scent.cli.output import dumps, markup
 
 
 def search(

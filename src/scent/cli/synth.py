@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar
 
 import typer
 
+from scent.cli.bars import StderrBar
 from scent.cli.common import (
     ConfigOption,
     JsonOption,
@@ -24,7 +25,6 @@ from scent.cli.common import (
     fail,
     ray_target,
 )
-from scent.cli_progress import StderrBar
 
 
 def synth(

@@ -13,7 +13,7 @@ import functools
 import inspect
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -26,6 +26,9 @@ import scent
 from scent.serve.corpus import BadRequest, NotFound
 from scent.serve.library import Library
 from scent.serve.runs import Busy, Run, RunManager
+
+if TYPE_CHECKING:
+    from scent.events import TraceEvent
 
 ARG_LINE = re.compile(r"^\s{4}(\w+):\s*(.+)$")  # an `Args:` entry, as in scent.tools
 INSTRUCTIONS = ("scent searches a private document collection. Use `search` (BM25 and/or vectors; \"quoted "
@@ -56,19 +59,19 @@ class RunResult(BaseModel):
     status: str
 
 
-def step(event: dict[str, Any]) -> str:
-    """One line about a trace event, for progress messages."""
-    kind = event["type"]
-    if kind == "tool_call":
+def step(emitted: dict[str, Any]) -> str:
+    """One line about a trace event (`scent.events`), for progress messages."""
+    event = cast("TraceEvent", emitted)
+    if event["type"] == "tool_call":
         args = event.get("args", {})
         return f"{event.get('tool')}: {args.get('query') or args.get('phrase') or args.get('passage_id') or ''}"
-    if kind == "tool_result":
+    if event["type"] == "tool_result":
         return f"{event.get('tool')} → {len(event.get('ids') or [])} passages"
-    if kind == "note":
+    if event["type"] == "note":
         return f"evidence: {event.get('title', '')}"
-    if kind == "llm_call":
+    if event["type"] == "llm_call":
         return f"model call ({event.get('role')})"
-    return str(kind)
+    return str(event["type"])
 
 
 def result_of(run: Run) -> RunResult:
