@@ -28,7 +28,12 @@ def run(tmp_path: Path, replies: dict, question: str = QUESTION, config: AgentCo
     index = make_index(tmp_path, extra)
     agent = Agent(index, scripts(tmp_path, replies), config)
     trace = TraceWriter(tmp_path / "run.jsonl")
-    answer = agent.run(question, trace, mode)  # type: ignore[arg-type]
+    if mode == "report":
+        from scent.research.run import Researcher
+
+        answer = Researcher(agent).run(question, trace)
+    else:
+        answer = agent.run(question, trace)
     trace.close()
     return answer, read_trace(tmp_path / "run.jsonl"), index
 

@@ -7,9 +7,9 @@ import pytest
 
 from scent.agent import compare, select
 from scent.agent.answer import Candidate, arrangements, clean, excerpt, ground, is_yes_no, vote
-from scent.agent.entities import bare_title, key_terms, mentions, names
 from scent.agent.retrieve import Pool, bridge_names
 from scent.config import AgentConfig, ConfigError, load_config, parse_setting
+from scent.text import bare_title, key_terms, mentions, names
 from scent.types import Passage
 
 

@@ -26,7 +26,6 @@ judge = false
 
 [agent.budget]
 max_steps = 2
-max_rounds = 1
 """
 
 

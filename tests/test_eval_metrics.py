@@ -174,7 +174,8 @@ def test_golden_fixture_reproduces_the_published_numbers(shared_data: Path):
 
 
 def test_calibrate_splits_fits_and_records_the_questions(tmp_path: Path):
-    from scent.eval.calibration import IsotonicCalibrator, calibrate, load_calibrator
+    from scent.agent.calibrate import IsotonicCalibrator, load_calibrator
+    from scent.eval.calibration import calibrate
 
     good = {"grounded": 1.0, "sources": 1 / 3, "agreement": 1.0, "coverage": 0.9}
     bad = {"grounded": 1.0, "coverage": 0.9}

@@ -1,5 +1,6 @@
-"""The import graph of src/scent, read with `ast` (every import, module-level or inside a function; not those
-under `if TYPE_CHECKING:`): no circle, and no module imports another module's private (`_name`) names."""
+"""The import graph of src/scent, read with `ast` (every import: module-level, inside a function, or under
+`if TYPE_CHECKING:`): no circle, and no module imports another module's private (`_name`) names. The direction
+between packages is tests/test_layers.py's."""
 
 from __future__ import annotations
 
@@ -14,15 +15,6 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _type_checking_lines(tree: ast.AST) -> set[int]:
-    lines: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for child in node.body:
-                lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
-    return lines
-
-
 def import_graph() -> tuple[dict[str, set[str]], list[str]]:
     """module → the scent modules it imports; and each `from X import _private` found."""
     modules = {_module(p): p for p in SRC.rglob("*.py")}
@@ -30,10 +22,7 @@ def import_graph() -> tuple[dict[str, set[str]], list[str]]:
     private: list[str] = []
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        skip = _type_checking_lines(tree)
         for node in ast.walk(tree):
-            if getattr(node, "lineno", None) in skip:
-                continue
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -13,7 +13,9 @@ from agent_fixtures import make_index, scripts
 from scent.agent import Agent, AgentConfig
 from scent.research.outline import Topic, clean_heading, enumerated_items, merge, section_number
 from scent.research.render import from_dict, markdown, to_html, to_json
-from scent.research.sections import HEAVY_CITES, research_section
+from scent.research.run import Researcher
+from scent.research.sections import research_section
+from scent.research.tuning import HEAVY_CITES
 from scent.trace import TraceWriter, read_trace
 from scent.types import Passage
 
@@ -42,7 +44,7 @@ def run(tmp_path: Path, replies: dict | None = None, cfg: AgentConfig | None = N
     index = make_index(tmp_path, {**DOCS, **(extra or {})})
     agent = Agent(index, scripts(tmp_path, replies or {}), cfg or config())
     trace = TraceWriter(tmp_path / "run.jsonl")
-    answer = agent.run(QUESTION, trace, "report")
+    answer = Researcher(agent).run(QUESTION, trace)
     trace.close()
     return answer, read_trace(tmp_path / "run.jsonl")
 
@@ -103,7 +105,7 @@ def test_a_report_cut_short_by_its_budget_is_kept_and_marked_partial(tmp_path: P
     _, events = run(tmp_path / "full")
     second = next(i for i, e in enumerate(events) if e["type"] == "section" and e["n"] == 2)
     steps = sum(1 for e in events[:second] if e["type"] == "tool_call")
-    answer, events = run(tmp_path / "cut", cfg=config(max_steps=steps))
+    answer, events = run(tmp_path / "cut", cfg=config(budget={"max_steps": steps}))
     data = answer.report_data
     assert data is not None and data["status"] == "partial" and data["stopped"] == "steps"
     assert [s["title"] for s in data["sections"] if not s["gap"]] == ["Token authentication"]

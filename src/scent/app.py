@@ -4,6 +4,7 @@
     idx = app.open_index(path, cfg, retriever)                   # a folder or milvus://HOST:PORT/COLLECTION
     chosen = app.check_retriever(idx)                           # fail now if vectors or the embedder are missing
     llms = app.load_models(cfg)                                  # one backend per role, --local-only enforced
+    agent = app.make_agent(cfg, idx, llms=llms, calibration=path)  # the one way to build an agent
 
 Each raises an `AppError` whose message says what to fix and whose `code` is the CLI's exit status. Nothing
 heavy is imported until a function is called.
@@ -12,12 +13,15 @@ heavy is imported until a function is called.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scent.config import ROLES, ConfigError, ScentConfig, load_config
 
 if TYPE_CHECKING:
-    from scent.protocols import LLM, IndexBackend, OpenIndex
+    from scent.agent import Agent
+    from scent.agent.calibrate import Calibrator
+    from scent.config import AgentConfig
+    from scent.protocols import LLM, Index, IndexBackend, OpenIndex
 
 
 class AppError(Exception):
@@ -139,3 +143,27 @@ def load_models(cfg: ScentConfig, roles: list[str] | tuple[str, ...] = ROLES) ->
 def models_settings(cfg: ScentConfig) -> dict[str, str]:
     """role → spec, as recorded in traces and eval runs."""
     return {role: getattr(cfg.models, role) for role in ROLES}
+
+
+def make_agent(cfg: ScentConfig | None, index: Index, *, llms: dict[str, LLM] | None = None,
+               calibration: str | Path | None = None, calibrator: Calibrator | None = None,
+               agent_config: AgentConfig | None = None, run_info: dict[str, Any] | None = None) -> Agent:
+    """The one way to build an agent (the CLI, the servers, MCP, eval and the Ray workers all use it): `index`,
+    one model per role (`llms`, else loaded from `cfg`), a calibrator (`calibrator`, else the file `calibration`
+    written by `scent calibrate`, else the default), the agent's settings (`agent_config`, else `cfg.agent`) and
+    what its traces record about the run (`run_info`). A report is `scent.research.run.Researcher(agent)`."""
+    from scent.agent import Agent
+    from scent.agent.calibrate import load_calibrator
+
+    if cfg is None and (llms is None or agent_config is None):
+        raise ConfigProblem("make_agent needs a config, or both the models and the agent's settings")
+    if llms is None:
+        assert cfg is not None
+        llms = load_models(cfg)
+    if calibrator is None and calibration is not None:
+        try:
+            calibrator = load_calibrator(calibration)
+        except (OSError, ValueError) as e:
+            raise ConfigProblem(f"cannot load the calibrator {calibration}: {e}") from None
+    settings = agent_config if agent_config is not None else cfg.agent if cfg is not None else None
+    return Agent(index, dict(llms), settings, calibrator=calibrator, run_info=run_info)

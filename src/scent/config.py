@@ -115,7 +115,6 @@ class BudgetConfig(BaseModel):
     model_config = {"extra": "forbid"}
 
     max_steps: int = Field(24, ge=1, description="Tool calls (searches, opens, finds) for the whole run.")
-    max_rounds: int = Field(2, ge=1, description="Model-proposed query → reflect rounds (when model_rounds > 0).")
     max_tokens: int = Field(60_000, ge=1000, description="Prompt + completion tokens for the whole run.")
     max_seconds: float = Field(900.0, gt=0, description="Wall-clock limit for the search phase.")
 
@@ -143,23 +142,23 @@ class ResearchConfig(BaseModel):
                                  "the candidates the corpus suggests (else the program's ranking).")
     rewrite: bool = Field(False, description="The writer shortens each claim; a shortening is kept only when its "
                           "content words are the quote's own.")
-    max_steps: int = Field(80, ge=1, description="Tool calls (searches, lookups, opens) for the whole report.")
-    max_tokens: int = Field(60_000, ge=1000, description="Prompt + completion tokens for the whole report.")
-    max_seconds: float = Field(300.0, gt=0, description="Wall-clock limit: sections not started by then are "
-                               "listed as gaps and the report is marked partial.")
+    budget: BudgetConfig = Field(default_factory=lambda: BudgetConfig(max_steps=80, max_seconds=300.0),
+                                 description="The report's budget, counted from the start of the run (the "
+                                 "question's first hop runs under the agent's): tool calls, tokens, and the seconds "
+                                 "after which sections not started are listed as gaps and the report is partial.")
 
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("preset") in RESEARCH_PRESETS:
-            return {**RESEARCH_PRESETS[data["preset"]], **data}
+        if isinstance(data, dict) and data.get("preset", "embedded") in RESEARCH_PRESETS:
+            return _merge(RESEARCH_PRESETS[data.get("preset", "embedded")], data)
         return data
 
 
 RESEARCH_PRESETS: dict[str, dict[str, Any]] = {
-    "embedded": {},
+    "embedded": {"budget": {"max_steps": 80, "max_seconds": 300.0}},
     "served": {"sections": 14, "section_k": 12, "passages": 4, "candidates": 12, "claims": 5, "outline_choice": True,
-               "rewrite": True, "max_steps": 200, "max_tokens": 400_000, "max_seconds": 1200.0},
+               "rewrite": True, "budget": {"max_steps": 200, "max_tokens": 400_000, "max_seconds": 1200.0}},
 }
 
 

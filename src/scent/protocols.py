@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
-from scent.types import Hit, Passage
+from scent.types import Action, Completion, Hit, Message, Passage, Request
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from scent.config import IngestConfig, ScentConfig
-    from scent.llm.base import Completion, Message, Request
-    from scent.rl.env import Action
     from scent.types import IngestSummary
 
 

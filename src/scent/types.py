@@ -8,6 +8,7 @@ when indexing and ten at a time per query, where pydantic's construction cost wa
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -88,7 +89,7 @@ class IngestSummary(BaseModel):
 
 
 class Evidence(BaseModel):
-    """One item of the evidence ledger: a verbatim quote from a passage and what it establishes."""
+    """One item of the evidence ledger: a verbatim quote from a passage."""
 
     id: str = Field(description="Content hash of (passage id, quote): the id the writer cites.")
     passage_id: str
@@ -98,7 +99,6 @@ class Evidence(BaseModel):
     page: int | None = None
     source_id: str | None = Field(default=None, description="Record id, for a passage of a corpus file.")
     quote: str = Field(description="A span that occurs verbatim in the passage text.")
-    establishes: str = Field(default="", description="What the quote shows, in the reader's words.")
     question: str = Field(default="", description="The (sub-)question it was found for.")
 
 
@@ -149,3 +149,60 @@ class Answer(BaseModel):
     evidence_ids: list[str] = Field(default_factory=list, description="The passages the writer read, in order.")
     retrieved_ids: list[str] = Field(default_factory=list, description="Every passage a tool returned, in order.")
     views: list[dict[str, Any]] = Field(default_factory=list, description="Each writer view's reply and grounding.")
+
+
+# The chat models' data: what a backend receives (`Request`) and returns (`Completion`); see `scent.llm`.
+Message = dict[str, Any]  # OpenAI chat format: {"role": "system"|"user"|"assistant"|"tool", "content": str, ...}
+
+
+class TokenUsage(BaseModel):
+    """The tokens of one model call (retries and JSON repairs summed); `scent.types.Usage` is a whole run's."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class ToolCall(BaseModel):
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class Completion(BaseModel):
+    """One chat completion: the text, its parsed JSON (when a schema was given), tool calls, usage, timing."""
+
+    model: str
+    text: str
+    json_value: Any = Field(default=None, alias="json", description="Parsed and schema-validated JSON.")
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    latency_ms: float = 0.0
+    reasoning: str = Field(default="", description="<think> text stripped from the answer (kept for the trace).")
+    finish_reason: str = ""
+    attempts: int = Field(default=1, description="Calls made, counting retries and JSON repairs.")
+    replayed: bool = Field(default=False, description="Served from a trace by `scent resume`, not the model.")
+
+    model_config = {"populate_by_name": True}
+
+
+@dataclass
+class Request:
+    """One raw model call, as a backend receives it (a schema-checked `complete` may make several: repairs)."""
+
+    messages: list[Message]
+    schema: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    max_tokens: int = 512
+    temperature: float = 0.0
+    stop: list[str] | None = None
+    on_token: Callable[[str], None] | None = None
+
+
+@dataclass(slots=True)
+class Action:
+    """What an RL policy does (`scent.rl`): a tool name and its arguments; `text` is what the model wrote with it
+    (exported)."""
+
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    text: str = ""

@@ -21,14 +21,13 @@ from scent.agent.compare import Decision, same_value
 from scent.agent.context import RunContext
 from scent.agent.prompts import numbered_passages, template
 from scent.agent.relevance import context_relevance, rank_spans
-from scent.eval.metrics import normalize_answer
+from scent.agent.tuning import SNAP_MIN_F1
+from scent.text import UNKNOWN_REPLIES, normalize_answer, says_unknown
 from scent.types import Passage
 
 _YES_NO_START = re.compile(r"^(are|is|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
 _PREFIX = re.compile(r"^(final answer|short answer|answer|a)\s*[:：-]\s*", re.I)
 _WORD = re.compile(r"\w+")
-UNKNOWN = ("", "unknown", "not found", "none", "n/a", "no answer")
-SNAP_MIN_F1 = 0.6  # how close a reply must be to a passage span to be snapped to it
 
 
 @dataclass
@@ -39,12 +38,6 @@ class Candidate:
     raw: str
     text: str  # the grounded answer ("" when it could not be grounded)
     passages: list[str] = field(default_factory=list)  # ids of the passages that hold it
-
-
-def says_unknown(raw: str) -> bool:
-    """The reply says the passages do not hold the answer (an empty reply says nothing)."""
-    norm = normalize_answer(raw)
-    return bool(norm) and (norm in UNKNOWN or norm.startswith(("unknown", "not found")))
 
 
 def echoes_instructions(raw: str) -> bool:
@@ -115,7 +108,7 @@ def ground(answer: str, passages: list[Passage]) -> tuple[str, list[str]]:
     norm = normalize_answer(answer)
     if norm in ("yes", "no"):
         return norm, []
-    if norm in UNKNOWN or not norm:
+    if norm in UNKNOWN_REPLIES or not norm:
         return "", []
     pattern = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, _WORD.findall(answer))) + r"(?!\w)", re.I)
     exact = [(p, m) for p in passages if (m := pattern.search(f"{p.title}\n{p.text}"))]

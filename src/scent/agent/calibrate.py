@@ -53,3 +53,37 @@ class Calibrator(BaseModel):
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.model_dump_json(indent=2))
+
+
+class FittedCalibrator(Calibrator):
+    """A Calibrator with the record of what it was fitted on. Loads as a plain Calibrator too (extra fields are
+    ignored), so `scent ask --calibration` uses Platt files unchanged."""
+
+    method: str = Field("platt", description="platt | isotonic")
+    question_ids: list[str] = Field(default_factory=list, description="Questions it was fitted on.")
+    source: str = Field("", description="The results folder it was fitted from.")
+
+
+class IsotonicCalibrator(FittedCalibrator):
+    """The prior logistic map followed by a monotone step function `points` [(confidence ≥ x, value)]."""
+
+    points: list[tuple[float, float]] = Field(default_factory=list)
+
+    def confidence(self, signals: dict[str, float]) -> float:
+        raw = super().confidence(signals)
+        if signals.get("grounded", 0.0) <= 0.0 or not self.points:
+            return raw
+        value = self.points[0][1]
+        for x, y in self.points:
+            if raw >= x:
+                value = y
+        return round(value, 4)
+
+
+def load_calibrator(path: str | Path) -> Calibrator:
+    """A calibrator file of any kind (`scent calibrate` writes them): fitted (platt | isotonic) or a plain
+    Calibrator."""
+    data = json.loads(Path(path).read_text())
+    if data.get("method") == "isotonic":
+        return IsotonicCalibrator.model_validate(data)
+    return FittedCalibrator.model_validate(data) if "question_ids" in data else Calibrator.model_validate(data)

@@ -18,8 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scent.agent.entities import MONTHS, bare_title, key_terms, mentions
-from scent.eval.metrics import normalize_answer
+from scent.text import MONTHS, bare_title, key_terms, mentions, normalize_answer
 from scent.types import Passage
 
 # ", A or B?" at the end, or ", A or B, …" inside: "Which band, Letters to Cleo or Screaming Trees, had more members?"

@@ -1,4 +1,4 @@
-"""What one run shares between the planner, the sub-agents and the writer."""
+"""What one run shares between its steps: the question, tools, models, trace, settings, ledger and budget."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The evidence ledger: verbatim quotes from passages, shared by all sub-agents of one run."""
+"""The evidence ledger: verbatim quotes from passages, shared by every step of one run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import re
 import threading
 
-from scent.ingest.chunk import sentence_spans
+from scent.text import sentence_spans
 from scent.types import Evidence, Passage
 
 _WS = re.compile(r"\s+")
@@ -56,15 +56,14 @@ class Ledger:
         self._ids: set[str] = set()
         self._lock = threading.Lock()
 
-    def add(self, passage: Passage, quote: str, establishes: str = "", question: str = "") -> Evidence | None:
+    def add(self, passage: Passage, quote: str, question: str = "") -> Evidence | None:
         """Record a quote if it is (or can be repaired to) a verbatim span of the passage; None otherwise."""
         span = find_verbatim(passage.text, quote) or best_sentence(passage.text, quote)
         if span is None:
             return None
         item = Evidence(id=evidence_id(passage.id, span), passage_id=passage.id, path=passage.path,
                         title=passage.title, headings=passage.headings, page=passage.page,
-                        source_id=passage.source_id, quote=span,
-                        establishes=establishes.strip(), question=question)
+                        source_id=passage.source_id, quote=span, question=question)
         with self._lock:
             if item.id in self._ids:
                 return None
@@ -80,7 +79,7 @@ class Ledger:
         wanted = evidence_id(passage.id, span)
         with self._lock:
             found = next((e for e in self.items if e.id == wanted), None)
-        return found or self.add(passage, span, "", question)
+        return found or self.add(passage, span, question)
 
     def restore(self, item: Evidence) -> None:
         with self._lock:

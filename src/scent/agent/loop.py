@@ -1,4 +1,5 @@
-"""The research agent: [plan ▸] retrieve ▸ select ▸ write (views vote) ▸ ground ▸ verify ▸ calibrate.
+"""The agent: [plan ▸] retrieve ▸ select ▸ write (views vote) ▸ ground ▸ verify ▸ calibrate. It only answers;
+`scent.research.Researcher` builds a report from the same parts (`start`, `search`, `end`).
 
 The program carries the search (wide first hop, names followed inside passages, the right document opened) and
 chooses the passages; the model makes the narrow choices it is good at (a short answer from a few passages).
@@ -15,18 +16,16 @@ from scent.agent import compare, select
 from scent.agent.answer import decide_same, write_and_vote
 from scent.agent.calibrate import Calibrator
 from scent.agent.context import AgentConfig, RunContext
-from scent.agent.entities import key_terms, mentions
 from scent.agent.plan import make_plan
 from scent.agent.relevance import rank_spans
 from scent.agent.retrieve import Pool, gather
-from scent.agent.write import verify_evidence
-from scent.ingest.chunk import sentence_spans
+from scent.agent.verify import verify_evidence
 from scent.protocols import LLM, Index
+from scent.text import key_terms, mentions, sentence_spans
 from scent.tools import Tools
 from scent.trace import TracedLLM, TraceWriter
 from scent.types import Answer, Citation, Evidence, Passage, Usage
 
-Mode = Literal["answer", "report"]
 NOT_FOUND = "Not found in the corpus."
 
 
@@ -54,8 +53,6 @@ class Written:
     confidence: float = 0.0
     signals: dict[str, float] = field(default_factory=dict)
     views: list[dict[str, Any]] = field(default_factory=list)
-    report: str | None = None
-    report_data: dict[str, Any] | None = None  # the research report as JSON (scent.research)
 
 
 class Agent:
@@ -69,23 +66,30 @@ class Agent:
         self.calibrator = calibrator or Calibrator()
         self.run_info = run_info or {}
 
-    def run(self, question: str, trace: TraceWriter, mode: Mode = "answer") -> Answer:
+    def run(self, question: str, trace: TraceWriter) -> Answer:
+        """Answer `question`, recording every step in `trace`."""
         started = time.monotonic()
-        ctx = self.start(question, trace, mode)
+        ctx = self.start(question, trace)
+        pool, chosen, evidence = self.search(ctx, ctx.config.passages)
+        return self.end(ctx, self.finish(ctx, self.answer(ctx, pool, chosen), evidence, chosen), started)
+
+    def search(self, ctx: RunContext, passages: int) -> tuple[Pool, list[Passage], list[Evidence]]:
+        """The search phase: [plan ▸] gather ▸ choose `passages` whole passages ▸ note them in the ledger."""
+        question = ctx.question
         sub_questions = [sq.question for sq in make_plan(ctx).sub_questions[1:]] if ctx.config.plan else []
         pool = gather(ctx, question, sub_questions)
-        chosen = [s.passage for s in select.choose(question, pool.scored(question),
-                                                   ctx.config.passages * (2 if mode == "report" else 1),
-                                                   ctx.config.pair_rerank)]
-        evidence = record(ctx, question, chosen)
-        written = self.report(ctx, pool) if mode == "report" else self.answer(ctx, pool, chosen)
-        answer = self.finish(ctx, written, evidence, chosen)
+        chosen = [s.passage for s in select.choose(question, pool.scored(question), passages, ctx.config.pair_rerank)]
+        return pool, chosen, record(ctx, question, chosen)
+
+    def end(self, ctx: RunContext, answer: Answer, started: float) -> Answer:
+        """`answer` timed, and the run's `run_end` event written."""
         answer.usage.seconds = round(time.monotonic() - started, 2)
-        trace.emit("run_end", status=answer.status, abstained=answer.abstained, confidence=answer.confidence,
-                   answer=answer.model_dump(exclude={"trace"}))
+        ctx.trace.emit("run_end", status=answer.status, abstained=answer.abstained, confidence=answer.confidence,
+                       answer=answer.model_dump(exclude={"trace"}))
         return answer
 
-    def start(self, question: str, trace: TraceWriter, mode: Mode) -> RunContext:
+    def start(self, question: str, trace: TraceWriter, mode: Literal["answer", "report"] = "answer") -> RunContext:
+        """A run's context; `mode` is recorded in `run_start` (a report is `scent.research.Researcher`'s run)."""
         if not question.strip():
             raise ValueError("the question is empty")
         traced = {role: TracedLLM(llm, trace, role) for role, llm in self.llms.items()}
@@ -126,19 +130,6 @@ class Agent:
             outcome = Abstained("low_confidence", outcome.text)
         return Written(outcome, citations, confidence, values, views)
 
-    def report(self, ctx: RunContext, pool: Pool) -> Written:
-        """`scent research` (scent.research). Confidence: the share of the report's claims whose citation verified."""
-        from scent.research.render import markdown
-        from scent.research.run import citations, research
-
-        report = research(ctx, pool)
-        if not report.references:
-            return Written(Abstained("ungrounded"))
-        confidence = len(report.claims) / (len(report.claims) + report.counts["claims_cut"])
-        ctx.trace.emit("calibrate", signals={"support": confidence}, confidence=confidence, calibrator="report")
-        return Written(Answered(report.title, "writer", [], confidence), citations(report), confidence,
-                       report=markdown(report), report_data=report.to_dict())
-
     def finish(self, ctx: RunContext, written: Written, evidence: list[Evidence], chosen: list[Passage]) -> Answer:
         outcome = written.outcome
         supported = [c for c in written.citations if c.supported]
@@ -159,8 +150,7 @@ class Agent:
                       citations=[] if abstained else [c.model_copy(update={"n": n}) for n, c in
                                                       enumerate(supported, 1)],
                       closest=closest if abstained else [], status=status, usage=usage, trace=str(ctx.trace.path),
-                      report=None if abstained else written.report,
-                      report_data=written.report_data, abstain_reason=reason, draft=draft,
+                      abstain_reason=reason, draft=draft,
                       signals=written.signals, decided_by=outcome.decided_by if isinstance(outcome, Answered) else "",
                       evidence_ids=[p.id for p in chosen], retrieved_ids=list(ctx.retrieved), views=written.views)
 
@@ -170,7 +160,7 @@ def record(ctx: RunContext, question: str, chosen: list[Passage]) -> list[Eviden
     out = []
     for p in chosen:
         spans = rank_spans(question, [p], 1)
-        item = ctx.ledger.add(p, spans[0].text if spans else p.text[:300], "", question)
+        item = ctx.ledger.add(p, spans[0].text if spans else p.text[:300], question)
         if item is not None:
             ctx.trace.emit("note", **item.model_dump())
             out.append(item)

@@ -31,16 +31,6 @@ class Plan(BaseModel):
     facts: list[str] = Field(default_factory=list)
     sub_questions: list[SubQuestion] = Field(default_factory=list)
 
-    def stages(self) -> list[list[SubQuestion]]:
-        """Groups to run one after another; the sub-questions inside a group are independent (concurrent)."""
-        groups: list[list[SubQuestion]] = []
-        for sq in self.sub_questions:
-            if not groups or sq.depends_on_previous:
-                groups.append([sq])
-            else:
-                groups[-1].append(sq)
-        return groups
-
 
 def make_plan(ctx: RunContext) -> Plan:
     """The planner's plan, made safe: the question itself is always the first thing searched, sub-questions

@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scent.ingest.chunk import sentence_spans
+from scent.agent.tuning import MAX_SPAN_CHARS, TITLE_WEIGHT
+from scent.text import sentence_spans
 from scent.types import Passage
 
 _TOKEN = re.compile(r"\w+")
@@ -23,8 +24,6 @@ _STOPWORDS = (
     "about over under after before between during other same such only any all each both more most some very"
 )
 _STOP = frozenset(_STOPWORDS.split())
-TITLE_WEIGHT = 0.5  # a passage's title names what its sentences talk about ("He was born …")
-MAX_SPAN_CHARS = 500
 
 
 def terms(text: str) -> set[str]:

@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 
 from scent.agent import select
 from scent.agent.context import RunContext
-from scent.agent.entities import MONTHS, bare_title, key_terms, mentions, names
 from scent.agent.prompts import data
 from scent.agent.relevance import rank_spans
+from scent.agent.tuning import HOP_RRF_K, HOP_WEIGHTS, PASSAGE_QUOTAS
+from scent.text import MONTHS, bare_title, key_terms, mentions, names
 from scent.types import Passage
-
-RRF_K = 10  # reciprocal-rank constant: small, so the top of each list dominates
-HOP_WEIGHTS = {"question": 1.0, "plan": 0.7, "phrase": 0.6, "entity": 0.5, "model": 0.5, "document": 0.3}
 
 
 @dataclass
@@ -43,7 +41,7 @@ class Pool:
             if p.id not in self.passages:
                 self.passages[p.id] = p
                 new += 1
-            self.prior[p.id] = self.prior.get(p.id, 0.0) + HOP_WEIGHTS[hop] / (RRF_K + rank)
+            self.prior[p.id] = self.prior.get(p.id, 0.0) + HOP_WEIGHTS[hop] / (HOP_RRF_K + rank)
         return new
 
     def scored(self, question: str) -> list[select.Scored]:
@@ -69,7 +67,7 @@ def gather(ctx: RunContext, question: str, sub_questions: list[str] | None = Non
     if config.document_hops:
         for p in [s.passage for s in pool.scored(question)[:2] if s.passage.source_id is None]:
             _search(ctx, pool, "open_document", "document", passage_id=p.id, window=1)
-    for round_ in range(1, min(config.model_rounds, config.budget.max_rounds) + 1):
+    for round_ in range(1, config.model_rounds + 1):
         if not model_round(ctx, pool, question, round_):
             break
     return pool
@@ -117,9 +115,6 @@ def bridge_names(question: str, top: list[Passage], pool: list[Passage]) -> list
         found.sort(key=lambda n: " " not in n)  # "Shirley Temple" before "American": several words name an entity
         out += [n for n in found if n not in out][:quota]
     return out
-
-
-PASSAGE_QUOTAS = (3, 2, 1, 1, 1)  # bridge names taken from the 1st, 2nd, … best passage
 
 
 REFLECT_SCHEMA = {

@@ -12,13 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scent.agent.entities import bare_title, mentions
 from scent.agent.relevance import idf, terms
+from scent.agent.tuning import LINK_BONUS, PRIOR_WEIGHT, TITLE_BONUS
+from scent.text import bare_title, mentions
 from scent.types import Passage
-
-PRIOR_WEIGHT = 0.3  # how much the searches' ranking counts beside term coverage (coverage is in [0, 1])
-LINK_BONUS = 0.3  # a passage a chosen one points to (or that points to it) — the second hop of a bridge
-TITLE_BONUS = 0.5  # a passage whose title the question names is about one of the question's subjects
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from scent.cli.common import (
     app_errors,
     fail,
 )
-from scent.cli_output import dumps, inline, plain
+from scent.cli.output import dumps, inline, plain
 
 QuestionArg = Annotated[str, typer.Argument(help="The question.")]
 TraceOption = Annotated[Path | None, typer.Option(help="Trace file (JSONL); default INDEX/traces/<time>-<mode>.jsonl.")]
@@ -104,11 +104,10 @@ def run_agent(question: str, index: Path, mode: str, model: list[str], config: P
     from pydantic import ValidationError
 
     from scent import app
-    from scent.agent import Agent
-    from scent.agent.progress import ProgressPrinter
+    from scent.agent.calibrate import load_calibrator
     from scent.agent.resume import ReplayThenLive, recorded_replies
+    from scent.cli.progress import ProgressPrinter
     from scent.config import AgentConfig
-    from scent.eval.calibration import load_calibrator
     from scent.trace import TraceWriter, new_trace_path
 
     with app_errors():
@@ -148,12 +147,16 @@ def run_agent(question: str, index: Path, mode: str, model: list[str], config: P
         with app_errors():  # the agent's search tool calls idx.search(query, k): the index carries the retriever
             chosen = app.check_retriever(idx)
         typer.echo(f"retriever: {chosen}", err=True)
-        # Index.search takes `snippets` before `retriever`, unlike protocols.Index: the agent passes both by name
-        agent = Agent(idx, llms, agent_settings, calibrator=calibrator, run_info={
+        agent = app.make_agent(cfg, idx, llms=llms, calibrator=calibrator, agent_config=agent_settings, run_info={
             "index": str(index), "local_only": cfg.local_only, "calibration": str(calibration) if calibration
             else None, "retriever": chosen})
         try:
-            answer = agent.run(question, writer, "report" if mode == "report" else "answer")
+            if mode == "report":
+                from scent.research.run import Researcher
+
+                answer = Researcher(agent).run(question, writer)
+            else:
+                answer = agent.run(question, writer)
         finally:
             writer.close()
     if answer.report_data is not None and not as_json and (report_format != "md" or report_out is not None):

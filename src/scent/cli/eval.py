@@ -9,8 +9,8 @@ from typing import Annotated, Any, ClassVar
 
 import typer
 
+from scent.cli.bars import StderrBar
 from scent.cli.common import ConfigOption, JsonOption, RayAddressOption, RayOption, app_errors, fail, ray_target
-from scent.cli_progress import StderrBar
 
 RetrieverOption = Annotated[str | None, typer.Option(
     "--retriever", "-r", help="bm25 | dense | hybrid | auto (default: the config's; auto = hybrid when the index "
@@ -228,7 +228,7 @@ def _calibration(path: Path | None, questions: list[Any]) -> tuple[Any, set[str]
     """The calibrator and the ids of the dataset's questions it was fitted on (left out, and said so)."""
     if path is None:
         return None, set()
-    from scent.eval.calibration import load_calibrator
+    from scent.agent.calibrate import load_calibrator
 
     calibrator = load_calibrator(path)
     fitted = set(getattr(calibrator, "question_ids", []))

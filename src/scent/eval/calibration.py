@@ -16,51 +16,15 @@ all the data, for runs of a few dozen questions).
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
-
-from scent.agent.calibrate import SIGNALS, Calibrator
+from scent.agent.calibrate import SIGNALS, Calibrator, FittedCalibrator, IsotonicCalibrator
 from scent.eval.metrics import brier_score, expected_calibration_error
 
 Method = Literal["platt", "isotonic"]
-
-
-class FittedCalibrator(Calibrator):
-    """A Calibrator with the record of what it was fitted on. Loads as a plain Calibrator too (extra fields are
-    ignored), so `scent ask --calibration` uses Platt files unchanged."""
-
-    method: str = Field("platt", description="platt | isotonic")
-    question_ids: list[str] = Field(default_factory=list, description="Questions it was fitted on.")
-    source: str = Field("", description="The results folder it was fitted from.")
-
-
-class IsotonicCalibrator(FittedCalibrator):
-    """The prior logistic map followed by a monotone step function `points` [(confidence ≥ x, value)]."""
-
-    points: list[tuple[float, float]] = Field(default_factory=list)
-
-    def confidence(self, signals: dict[str, float]) -> float:
-        raw = super().confidence(signals)
-        if signals.get("grounded", 0.0) <= 0.0 or not self.points:
-            return raw
-        value = self.points[0][1]
-        for x, y in self.points:
-            if raw >= x:
-                value = y
-        return round(value, 4)
-
-
-def load_calibrator(path: str | Path) -> Calibrator:
-    """A calibrator file of any kind: fitted (platt | isotonic) or a plain Calibrator."""
-    data = json.loads(Path(path).read_text())
-    if data.get("method") == "isotonic":
-        return IsotonicCalibrator.model_validate(data)
-    return FittedCalibrator.model_validate(data) if "question_ids" in data else Calibrator.model_validate(data)
 
 
 def in_fit_part(question_id: str, fit_share: float) -> bool:

@@ -9,21 +9,14 @@ assumed spread evenly (the expected value over all orders of the tied items).
 from __future__ import annotations
 
 import math
-import re
-import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from scent.text import normalize_answer
+
 UNANSWERABLE = "unanswerable"
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = set(string.punctuation)
 _SPECIAL = ("yes", "no", "noanswer")
 
-
-def normalize_answer(text: str) -> str:
-    """The official HotpotQA normalisation."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
-    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def exact_match(prediction: str, gold: str) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 from scent.config import AgentConfig, EvalConfig
 from scent.eval import systems
 from scent.eval.datasets import Question
-from scent.eval.judge import judge_answer
+from scent.eval.grader import judge_answer
 from scent.eval.metrics import answer_scores, citation_precision, citation_recall, support_recall
 from scent.protocols import LLM
 from scent.trace import cut_partial_line, read_trace
@@ -182,7 +182,7 @@ class EvalRun:
     def answer_in_evidence(self, q: Question, evidence_ids: list[str]) -> float | None:
         """1 when a passage the system read holds a gold answer (normalised, whole words): the denominator of
         reading efficiency. None for unanswerable and yes/no questions (no passage can hold "yes")."""
-        from scent.eval.metrics import normalize_answer
+        from scent.text import normalize_answer
 
         golds = [normalize_answer(g) for g in q.golden_answers if normalize_answer(g) not in ("yes", "no", "")]
         if q.unanswerable or not golds or not evidence_ids:

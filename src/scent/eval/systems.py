@@ -6,7 +6,7 @@ agent). A system may carry its own k and retriever: `rag-plain:k=10:r=bm25` (see
 trace and returns a `SystemOutput`.
 
 Model time is metered by `MeteredLLM`: the wall time during which at least one model call is in progress (so
-concurrent sub-agents waiting on one llama.cpp model are not counted twice), plus calls and tokens.
+concurrent calls waiting on one llama.cpp model are not counted twice), plus calls and tokens.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from scent.agent.context import AgentConfig
-from scent.eval.judge import ask_json, prompt
+from scent.eval.grader import ask_json, prompt
 from scent.llm.base import Completion, LLMError, Request
 from scent.llm.wrap import HookedLLM
 from scent.protocols import LLM
 from scent.trace import TracedLLM, TraceWriter
 
 SYSTEMS = ("closed-book", "rag", "rag-plain", "agent")
-UNKNOWN = ("", "unknown", "not found", "none", "not found in the corpus")
 
 
 class SystemSpec(BaseModel):
@@ -132,7 +131,10 @@ Searcher = Callable[[str, int, str | None], list[Any]]
 
 
 def is_unknown(text: str) -> bool:
-    return text.strip().lower().rstrip(".") in UNKNOWN
+    """An empty reply, or one that says the passages do not hold the answer (`scent.text.says_unknown`)."""
+    from scent.text import normalize_answer, says_unknown
+
+    return not normalize_answer(text) or says_unknown(text)
 
 
 def _answer_schema(citations: int | None) -> dict[str, Any]:
@@ -176,7 +178,7 @@ def rag(question: str, llms: dict[str, LLM], trace: TraceWriter, search: Searche
     """One search of the question, top-k passages into one prompt, one answer citing one passage; the citation is
     checked by the agent's judge prompt (the same verifier as the agent's) when `verify`."""
     from scent.agent import prompts
-    from scent.agent.write import JUDGE_SCHEMA
+    from scent.agent.verify import SUPPORT_SCHEMA
 
     writer = TracedLLM(llms["writer"], trace, "writer")
     trace.emit("run_start", question=question, system="rag", models={"writer": writer.spec,
@@ -197,7 +199,7 @@ def rag(question: str, llms: dict[str, LLM], trace: TraceWriter, search: Searche
             try:
                 verdict = judge.complete(prompts.messages("judge", claim=f"{question} — {answer}",
                                                           quote=prompts.data(hits[cited - 1].text[:passage_chars])),
-                                         schema=JUDGE_SCHEMA, max_tokens=20).json_value
+                                         schema=SUPPORT_SCHEMA, max_tokens=20).json_value
                 supported = bool(verdict and verdict.get("supported"))
             except LLMError:
                 supported = False
@@ -232,10 +234,11 @@ def rag_plain(question: str, llms: dict[str, LLM], trace: TraceWriter, search: S
 
 def agent(question: str, query_id: str, llms: dict[str, LLM], trace: TraceWriter, index: Any,
           config: AgentConfig, calibrator: Any, run_info: dict[str, Any]) -> SystemOutput:
-    """The research agent; `Agent.run` returns everything a row needs."""
-    from scent.agent import Agent
+    """The agent; `Agent.run` returns everything a row needs."""
+    from scent import app
 
-    runner = Agent(index, llms, config, calibrator, run_info={"query_id": query_id, "system": "agent", **run_info})
+    runner = app.make_agent(None, index, llms=llms, agent_config=config, calibrator=calibrator,
+                            run_info={"query_id": query_id, "system": "agent", **run_info})
     try:
         answer = runner.run(question, trace)
     except LLMError as e:

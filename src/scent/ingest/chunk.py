@@ -12,10 +12,8 @@ from dataclasses import dataclass
 
 from scent.config import ChunkConfig
 from scent.ingest.extracted import Block, Extracted
+from scent.text import sentence_spans
 
-# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and a capital,
-# digit or opening quote/bracket. Abbreviations like "e.g. the" are not split (lower-case follows).
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _WORD = re.compile(r"\S+")
 
 
@@ -30,16 +28,6 @@ class PassageSpan:
     words: int
     cut: bool = False  # cut inside a run of non-whitespace at max_chars
 
-
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence boundaries inside text[start:end], as absolute offsets, whitespace trimmed."""
-    spans = []
-    pos = start
-    for m in _SENTENCE_END.finditer(text, start, end):
-        spans.append((pos, m.start(1)))
-        pos = m.end()
-    spans.append((pos, end))
-    return [(s, e) for s, e in spans if e > s]
 
 
 def _word_cuts(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:

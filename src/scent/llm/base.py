@@ -1,16 +1,17 @@
-"""What every LLM backend returns, its errors, and the structured-output check shared by all of them."""
+"""The LLM backends' errors and the structured-output check shared by all of them. What a backend receives and
+returns (`Request`, `Completion`, `Message`, …) are data types in `scent.types`, re-exported here."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-Message = dict[str, Any]  # OpenAI chat format: {"role": "system"|"user"|"assistant"|"tool", "content": str, ...}
+from scent.types import Completion as Completion
+from scent.types import Message as Message
+from scent.types import Request as Request
+from scent.types import TokenUsage as TokenUsage
+from scent.types import ToolCall as ToolCall
 
 
 class LLMError(RuntimeError):
@@ -29,36 +30,6 @@ class ContextOverflowError(LLMError):
 
 class StructuredOutputError(LLMError):
     """The model kept returning JSON that does not match the schema, even after repair attempts."""
-
-
-class TokenUsage(BaseModel):
-    """The tokens of one model call (retries and JSON repairs summed); `scent.types.Usage` is a whole run's."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-class ToolCall(BaseModel):
-    id: str
-    name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-
-
-class Completion(BaseModel):
-    """One chat completion: the text, its parsed JSON (when a schema was given), tool calls, usage, timing."""
-
-    model: str
-    text: str
-    json_value: Any = Field(default=None, alias="json", description="Parsed and schema-validated JSON.")
-    tool_calls: list[ToolCall] = Field(default_factory=list)
-    usage: TokenUsage = Field(default_factory=TokenUsage)
-    latency_ms: float = 0.0
-    reasoning: str = Field(default="", description="<think> text stripped from the answer (kept for the trace).")
-    finish_reason: str = ""
-    attempts: int = Field(default=1, description="Calls made, counting retries and JSON repairs.")
-    replayed: bool = Field(default=False, description="Served from a trace by `scent resume`, not the model.")
-
-    model_config = {"populate_by_name": True}
 
 
 _THINK = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
@@ -114,19 +85,6 @@ def repair_messages(messages: list[Message], reply: str, error: str) -> list[Mes
                                         "object, matching the schema exactly."}]
 
 
-@dataclass
-class Request:
-    """One raw model call, as a backend receives it (a schema-checked `complete` may make several: repairs)."""
-
-    messages: list[Message]
-    schema: dict[str, Any] | None = None
-    tools: list[dict[str, Any]] | None = None
-    max_tokens: int = 512
-    temperature: float = 0.0
-    stop: list[str] | None = None
-    on_token: Callable[[str], None] | None = None
-
-
 class ChatBackend:
     """Shared behaviour of the backends: schema validation with bounded repair, and async via a thread.
 
@@ -174,7 +132,7 @@ class ChatBackend:
                                     + "; ".join(errors))
 
     async def acomplete(self, messages: list[Message], **kwargs: Any) -> Completion:
-        """`complete` without blocking the event loop (sub-agents run concurrently)."""
+        """`complete` without blocking the event loop (the servers run several questions at once)."""
         import asyncio
 
         return await asyncio.to_thread(self.complete, messages, **kwargs)

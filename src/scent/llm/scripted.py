@@ -4,7 +4,7 @@ A script is JSON Lines, one call per line:
     {"key": "…", "role": "…", "request": {"messages": […], "schema": …, "tools": …},
      "response": {"model": "…", "text": "…", "tool_calls": […], "usage": {…}, "reasoning": "…"}}
 Only `response.text` is required. Replay hands out responses in order; a response whose `key` (a hash of the
-request) matches the current request is preferred, so concurrent sub-agents replay deterministically.
+request) matches the current request is preferred, so concurrent callers replay deterministically.
 """
 
 from __future__ import annotations

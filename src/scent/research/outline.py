@@ -18,20 +18,22 @@ from typing import Protocol
 
 from scent.agent.relevance import terms
 from scent.agent.select import Scored
+from scent.research.tuning import (
+    ENUMERATION_PASSAGES,
+    ITEM_PARAGRAPH_CHARS,
+    LONG_DOCUMENT,
+    MAX_ITEM_WORDS,
+    MIN_CLUSTER,
+    STRUCTURE_DOCUMENTS,
+)
 from scent.types import Passage
 
 JUNK_HEADINGS = frozenset({
     "note", "notes", "tip", "tips", "warning", "caution", "important", "example", "examples", "see also", "synopsis",
     "description", "parameters", "footnotes", "table of contents", "contents", "index", "outputs", "options",
     "compatibility"})
-ENUMERATION_PASSAGES = 5  # the best passages searched for a list of the question's topic, item by item
-STRUCTURE_DOCUMENTS = 2  # documents whose own section headings become topics
 QUESTION_WORDS = frozenset({"prov", "supp", "work", "use", "offe", "kind", "diff", "main", "way", "happ", "hand",
                             "expl", "desc", "avai"})  # words any broad question uses, cut as `stems` cuts
-MIN_CLUSTER = 0.4  # a cluster's best hit, as a share of the best hit's score, below which it is off the question
-LONG_DOCUMENT = 12  # passages: a longer document is split into its own sections
-MAX_ITEM_WORDS = 5
-ITEM_PARAGRAPH_CHARS = 400
 _NUMBER = re.compile(r"^\s*(?:chapter|appendix|part)?\s*(?:[\dIVXLA-Z]+(?:\.\d+)*\.)\s+", re.I)
 _VERSION_NOTE = re.compile(r"^(changed|new|added|deprecated|removed) (in|since) version", re.I)
 _LEAD = re.compile(r"^(.{2,80}?)(?:,|:|\s+[—–-]\s+|\s+which\s|\s+is\s|\s+are\s|\s+\()")

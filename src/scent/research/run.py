@@ -1,18 +1,50 @@
-"""A research run after the first wide retrieval: outline ▸ sections (each researched and verified) ▸ summary,
+"""`scent research`: a report built from the agent's parts. The agent's search phase (the question's wide first
+hop, names followed, the best passages noted), then outline ▸ sections (each researched and verified) ▸ summary,
 references and counts. A section that fails becomes a listed gap; a budget that runs out leaves the rest of the
 outline as gaps and the report marked partial — what was verified is always kept."""
 
 from __future__ import annotations
 
 import re
+import time
 
+from scent.agent import Abstained, Agent, Answered, Written
 from scent.agent.context import RunContext
 from scent.agent.retrieve import Pool
-from scent.config import BudgetConfig
 from scent.research.model import Claim, Reference, ResearchReport, Section
 from scent.research.outline import Topic, candidates, outline, section_number
+from scent.research.render import markdown
 from scent.research.sections import Drafted, research_section
-from scent.types import Citation, Evidence, document_key
+from scent.trace import TraceWriter
+from scent.types import Answer, Citation, Evidence, document_key
+
+
+class Researcher:
+    """Research runs with an agent's index, models, settings and calibrator; `run` returns the agent's `Answer`
+    with the report in `report` (markdown) and `report_data` (JSON)."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+
+    def run(self, question: str, trace: TraceWriter) -> Answer:
+        started = time.monotonic()
+        agent = self.agent
+        ctx = agent.start(question, trace, "report")
+        pool, chosen, evidence = agent.search(ctx, 2 * ctx.config.passages)
+        # the question's first hop ran under the answer's budget; the report's sections get the report's own
+        # budget (more searches than one answer), counted from the start of the run
+        ctx.budget.config = ctx.config.research.budget
+        report = research(ctx, pool)
+        if not report.references:
+            written = Written(Abstained("ungrounded"))
+        else:  # confidence: the share of the report's claims whose citation verified
+            confidence = len(report.claims) / (len(report.claims) + report.counts["claims_cut"])
+            ctx.trace.emit("calibrate", signals={"support": confidence}, confidence=confidence, calibrator="report")
+            written = Written(Answered(report.title, "writer", [], confidence), citations(report), confidence)
+        answer = agent.finish(ctx, written, evidence, chosen)
+        answer = answer.model_copy(update={"report": None if answer.abstained else markdown(report),
+                                           "report_data": report.to_dict() if report.references else None})
+        return agent.end(ctx, answer, started)
 
 
 def choose_outline(ctx: RunContext, topics: list[Topic], n: int) -> list[int] | None:
@@ -34,9 +66,6 @@ def choose_outline(ctx: RunContext, topics: list[Topic], n: int) -> list[int] | 
 def research(ctx: RunContext, pool: Pool) -> ResearchReport:
     rc = ctx.config.research
     question = ctx.question
-    # the report's own budget (more searches than one answer), counted from the start of the run
-    ctx.budget.config = BudgetConfig(max_steps=rc.max_steps, max_tokens=rc.max_tokens, max_seconds=rc.max_seconds,
-                                     max_rounds=ctx.config.budget.max_rounds)
     topics = candidates(question, pool.scored(question), ctx.tools.index)
     planned = outline(question, topics, rc.sections, choose_outline(ctx, topics, rc.sections))
     ctx.trace.emit("outline", sections=[t.title for t in planned], origins=[t.origin for t in planned],

@@ -18,24 +18,24 @@ import re
 
 from scent.agent import select
 from scent.agent.context import RunContext
-from scent.agent.entities import mentions
 from scent.agent.prompts import data_line
 from scent.agent.relevance import rank_spans, terms
 from scent.agent.retrieve import Pool, gather
-from scent.agent.write import verify_evidence
-from scent.ingest.chunk import sentence_spans
+from scent.agent.verify import verify_evidence
 from scent.research.model import Claim, Section
 from scent.research.outline import Topic, distinctive_terms, stems
+from scent.research.tuning import (
+    CONTENTS_CAPS,
+    FRESH_K,
+    FRESH_TIE,
+    HEADING_BONUS,
+    HEAVY_CITES,
+    MAX_CLAIM_CHARS,
+    MIN_CLAIM_CHARS,
+    REWRITE_MIN_SHARE,
+)
+from scent.text import mentions, sentence_spans
 from scent.types import Evidence, Passage
-
-HEADING_BONUS = 0.5  # a passage under a heading that names the section is the section's own text
-MIN_CLAIM_CHARS = 30
-MAX_CLAIM_CHARS = 450
-REWRITE_MIN_SHARE = 0.9  # share of a rewrite's content words that must be the quote's own
-HEAVY_CITES = 4  # passages the report cites from one document, from which on a section looks for other documents
-FRESH_TIE = 0.8  # a passage of a not-yet-cited document ties when its score is this share of the weakest chosen one
-FRESH_K = 3  # the wider search for another document: `section_k` times this
-CONTENTS_CAPS = 0.45  # share of capitalised words above which a passage is a list of headings (contents, index)
 
 
 @dataclasses.dataclass(slots=True)

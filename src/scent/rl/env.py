@@ -26,6 +26,7 @@ from scent.config import RLConfig, ScentConfig
 from scent.eval.datasets import Question
 from scent.rl.rewards import Cited, Outcome, parse_citations, rewards
 from scent.tools import Tools, tool_schema
+from scent.types import Action as Action  # the policy's move; re-exported for scent.rl users
 
 if TYPE_CHECKING:
     from scent.protocols import Index, Policy
@@ -70,15 +71,6 @@ def task_prompt(task: Question) -> str:
 def estimate_tokens(text: str) -> int:
     """Tokens of a text for the episode budget, estimated as characters / 4 (no tokenizer needed)."""
     return math.ceil(len(text) / 4)
-
-
-@dataclass(slots=True)
-class Action:
-    """What a policy does: a tool name and its arguments; `text` is what the model wrote with it (exported)."""
-
-    tool: str
-    arguments: dict[str, Any] = field(default_factory=dict)
-    text: str = ""
 
 
 @dataclass(slots=True)

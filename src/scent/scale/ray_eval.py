@@ -41,7 +41,7 @@ class EvalJob:
 
 def _runner(job: EvalJob) -> Any:
     from scent import app
-    from scent.eval.calibration import load_calibrator
+    from scent.agent.calibrate import load_calibrator
     from scent.eval.run import EvalRun
 
     index = app.open_index(job.index, job.config, job.retriever)

@@ -202,7 +202,7 @@ class Corpus:
             quote: the text quoted from it
             claim: the statement the quote is meant to support (optional)
         """
-        from scent.agent.entities import key_terms
+        from scent.text import key_terms
         from scent.agent.ledger import find_verbatim
 
         check_id(passage_id)

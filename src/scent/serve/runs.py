@@ -84,7 +84,7 @@ class Run:
                 "cancelled": self.cancel.is_set(), "error": self.error}
 
 
-AgentFactory = Callable[[], Any]  # () -> an object with .run(question, TraceWriter, mode) -> Answer
+AgentFactory = Callable[[], Any]  # () -> an Agent (scent.app.make_agent); a report run wraps it in a Researcher
 
 
 class Gate:
@@ -158,7 +158,7 @@ class RunManager:
             with self.gate.slots:
                 if run.cancel.is_set():
                     raise RunCancelled
-                run.answer = self.agent_factory().run(run.question, writer, run.mode).model_dump(mode="json")
+                run.answer = runner(self.agent_factory(), run.mode).run(run.question, writer).model_dump(mode="json")
         except RunCancelled:
             raised.set()
             writer.emit("run_end", status="cancelled", abstained=True, confidence=0.0, answer=None)
@@ -222,3 +222,12 @@ class RunManager:
             return read_run(path, complete=False)[2]
         except NotATraceError:
             return None
+
+
+def runner(agent: Any, mode: str) -> Any:
+    """What runs a question in `mode`: the agent itself (answer), or a `Researcher` built from it (report)."""
+    if mode == "report":
+        from scent.research.run import Researcher
+
+        return Researcher(agent)
+    return agent

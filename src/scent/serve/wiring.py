@@ -26,7 +26,7 @@ def open_index(path: Path, cfg: ScentConfig, retriever: str | None = None) -> An
 
 def load_agent_models(cfg: ScentConfig, calibration: Path | None = None) -> tuple[dict[str, Any], Any]:
     """(role → model, calibrator or None), loaded once and shared by the agents of every served index."""
-    from scent.eval.calibration import load_calibrator
+    from scent.agent.calibrate import load_calibrator
 
     try:
         llms = app.load_models(cfg)
@@ -39,13 +39,11 @@ def load_agent_models(cfg: ScentConfig, calibration: Path | None = None) -> tupl
 def agent_factory(index: Any, cfg: ScentConfig, index_name: str, models: tuple[dict[str, Any], Any],
                   calibration: Path | None = None) -> Any:
     """A function that makes an `Agent` over `index` with the loaded models (`load_agent_models`)."""
-    from scent.agent import Agent
-
     llms, calibrator = models
     info = {"index": index_name, "local_only": cfg.local_only, "calibration": str(calibration) if calibration
             else None, "retriever": index.resolve()}
 
     def make() -> Any:
-        return Agent(index, dict(llms), cfg.agent, calibrator=calibrator, run_info=info)
+        return app.make_agent(cfg, index, llms=llms, calibrator=calibrator, run_info=info)
 
     return make

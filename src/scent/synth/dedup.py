@@ -9,8 +9,8 @@ the tasks already accepted (a candidate is never verified when an accepted task 
 
 from __future__ import annotations
 
-from scent.eval.metrics import normalize_answer
 from scent.synth.candidates import TaskCandidate
+from scent.text import normalize_answer
 
 NEAR = 0.9
 

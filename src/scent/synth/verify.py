@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scent.eval.metrics import normalize_answer
 from scent.synth.candidates import TaskCandidate
+from scent.text import normalize_answer
 
 if TYPE_CHECKING:
     from scent.protocols import LLM, OpenIndex

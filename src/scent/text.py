@@ -1,14 +1,53 @@
-"""Names in text, found by the program: what a question is about, and what a passage points to.
+"""Text functions shared by the agent, research, evaluation, synthesis and the servers: pure functions over strings.
 
-Pure functions over strings. They drive the deterministic search moves: exact-phrase lookups of the question's
-own names (first hop), names inside retrieved passages as the next hop (a bridge entity), and the check that
-the question's key terms occur in the corpus at all (a question about something the corpus never mentions is
-abstained on, whatever the writer says).
+- Answer normalisation: the official HotpotQA/SQuAD one (lower-case, drop punctuation, drop a/an/the, collapse
+  whitespace). The agent compares its candidate answers with it; evaluation scores with it.
+- Sentence spans: where sentences end, as offsets (chunking, quoting, ranking).
+- Names in text, found by the program: what a question is about, and what a passage points to. They drive the
+  deterministic search moves: exact-phrase lookups of the question's own names (first hop), names inside
+  retrieved passages as the next hop (a bridge entity), and the check that the question's key terms occur in the
+  corpus at all.
 """
 
 from __future__ import annotations
 
 import re
+import string
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = set(string.punctuation)
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and a capital,
+# digit or opening quote/bracket. Abbreviations like "e.g. the" are not split (lower-case follows).
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
+
+
+def normalize_answer(text: str) -> str:
+    """The official HotpotQA normalisation."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+# What a model writes when the passages do not hold the answer (normalised): the agent's views and the eval's
+# baselines read it as "unknown", not as an answer.
+UNKNOWN_REPLIES = ("", "unknown", "not found", "none", "n/a", "no answer")
+
+
+def says_unknown(reply: str) -> bool:
+    """The reply says the passages do not hold the answer (an empty reply says nothing)."""
+    norm = normalize_answer(reply)
+    return bool(norm) and (norm in UNKNOWN_REPLIES or norm.startswith(("unknown", "not found")))
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence boundaries inside text[start:end], as absolute offsets, whitespace trimmed."""
+    spans = []
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        spans.append((pos, m.start(1)))
+        pos = m.end()
+    spans.append((pos, end))
+    return [(s, e) for s, e in spans if e > s]
+
 
 # A run of capitalised words, allowing short lower-case joiners inside ("Kiss and Tell", "Battle of Adwa") and
 # initials ("Roger O. Egeberg"); digits may join ("2014 S/S" is caught by the quoted/identifier rules instead).

@@ -8,7 +8,7 @@ from typing import Any
 
 from scent.protocols import LLM
 
-ANSWER_JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["correct"],
+ANSWER_SUPPORT_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["correct"],
                        "properties": {"correct": {"type": "boolean"}}}
 
 
@@ -31,5 +31,5 @@ def ask_json(llm: LLM, user: str, schema: dict[str, Any], max_tokens: int) -> di
 def judge_answer(llm: LLM, question: str, golds: list[str], prediction: str) -> bool:
     """The judge role's verdict on whether `prediction` means the same as one of `golds`."""
     value = ask_json(llm, prompt("answer_judge", question=question, golds=" | ".join(golds), prediction=prediction),
-                     ANSWER_JUDGE_SCHEMA, 20)
+                     ANSWER_SUPPORT_SCHEMA, 20)
     return bool(value.get("correct"))

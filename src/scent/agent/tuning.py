@@ -1,0 +1,26 @@
+"""The agent's tuning constants, in one place: each was set on the development questions (HotpotQA dev and the
+PostgreSQL-docs questions, BENCHMARKS.md); settings a user may change are in `scent.config.AgentConfig` instead."""
+
+from __future__ import annotations
+
+# retrieve.py
+# The hops' reciprocal-rank constant (not the index's `retrieval.rrf_k`, which fuses BM25 and dense inside one
+# search): small, so the top of each hop's list dominates.
+HOP_RRF_K = 10
+HOP_WEIGHTS = {"question": 1.0, "plan": 0.7, "phrase": 0.6, "entity": 0.5, "model": 0.5, "document": 0.3}
+PASSAGE_QUOTAS = (3, 2, 1, 1, 1)  # bridge names taken from the 1st, 2nd, … best passage
+
+
+# select.py
+PRIOR_WEIGHT = 0.3  # how much the searches' ranking counts beside term coverage (coverage is in [0, 1])
+LINK_BONUS = 0.3  # a passage a chosen one points to (or that points to it) — the second hop of a bridge
+TITLE_BONUS = 0.5  # a passage whose title the question names is about one of the question's subjects
+
+
+# relevance.py
+TITLE_WEIGHT = 0.5  # a passage's title names what its sentences talk about ("He was born …")
+MAX_SPAN_CHARS = 500
+
+
+# answer.py
+SNAP_MIN_F1 = 0.6  # how close a reply must be to a passage span to be snapped to it
