@@ -195,3 +195,11 @@ def test_calibrate_splits_fits_and_records_the_questions(tmp_path: Path):
     assert iso.confidence(good) == 1.0 and iso.confidence(bad) == 0.0 and iso.confidence({"grounded": 0}) == 0.0
     iso.save(tmp_path / "i.json")
     assert isinstance(load_calibrator(tmp_path / "i.json"), IsotonicCalibrator)
+
+
+def test_auroc_is_the_chance_a_right_answer_outranks_a_wrong_one():
+    assert m.auroc([0.9, 0.8, 0.3, 0.1], [1, 1, 0, 0]) == 1.0
+    assert m.auroc([0.1, 0.3, 0.8, 0.9], [1, 1, 0, 0]) == 0.0
+    assert m.auroc([0.5, 0.5], [1, 0]) == 0.5  # a tie counts half
+    assert m.auroc([0.9, 0.2, 0.6], [1, 0, 0]) == 1.0
+    assert m.auroc([0.9, 0.8], [1, 1]) is None  # nothing to separate

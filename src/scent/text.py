@@ -38,6 +38,33 @@ def says_unknown(reply: str) -> bool:
     return bool(norm) and (norm in UNKNOWN_REPLIES or norm.startswith(("unknown", "not found")))
 
 
+# Words that carry no subject of their own in a question.
+_STOPWORD_LIST = (
+    "a an the this that these those it its he she his her him they them their there here what which who whom "
+    "whose when where why how is are was were be been being do does did has have had can could would should will "
+    "shall may might must in on at to for of by with from and or but not no yes if as than then also after before "
+    "during since until while about into over under between both either neither each every all any some other "
+    "another such only however although though because so thus hence therefore i we you your our us me my one two "
+    "three many much more most less least very same first last name named called known give tell find list use "
+    "used"
+)
+_STOPWORDS = frozenset(_STOPWORD_LIST.split())
+_CONTENT = re.compile(r"[^\W_][\w'’-]*")
+# Accented letters to their plain form, so that a question typed without accents finds the corpus's words.
+UNICODE_FOLD = str.maketrans("àáâãäåçèéêëìíîïñòóôõöøùúûüýÿ", "aaaaaaceeeeiiiinoooooouuuuyy")
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that say what it is about, lower-cased, in order, without repeats: no stopwords, no
+    possessive 's, three letters or more (numbers kept)."""
+    out = []
+    for token in _CONTENT.findall(text.lower()):
+        word = re.sub(r"['’]s$", "", token).strip("'’-")
+        if (len(word) >= 3 or word.isdigit()) and word not in _STOPWORDS:
+            out.append(word)
+    return list(dict.fromkeys(out))
+
+
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence boundaries inside text[start:end], as absolute offsets, whitespace trimmed."""
     spans = []

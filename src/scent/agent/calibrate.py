@@ -9,6 +9,14 @@ Signals (each in [0, 1]):
 - `sources` — distinct documents among the supported citations (1, 2, 3+ → 1/3, 2/3, 1);
 - `yes_no` — 1 for a yes/no answer (right half the time by chance: its agreement means less);
 - `program` — 1 when the program decided (compared two dates or two attributes) rather than the writer's vote;
+- `subject` — share of the question's subject terms (rare words, identifiers, in any case) that the passages the
+  answer rests on name (`scent.agent.answerability`): an answer read from a passage about something else has 0;
+- `relation` — share of the question's other content words that the answer's sentence (with its passage's title
+  and headings) states: "port" and "default" for "the default port of X";
+- `backing` — `coverage`, over the passages the answer rests on rather than all the chosen ones;
+- `unknown` — share of the writer's views that said the passages do not hold the answer;
+- `type_match` — the answer has the form asked for (a number for "how many", a date for "when", a name for
+  "who"/"where"): 1 or 0, 0.5 when no form is asked;
 - `settled` — 1 unless the views' answer is contested (fewer than `min_agreement` agree and, after the tie-break
   views, no strict plurality of two or more backs it): a contested answer is given, and is right less often.
 """
@@ -21,7 +29,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-SIGNALS = ("agreement", "grounded", "coverage", "names", "support", "sources", "yes_no", "program", "settled")
+SIGNALS = ("agreement", "grounded", "coverage", "names", "support", "sources", "yes_no", "program", "settled",
+           "subject", "relation", "backing", "unknown", "type_match")
 
 
 class Calibrator(BaseModel):

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scent.agent import compare, select
+from scent.agent import answerability, compare, select
 from scent.agent.answer import decide_same, write_and_vote
 from scent.agent.calibrate import Calibrator
 from scent.agent.context import AgentConfig, RunContext
@@ -21,7 +21,7 @@ from scent.agent.relevance import rank_spans
 from scent.agent.retrieve import Pool, gather
 from scent.agent.verify import verify_evidence
 from scent.protocols import LLM, Index
-from scent.text import key_terms, mentions, sentence_spans
+from scent.text import key_terms, mentions, says_unknown, sentence_spans
 from scent.tools import Tools
 from scent.trace import TracedLLM, TraceWriter
 from scent.types import Answer, Citation, Evidence, Passage, Usage
@@ -123,7 +123,9 @@ class Agent:
         views = [{"view": c.view, "answer": c.raw, "grounded": c.text} for c in votes.candidates] if votes else []
         citations = verify_evidence(ctx, f"{question} — {outcome.text}", list(enumerate(
             cite(ctx, question, outcome, chosen), 1))) if isinstance(outcome, Answered) else []
-        values = signals(question, outcome, chosen, pool, citations)
+        unknown = sum(says_unknown(c.raw) for c in votes.candidates) / len(votes.candidates) if votes and \
+            votes.candidates else 0.0
+        values = signals(question, outcome, chosen, pool, citations, unknown)
         confidence = self.calibrator.confidence(values) if isinstance(outcome, Answered) else 0.0
         ctx.trace.emit("calibrate", signals=values, confidence=confidence, calibrator=self.calibrator.fitted_on)
         if isinstance(outcome, Answered) and confidence < ctx.config.abstain_below:
@@ -194,12 +196,16 @@ def _sentence_with(passage: Passage, answer: str) -> str | None:
 
 
 def signals(question: str, outcome: Answered | Abstained, chosen: list[Passage], pool: Pool,
-            citations: list[Citation]) -> dict[str, float]:
-    """The calibrator's inputs (see `scent.agent.calibrate`)."""
+            citations: list[Citation], unknown: float = 0.0) -> dict[str, float]:
+    """The calibrator's inputs (see `scent.agent.calibrate`); `unknown` is the share of the writer's views that
+    said the passages do not hold the answer."""
     supported = [c for c in citations if c.supported]
     keys = key_terms(question)
     text = " ".join(f"{p.title}\n{p.text}" for p in chosen)
     answered = outcome if isinstance(outcome, Answered) else None
+    holders = [p for p in chosen if answered is not None and p.id in answered.holders]
+    resting = answerability.supporting(holders, chosen, question) if holders else chosen[:1]
+    sentence = next((c.quote for c in citations if holders and c.id == holders[0].id), "")
     return {"agreement": answered.agreement if answered else 0.0,
             "grounded": float(answered is not None),
             "coverage": round(select.coverage(question, chosen, list(pool.passages.values())), 4),
@@ -208,4 +214,9 @@ def signals(question: str, outcome: Answered | Abstained, chosen: list[Passage],
             "sources": min(len({(c.path, c.source_id) for c in supported}), 3) / 3,
             "yes_no": float(answered is not None and answered.text.lower() in ("yes", "no")),
             "program": float(answered is not None and answered.decided_by == "program"),
-            "settled": float(answered is not None and answered.settled)}
+            "settled": float(answered is not None and answered.settled),
+            "subject": round(answerability.subject_coverage(question, resting), 4),
+            "relation": round(answerability.relation(question, sentence, holders[0] if holders else None), 4),
+            "backing": round(select.coverage(question, resting, list(pool.passages.values())), 4),
+            "unknown": round(unknown, 4),
+            "type_match": answerability.type_match(question, answered.text) if answered else 0.0}

@@ -2,8 +2,9 @@
 
 1. Wide first hop: the question at `wide_k`, fused with exact-phrase lookups of the names it quotes or capitalises
    (a title lookup finds the page *about* a name, which the whole question may rank low).
-2. The question's key terms that no passage of the corpus contains are recorded (`Pool.absent`): a question about
-   something the corpus never mentions is abstained on, whatever the writer would say.
+2. The question's subject terms (rare words and identifiers, in any case) that the corpus does not hold are
+   recorded (`Pool.absent`, `scent.agent.answerability`): a question about something the corpus never mentions is
+   abstained on, whatever the writer would say.
 3. Second hop on names found *inside* the best passages (their most relevant sentences first): the bridge entity
    of a multi-hop question ("the woman who portrayed Corliss Archer" → "Shirley Temple") is looked up by name.
 4. Inside the right document: the neighbours of the best passages of multi-passage documents.
@@ -19,11 +20,12 @@ import re
 from dataclasses import dataclass, field
 
 from scent.agent import select
+from scent.agent.answerability import fold, holds, near, subject_terms, vocabulary
 from scent.agent.context import RunContext
 from scent.agent.prompts import data
 from scent.agent.relevance import rank_spans
 from scent.agent.tuning import HOP_RRF_K, HOP_WEIGHTS, PASSAGE_QUOTAS
-from scent.text import MONTHS, bare_title, key_terms, mentions, names
+from scent.text import MONTHS, bare_title, mentions, names
 from scent.types import Passage
 
 
@@ -33,7 +35,7 @@ class Pool:
 
     passages: dict[str, Passage] = field(default_factory=dict)
     prior: dict[str, float] = field(default_factory=dict)
-    absent: list[str] = field(default_factory=list)  # key terms of the question the corpus never mentions
+    absent: list[str] = field(default_factory=list)  # subject terms of the question the corpus does not hold
 
     def add(self, passages: list[Passage], hop: str) -> int:
         new = 0
@@ -82,15 +84,18 @@ def _search(ctx: RunContext, pool: Pool, tool: str, hop: str, **arguments: objec
 
 
 def absent_terms(ctx: RunContext, pool: Pool, question: str) -> list[str]:
-    """Key terms of the question that no passage of the corpus contains (looked up by exact word only when no
-    retrieved passage holds them)."""
-    texts = [f"{p.title}\n{p.text}" for p in pool.passages.values()]
+    """The question's subject terms (`answerability.subject_terms`: rare words and identifiers, in any case) that
+    the corpus does not hold: in no retrieved passage, not found by an exact-word lookup, and not a typo of a word
+    of the retrieved passages."""
+    vocab = vocabulary(pool.passages.values())
     missing = []
-    for term in key_terms(question):
-        if any(mentions(t, term) for t in texts):
+    for term in subject_terms(question):
+        if fold(term) in vocab or any(holds(w, term) for w in vocab if w.startswith(term[:3])):
             continue
         observation = ctx.tool("lookup", phrase=term, k=1)
-        if observation is not None and not observation.ids and not observation.error:
+        if observation is None or observation.ids or observation.error:
+            continue
+        if near(fold(term), vocab) is None:
             missing.append(term)
     return missing
 

@@ -24,3 +24,9 @@ MAX_SPAN_CHARS = 500
 
 # answer.py
 SNAP_MIN_F1 = 0.6  # how close a reply must be to a passage span to be snapped to it
+
+
+# answerability.py
+# Zipf frequency (wordfreq) below which a word is rare in English — a name, a technical term, a made-up word — and
+# so names the question's subject; 3.0 is once per million words ("postgresql" 2.3, "mysql" 2.8, "default" 4.3).
+RARE_ZIPF = 3.0

@@ -33,8 +33,10 @@ def in_fit_part(question_id: str, fit_share: float) -> bool:
 
 
 # More of these can only make an answer likelier to be right: a fit on a few dozen answers that gives one of them a
-# negative weight is fitting noise, so it is pinned at 0 (an active-set fit) — `yes_no` may go either way.
-MONOTONE = ("agreement", "grounded", "coverage", "names", "support", "sources", "program", "settled")
+# negative weight is fitting noise, so it is pinned at 0 (an active-set fit) — `yes_no` and `unknown` may go either
+# way.
+MONOTONE = ("agreement", "grounded", "coverage", "names", "support", "sources", "program", "settled", "subject",
+            "relation", "backing", "type_match")
 
 
 def fit_platt(signals: Sequence[dict[str, float]], labels: Sequence[float], prior: Calibrator,

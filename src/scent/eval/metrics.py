@@ -127,6 +127,18 @@ def accuracy_by_coverage(confidences: Sequence[float], correct: Sequence[float])
     return points
 
 
+def auroc(confidences: Sequence[float], correct: Sequence[float]) -> float | None:
+    """The chance that a right answer gets a higher confidence than a wrong one (ties count half): 0.5 says
+    nothing, 1 separates them perfectly. None when all answers are right or all wrong."""
+    _check(confidences, correct)
+    right = [c for c, ok in zip(confidences, correct, strict=True) if ok]
+    wrong = [c for c, ok in zip(confidences, correct, strict=True) if not ok]
+    if not right or not wrong:
+        return None
+    wins = sum((r > w) + 0.5 * (r == w) for r in right for w in wrong)
+    return wins / (len(right) * len(wrong))
+
+
 def aurc(confidences: Sequence[float], correct: Sequence[float]) -> float:
     """Area under the risk–coverage curve: the mean over m = 1…n of the error rate of the m most confident."""
     points = accuracy_by_coverage(confidences, correct)

@@ -12,6 +12,7 @@ from typing import Any
 from scent.eval.metrics import (
     abstention_precision_recall,
     aurc,
+    auroc,
     brier_score,
     expected_calibration_error,
     mean,
@@ -62,6 +63,9 @@ def system_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     draft_correct = [float(x["draft_correct"]) for x in m]
     out.update({"ece": _r(expected_calibration_error(confidence, draft_correct)),
                 "brier": _r(brier_score(confidence, draft_correct)), "aurc": _r(aurc(confidence, draft_correct)),
+                "auroc": _r(auroc([c for c, r in zip(confidence, ok, strict=True) if r.get("draft")],
+                                  [d for d, r in zip(draft_correct, ok, strict=True) if r.get("draft")]))
+                if any(r.get("draft") for r in ok) else None,
                 "selective_accuracy@50": _r(selective_accuracy(confidence, draft_correct, 0.5)),
                 "selective_accuracy@80": _r(selective_accuracy(confidence, draft_correct, 0.8))})
     precision, recall = abstention_precision_recall([r["abstained"] for r in ok], [r["unanswerable"] for r in ok])
