@@ -42,6 +42,7 @@ class Claim:
     refs: list[int]
     rewritten: bool = False
     topic: str = ""  # in the summary: the section the claim restates
+    facet: str = ""  # in a section: the facet of the question the claim answers ("when to use"), when one
 
 
 @dataclass(slots=True)
@@ -55,6 +56,7 @@ class Section:
     searches: int = 0
     read: list[str] = field(default_factory=list)  # passage ids whose sentences were considered
     gap: GapReason | None = None  # set when the section has no verified claim (it is then not in the report body)
+    unanswered: list[str] = field(default_factory=list)  # facets of the question no verified claim answers
 
 
 @dataclass(slots=True)
@@ -67,6 +69,9 @@ class ResearchReport:
     status: Literal["complete", "partial"] = "complete"
     stopped: str | None = None  # which budget ended the research early (steps | tokens | seconds)
     counts: dict[str, int] = field(default_factory=dict)  # searches, documents_read, passages_cited, …
+    facets: list[str] = field(default_factory=list)  # what the question asks of each section ("what it is", …)
+    subject: list[str] = field(default_factory=list)  # what every section is about ("index")
+    off_topic: list[str] = field(default_factory=list)  # sections researched but found not about the subject
 
     @property
     def claims(self) -> list[Claim]:

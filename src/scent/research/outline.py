@@ -19,6 +19,9 @@ from typing import Protocol
 from scent.agent.relevance import terms
 from scent.agent.select import Scored
 from scent.research.tuning import (
+    ANCHOR_HITS,
+    ANCHOR_SCORE,
+    ANCHOR_TITLE_WORDS,
     ENUMERATION_PASSAGES,
     ITEM_PARAGRAPH_CHARS,
     LONG_DOCUMENT,
@@ -50,6 +53,8 @@ class Topic:
     origin: str  # enumeration | structure | cluster
     score: float
     heading: tuple[str, ...] = ()  # the heading path it came from (clusters, structure)
+    texts: tuple[str, ...] = ()  # the passages it was found in (to tell whether it is about the question's subject)
+    home: str = ""  # a passage of the page it is a section of (anchor topics)
 
 
 def clean_heading(heading: str) -> str:
@@ -136,8 +141,8 @@ def candidates(question: str, scored: list[Scored], documents: Documents, top: i
         if not wanted & stems(" ".join([s.passage.title, *s.passage.headings, *items])):
             continue  # a list of something the question does not ask about
         for item in items:
-            topics.append(Topic(item, item, "enumeration",
-                                0.8 + 0.5 * s.score / best))
+            topics.append(Topic(item, item, "enumeration", 0.8 + 0.5 * s.score / best,
+                                texts=(s.passage.text, *(p.text for p in after[:1]))))
     # 2. the documents' own sections: the second-level headings (three or more) of the documents whose titles
     #    name the most of the question's distinctive terms (a title naming none is not about the question)
     titled: dict[str, tuple[int, float, int, Scored]] = {}
@@ -152,23 +157,54 @@ def candidates(question: str, scored: list[Scored], documents: Documents, top: i
                if not junk(h[-1])]
         if len(sub) >= 3:
             topics += [Topic(clean_heading(h[-1]), f"{clean_heading(h[-1])} {clean_heading(h[0])}", "structure",
-                             0.6 + 0.4 * match / len(wanted), h) for h in sub]
+                             0.6 + 0.4 * match / len(wanted), h, under(whole, h)) for h in sub]
     # 3. clusters of hits by section
     clusters: dict[tuple[str, ...], list[float]] = {}
+    texts: dict[tuple[str, ...], list[str]] = {}
     for s in scored[:top]:
         key = section_key(s.passage, long_document(s.passage))
         deeper = tuple(h for h in s.passage.headings if not junk(h))[:2]
         if len(deeper) > len(key) and not wanted & stems(" ".join(key)) and wanted & stems(deeper[-1]):
             key = deeper  # the subsection names what is asked where its document does not ("4.3. Exceptions")
         clusters.setdefault(key, []).append(s.score / best)
+        texts.setdefault(key, []).append(s.passage.text)
     for key, scores in clusters.items():
         top3 = sorted(scores, reverse=True)[:3]
         title = clean_heading(key[-1])
         if top3[0] < MIN_CLUSTER or (top3[0] < 1.0 and not wanted & stems(" ".join(key))):
             continue  # far below the best hit, or (unless it holds the best hit) under a heading naming nothing asked
         query = title if len(key) == 1 else f"{title} {clean_heading(key[0])}"
-        topics.append(Topic(title, query, "cluster", top3[0] + 0.25 * sum(top3[1:]), key))
+        topics.append(Topic(title, query, "cluster", top3[0] + 0.25 * sum(top3[1:]), key, tuple(texts[key])))
     return merge(topics)
+
+
+def under(whole: list[Passage], heading: tuple[str, ...]) -> tuple[str, ...]:
+    """The texts of a document's passages under a heading path."""
+    return tuple(p.text for p in whole if tuple(p.headings[: len(heading)]) == heading)
+
+
+def anchor(subject: list[str], kind: list[str], hits: list[Passage], documents: Documents,
+           top: int = ANCHOR_HITS) -> list[Topic]:
+    """The sections of the best page that enumerates the subject — its title names the subject (and the kind of
+    thing asked: "Index Types"), in a few words, and it has three or more second-level headings: the docs' own
+    list of what the question asks about. Empty when no such page is among the `top` hits."""
+    from scent.research.facets import mentions_subject, root
+
+    kinds = {root(k) for k in kind}
+    for hit in hits[:top]:
+        title = clean_heading(hit.headings[0] if hit.headings else hit.title)
+        words = re.findall(r"[A-Za-z][\w-]*", title)
+        if not mentions_subject(title, subject) or len(words) > ANCHOR_TITLE_WORDS:
+            continue
+        if kinds and not kinds & {root(w) for w in words}:
+            continue  # "Indexes" is the chapter; "Index Types" the page listing them
+        whole = documents.neighbours(hit.id, 10**6, 10**6)
+        sub = [h for h in dict.fromkeys(tuple(p.headings[:2]) for p in whole if len(p.headings) > 1)
+               if not junk(h[-1])]
+        if len(sub) >= 3:
+            return [Topic(clean_heading(h[-1]), f"{clean_heading(h[-1])} {clean_heading(h[0])}", "anchor",
+                          ANCHOR_SCORE - 0.001 * i, h, under(whole, h), hit.id) for i, h in enumerate(sub)]
+    return []
 
 
 def merge(topics: list[Topic]) -> list[Topic]:
@@ -177,7 +213,8 @@ def merge(topics: list[Topic]) -> list[Topic]:
     ("Exceptions" in the tutorial and in the execution model) stay apart, the later one titled with its document."""
     out: list[Topic] = []
     for t in topics:
-        twin = next((o for o in out if same_topic(o.title, t.title)), None)
+        twin = next((o for o in out if same_topic(o.title, t.title)
+                     and not (o.origin == t.origin == "anchor")), None)  # the page's own sections stay apart
         if twin is not None and twin.heading and t.heading and twin.heading[0] != t.heading[0]:
             if len(t.heading) > 1:
                 t.title = f"{t.title} ({clean_heading(t.heading[0])})"
@@ -187,6 +224,7 @@ def merge(topics: list[Topic]) -> list[Topic]:
             continue
         twin.score = max(twin.score, t.score)
         twin.heading = twin.heading or t.heading
+        twin.texts = (*twin.texts, *t.texts)
     return sorted(out, key=lambda t: -t.score)
 
 

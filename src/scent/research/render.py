@@ -51,11 +51,14 @@ def markdown(report: ResearchReport) -> str:
         lines.append("")
     for section in report.written:
         lines += [f"## {_line(section.title)}", ""]
-        lines += [f"- {_line(c.text)}{_marks(c)}" for c in section.claims]
+        lines += [f"- {_line(c.text)}{_marks(c)}" for c in paragraph(section.claims)]
         lines.append("")
-    if report.gaps:
+    unanswered = [s for s in report.written if s.unanswered]
+    if report.gaps or unanswered:
         lines += ["## Not covered by the corpus", ""]
         lines += [f"- {_line(s.title)} ({GAP_REASONS.get(s.gap or '', s.gap)})" for s in report.gaps]
+        lines += [f"- {_line(s.title)}: {', '.join(s.unanswered)} (no sentence found that says it)"
+                  for s in unanswered]
         lines.append("")
     if report.references:
         lines += ["## References", ""]
@@ -72,7 +75,7 @@ def to_json(report: ResearchReport) -> str:
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
           "sup a{text-decoration:none}blockquote{margin:.3rem 0 1rem;padding:.3rem .8rem;border-left:3px solid #ccc;"
           "color:#333;white-space:pre-wrap}mark{background:#fff3a0}.meta{color:#666}.partial{color:#a40}"
-          "li:target{background:#eef6ff}")
+          "li:target{background:#eef6ff}.lead{font-size:1.05rem}")
 
 
 def _cites(claim: Claim) -> str:
@@ -90,7 +93,25 @@ def _marked(passage: str, quote: str) -> str:
     return f"{html.escape(text[:at])}<mark>{html.escape(text[at:end])}</mark>{html.escape(text[end:])}"
 
 
+def paragraph(claims: list[Claim]) -> list[Claim]:
+    """A section's claims in the order a paragraph reads: what the thing is first, then each facet the question
+    asks in the question's order (ordering only: every sentence stays a verified quote)."""
+    return sorted(claims, key=lambda c: bool(c.facet))
+
+
+def _prose(claims: list[Claim], labels: bool = True) -> str:
+    """Claims joined into one paragraph, each followed by its citation; a claim answering a facet is introduced
+    by the facet's name ("When to use:"), the only words the program adds."""
+    out = []
+    for c in paragraph(claims):
+        lead = f"<em>{html.escape(c.facet[:1].upper() + c.facet[1:])}:</em> " if labels and c.facet else ""
+        out.append(f"{lead}{html.escape(_line(c.text))}{_cites(c)}")
+    return " ".join(out)
+
+
 def to_html(report: ResearchReport) -> str:
+    """The report as a document: an opening paragraph (each section's first claim), a paragraph per section,
+    the facets a section could not answer, the references with each quote marked in its paragraph."""
     e = html.escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{e(_line(report.title))}</title><style>{_STYLE}</style></head><body>",
@@ -98,14 +119,12 @@ def to_html(report: ResearchReport) -> str:
     if note := partial_note(report):
         out.append(f'<p class="partial"><strong>{e(note)}</strong></p>')
     if report.summary:
-        out.append("<h2>Summary</h2><ul>")
-        out += [f"<li><strong>{e(_line(c.topic))}</strong>: {e(_line(c.text))}{_cites(c)}</li>"
-                for c in report.summary]
-        out.append("</ul>")
+        out.append(f'<p class="lead">{_prose(report.summary, labels=False)}</p>')
     for i, section in enumerate(report.written, 1):
-        out.append(f'<h2 id="section-{i}">{e(_line(section.title))}</h2><ul>')
-        out += [f"<li>{e(_line(c.text))}{_cites(c)}</li>" for c in section.claims]
-        out.append("</ul>")
+        out.append(f'<h2 id="section-{i}">{e(_line(section.title))}</h2>')
+        out.append(f"<p>{_prose(section.claims)}</p>")
+        if section.unanswered:
+            out.append(f'<p class="meta">Not found in the corpus: {e(", ".join(section.unanswered))}.</p>')
     if report.gaps:
         out.append("<h2>Not covered by the corpus</h2><ul>")
         out += [f"<li>{e(_line(s.title))} ({e(GAP_REASONS.get(s.gap or '', s.gap or ''))})</li>" for s in report.gaps]

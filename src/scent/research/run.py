@@ -11,12 +11,14 @@ import time
 from scent.agent import Abstained, Agent, Answered, Written
 from scent.agent.context import RunContext
 from scent.agent.retrieve import Pool
+from scent.research.facets import Asked, about, asks, mentions_subject, root
 from scent.research.model import Claim, Reference, ResearchReport, Section
-from scent.research.outline import Topic, candidates, outline, section_number
+from scent.research.outline import Topic, anchor, candidates, merge, outline, section_number
 from scent.research.render import markdown
 from scent.research.sections import Drafted, research_section
+from scent.research.tuning import COMMON_SHARE, MIN_ABOUT
 from scent.trace import TraceWriter
-from scent.types import Answer, Citation, Evidence, document_key
+from scent.types import Answer, Citation, Evidence, Passage, document_key
 
 
 class Researcher:
@@ -66,7 +68,9 @@ def choose_outline(ctx: RunContext, topics: list[Topic], n: int) -> list[int] | 
 def research(ctx: RunContext, pool: Pool) -> ResearchReport:
     rc = ctx.config.research
     question = ctx.question
-    topics = candidates(question, pool.scored(question), ctx.tools.index)
+    asked = asks(question, corpus_names(question, list(pool.passages.values())))
+    topics = relevant(ctx, asked, anchored(ctx, asked, pool) + candidates(question, pool.scored(question),
+                                                                          ctx.tools.index))
     planned = outline(question, topics, rc.sections, choose_outline(ctx, topics, rc.sections))
     ctx.trace.emit("outline", sections=[t.title for t in planned], origins=[t.origin for t in planned],
                    candidates=len(topics))
@@ -74,6 +78,7 @@ def research(ctx: RunContext, pool: Pool) -> ResearchReport:
     taken: set[str] = set()
     cited: dict[str, set[str]] = {}  # document -> passage ids the report cites from it so far
     drafted: list[Drafted] = []
+    off_topic: list[str] = []
     stopped = None
     for n, topic in enumerate(planned, 1):
         stopped = stopped or ctx.budget.exhausted()
@@ -82,13 +87,59 @@ def research(ctx: RunContext, pool: Pool) -> ResearchReport:
                                            gap="budget"), []))
             continue
         ctx.trace.emit("section", n=n, of=len(planned), title=topic.title, query=topic.query)
-        done = research_section(ctx, topic, question, used, taken, {d: len(ids) for d, ids in cited.items()})
+        done = research_section(ctx, topic, question, used, taken, {d: len(ids) for d, ids in cited.items()},
+                                asked)
+        if done.claims and about(list(done.section.heading), [e.quote for _, e in done.claims],
+                                 asked.subject) < MIN_ABOUT and about([topic.title], [], asked.subject) < MIN_ABOUT:
+            off_topic.append(topic.title)  # what it found is not about the question's subject after all
+            ctx.trace.emit("section_done", title=topic.title, claims=0, cut=len(done.claims), sources=[],
+                           gap="off_topic")
+            continue
         for _, evidence in done.claims:
             cited.setdefault(document_key(evidence.path, evidence.source_id), set()).add(evidence.passage_id)
         ctx.trace.emit("section_done", title=topic.title, claims=len(done.claims), cut=done.section.cut,
                        sources=list(dict.fromkeys(e.path for _, e in done.claims)), gap=done.section.gap)
         drafted.append(done)
-    return assemble(ctx, drafted, stopped)
+    report = assemble(ctx, drafted, stopped)
+    report.facets = asked.facet_names
+    report.subject = asked.words
+    report.off_topic = off_topic
+    return report
+
+
+def corpus_names(question: str, passages: list[Passage]) -> set[str]:
+    """Roots of the question's capitalised words (not its first) that most of the first hop's passages hold:
+    the corpus's own name ("PostgreSQL" in the PostgreSQL docs), which marks nothing as on topic."""
+    words = re.findall(r"[A-Za-z][\w+-]*", question)[1:]
+    out = set()
+    for w in words:
+        if w[0].isupper() and passages:
+            share = sum(bool(mentions_subject(f"{p.title} {p.text}", [root(w)])) for p in passages) / len(passages)
+            if share >= COMMON_SHARE:
+                out.add(root(w))
+    return out
+
+
+def anchored(ctx: RunContext, asked: Asked, pool: Pool) -> list[Topic]:
+    """The sections of the page enumerating the subject ("Index Types"), found by searching the subject and the
+    kind of thing asked; empty when the question names no kind or no such page exists."""
+    if not asked.kind or not asked.subject:
+        return []
+    query = " ".join([*asked.words, *asked.kind])
+    observation = ctx.tool("search", query=query, k=ctx.config.research.section_k)
+    if observation is None or not observation.ids:
+        return []
+    hits = [p for p in (ctx.tools.index.get(i) for i in observation.ids) if p is not None]
+    pool.add(hits, "plan")
+    return anchor(asked.subject, asked.kind, hits, ctx.tools.index)
+
+
+def relevant(ctx: RunContext, asked: Asked, topics: list[Topic]) -> list[Topic]:
+    """The candidate topics about the question's subject (`about` at least `MIN_ABOUT`), merged, best first;
+    the anchor page's sections always stay."""
+    kept = [t for t in merge(topics) if t.origin == "anchor" or about(
+        [t.title, *t.heading], list(t.texts), asked.subject) >= MIN_ABOUT]
+    return kept
 
 
 def assemble(ctx: RunContext, drafted: list[Drafted], stopped: str | None) -> ResearchReport:

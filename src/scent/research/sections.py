@@ -22,10 +22,14 @@ from scent.agent.prompts import data_line
 from scent.agent.relevance import rank_spans, terms
 from scent.agent.retrieve import Pool, gather
 from scent.agent.verify import verify_evidence
+from scent.research.facets import Asked, Facet
 from scent.research.model import Claim, Section
 from scent.research.outline import Topic, distinctive_terms, stems
 from scent.research.tuning import (
     CONTENTS_CAPS,
+    FACET_CUES,
+    FACET_NAMED,
+    FACET_OWN,
     FRESH_K,
     FRESH_TIE,
     HEADING_BONUS,
@@ -36,6 +40,8 @@ from scent.research.tuning import (
 )
 from scent.text import mentions, sentence_spans
 from scent.types import Evidence, Passage
+
+GENERIC_TERMS = frozenset({"index", "type", "method", "level", "authentication", "object", "data"})
 
 
 @dataclasses.dataclass(slots=True)
@@ -74,14 +80,22 @@ def section_passages(ctx: RunContext, topic: Topic, question: str, used: set[str
     scored = pool.scored(topic.query)
 
     def rank(s: select.Scored) -> float:
-        return s.score + HEADING_BONUS * named(topic, s.passage) - (1.0 if s.passage.id in used else 0.0)
+        return (s.score + HEADING_BONUS * (named(topic, s.passage) + 2 * at_home(topic, s.passage))
+                - (1.0 if s.passage.id in used else 0.0))
 
+    if topic.origin == "anchor":  # the enumerating page's own subsection is the section's text: read it first
+        home = [p for p in ctx.tools.index.neighbours(topic_passage(ctx, topic), 10**6, 10**6)
+                if at_home(topic, p)] if topic_passage(ctx, topic) else []
+        pool.add(home, "plan")
+        scored = pool.scored(topic.query)
     ranked = sorted(scored, key=rank, reverse=True)
-    own = [s for s in ranked if named(topic, s.passage) and s.passage.id not in used]
-    chosen = own[:n] if own else select.choose(topic.query, ranked, n, ctx.config.pair_rerank)
+    own = sorted([s for s in ranked if named(topic, s.passage) and s.passage.id not in used],
+                 key=lambda s: not at_home(topic, s.passage))  # stable: the home subsection's passages first
+    home = [s for s in own if at_home(topic, s.passage)]
+    chosen = home[:n] or own[:n] or select.choose(topic.query, ranked, n, ctx.config.pair_rerank)
     found = Found([s.passage for s in chosen], 0)
     cited = cited or {}
-    if chosen and all(cited.get(s.passage.document, 0) >= HEAVY_CITES for s in chosen):
+    if chosen and not home and all(cited.get(s.passage.document, 0) >= HEAVY_CITES for s in chosen):
         found = follow_other_documents(ctx, topic, question, pool, chosen, used, cited, n, k)
     found.searches = ctx.counts["searches"] - before
     return found
@@ -123,6 +137,16 @@ def follow_other_documents(ctx: RunContext, topic: Topic, question: str, pool: P
         return Found(passages, 0)
     return Found([*passages[: max(n - 1, 1)], found.passage] if len(passages) >= n else [*passages, found.passage],
                  0, fresh=found.passage)
+
+
+def at_home(topic: Topic, passage: Passage) -> bool:
+    """The passage stands under the topic's own heading path (the anchor page's subsection)."""
+    return bool(topic.heading) and tuple(passage.headings[: len(topic.heading)]) == topic.heading
+
+
+def topic_passage(ctx: RunContext, topic: Topic) -> str | None:
+    """The id of a passage the topic was found in (anchor topics carry their page's passage ids)."""
+    return topic.home or None
 
 
 def contents(passage: Passage) -> bool:
@@ -211,11 +235,44 @@ def rewrite(ctx: RunContext, quote: str) -> str | None:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+def facet_sentence(ctx: RunContext, topic: Topic, facet: Facet, passages: list[Passage], k: int,
+                   taken: set[str]) -> tuple[str, Passage] | None:
+    """The sentence that best answers `facet` for the section ("GIN" × "when to use"): among the section's
+    passages and those of a search for the section with the facet's words, a sentence holding the facet's cue
+    words ("appropriate", "useful", "can only", …) that names the section (or stands in a passage under its
+    heading); more cues, and the section's own passages, first."""
+    pool = list(passages)
+    observation = ctx.tool("search", query=f"{topic.title} {facet.query}", k=k)
+    if observation is not None:
+        seen = {p.id for p in pool}
+        pool += [p for p in (ctx.tools.index.get(i) for i in observation.ids if i not in seen) if p is not None
+                 and not contents(p)]
+    own = {p.id for p in passages}
+    best: tuple[float, str, Passage] | None = None
+    for passage in pool:
+        under = named(topic, passage)
+        for start, end in sentence_spans(passage.text, 0, len(passage.text)):
+            text = " ".join(passage.text[start:end].split())
+            key = re.sub(r"\W+", " ", text.lower()).strip()
+            if not MIN_CLAIM_CHARS <= len(text) <= MAX_CLAIM_CHARS or key in taken or text[-1:] in (":", ","):
+                continue
+            names_it = mentions(text, topic.title) or bool(terms(topic.title) & terms(text) - GENERIC_TERMS)
+            cues = facet.answers(text)
+            if not cues or not (names_it or under):
+                continue
+            score = min(cues, FACET_CUES) + FACET_NAMED * names_it + FACET_OWN * (passage.id in own) + under
+            if best is None or score > best[0]:
+                best = (score, text, passage)
+    return (best[1], best[2]) if best else None
+
+
 def research_section(ctx: RunContext, topic: Topic, question: str, used: set[str], taken: set[str],
-                     cited: dict[str, int] | None = None) -> Drafted:
+                     cited: dict[str, int] | None = None, asked: Asked | None = None) -> Drafted:
     """Retrieve, choose, cite and verify one section. `used` (passage ids read for earlier sections) and `taken`
     (their sentences) are updated, so sections do not repeat each other; `cited` (passages cited so far per
-    document) lets a section follow its topic into documents the report does not cite yet."""
+    document) lets a section follow its topic into documents the report does not cite yet. Each facet the
+    question asks beyond what the section is (`asked`: "when to use") gets a sentence of its own that answers
+    it, or is listed in `unanswered`."""
     rc = ctx.config.research
     section = Section(topic.title, topic.query, topic.origin, list(topic.heading))
     found = section_passages(ctx, topic, question, used, rc.passages, rc.section_k, cited)
@@ -227,9 +284,22 @@ def research_section(ctx: RunContext, topic: Topic, question: str, used: set[str
     used.update(section.read)
     section.heading = list(passages[0].headings) or [passages[0].title]
     sentences = candidate_sentences(topic, question, passages, rc.candidates, taken, found.fresh)
+    chosen: list[tuple[str, Passage, str]] = [(*sentences[i], "")
+                                              for i in choose_claims(ctx, topic, question, sentences, rc.claims,
+                                                                     found.fresh)]
+    for facet in (asked.facets[1:] if asked else []):
+        answered = next((i for i, (text, _, _) in enumerate(chosen) if facet.answers(text) >= FACET_CUES), None)
+        if answered is not None:
+            chosen[answered] = (chosen[answered][0], chosen[answered][1], facet.name)
+            continue
+        before = ctx.counts["searches"]
+        extra = facet_sentence(ctx, topic, facet, passages, rc.section_k, taken)
+        section.searches += ctx.counts["searches"] - before
+        if extra is not None:
+            taken.add(re.sub(r"\W+", " ", extra[0].lower()).strip())
+            chosen.append((*extra, facet.name))
     claims: list[tuple[Claim, Evidence]] = []
-    for i in choose_claims(ctx, topic, question, sentences, rc.claims, found.fresh):
-        quote, passage = sentences[i]
+    for quote, passage, facet_name in chosen:
         evidence = ctx.ledger.get_or_add(passage, quote, topic.query)
         if evidence is None:
             section.cut += 1
@@ -240,7 +310,11 @@ def research_section(ctx: RunContext, topic: Topic, question: str, used: set[str
             section.cut += 1
             ctx.trace.emit("cut", section=topic.title, quote=evidence.quote)
             continue
-        claims.append((Claim(text, [], text != evidence.quote), evidence))
+        claims.append((Claim(text, [], text != evidence.quote, facet=facet_name), evidence))
+    claims.sort(key=lambda ce: bool(ce[0].facet))  # a paragraph says what the thing is, then what is asked of it
+    if asked:
+        have = {c.facet for c, _ in claims}
+        section.unanswered = [f.name for f in asked.facets[1:] if f.name not in have]
     if not claims:
         section.gap = "unverified" if sentences else "no_passages"
     return Drafted(section, claims)
