@@ -198,6 +198,8 @@ def anchor(subject: list[str], kind: list[str], hits: list[Passage], documents: 
             continue
         if kinds and not kinds & {root(w) for w in words}:
             continue  # "Indexes" is the chapter; "Index Types" the page listing them
+        if not kinds and not all(mentions_subject(title, [r]) for r in subject):
+            continue  # no kind named: the title names the whole subject ("Data Structures")
         whole = documents.neighbours(hit.id, 10**6, 10**6)
         sub = [h for h in dict.fromkeys(tuple(p.headings[:2]) for p in whole if len(p.headings) > 1)
                if not junk(h[-1])]

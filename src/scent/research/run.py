@@ -121,9 +121,9 @@ def corpus_names(question: str, passages: list[Passage]) -> set[str]:
 
 
 def anchored(ctx: RunContext, asked: Asked, pool: Pool) -> list[Topic]:
-    """The sections of the page enumerating the subject ("Index Types"), found by searching the subject and the
-    kind of thing asked; empty when the question names no kind or no such page exists."""
-    if not asked.kind or not asked.subject:
+    """The sections of the page enumerating the subject ("Index Types", "Data Structures"), found by searching the
+    subject and the kind of thing asked; empty when no such page exists."""
+    if not asked.subject:
         return []
     query = " ".join([*asked.words, *asked.kind])
     observation = ctx.tool("search", query=query, k=ctx.config.research.section_k)
@@ -137,9 +137,12 @@ def anchored(ctx: RunContext, asked: Asked, pool: Pool) -> list[Topic]:
 def relevant(ctx: RunContext, asked: Asked, topics: list[Topic]) -> list[Topic]:
     """The candidate topics about the question's subject (`about` at least `MIN_ABOUT`), merged, best first;
     the anchor page's sections always stay."""
-    kept = [t for t in merge(topics) if t.origin == "anchor" or about(
-        [t.title, *t.heading], list(t.texts), asked.subject) >= MIN_ABOUT]
-    return kept
+    merged = merge(topics)
+    # beside a page that enumerates the subject, another section must be about every word of it ("data
+    # structures": not a C-API page on "object structures")
+    each = [[r] for r in asked.subject] if any(t.origin == "anchor" for t in merged) else [asked.subject]
+    return [t for t in merged if t.origin == "anchor" or all(
+        about([t.title, *t.heading], list(t.texts), roots) >= MIN_ABOUT for roots in each)]
 
 
 def assemble(ctx: RunContext, drafted: list[Drafted], stopped: str | None) -> ResearchReport:
