@@ -205,3 +205,88 @@ def test_the_cli_writes_json_and_html(tmp_path: Path):
     assert report["sections"] and report["references"] and report["counts"]["sources_cited"] >= 3
     proc = scent(*common, "--format", "html", "--out", tmp_path / "r.html")
     assert proc.stdout == "" and (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+
+
+# issue 28: the question's subject and facets drive the report
+LOCKS = {
+    "locks.md": "# Lock Types\n\nThe vault offers several lock types.\n\n## Pin Lock\n\nA pin lock holds the door with "
+                "a row of steel pins. A pin lock is best used for doors that are opened many times a day.\n\n"
+                "## Key Lock\n\nA key lock opens with a cut brass key. A key lock is useful when only a few people "
+                "need to open the door.\n\n## Card Lock\n\nA card lock reads a magnetic card. A card lock is "
+                "appropriate for doors shared by large teams, since cards can be revoked.",
+    "paint.md": "# Paint Types\n\nThe vault offers several paint types for its walls.\n\n## Matte Paint\n\nMatte "
+                "paint hides marks on the walls.\n\n## Gloss Paint\n\nGloss paint is easy to wipe clean.\n\n"
+                "## Chalk Paint\n\nChalk paint gives the walls a soft look.",
+    "history.md": "# History of the Vault\n\nThe vault was built in 1901 and rebuilt after a fire. Its walls were "
+                  "painted many types of colours over the years.",
+}
+LOCK_QUESTION = "What lock types does the vault offer, and when should each be used?"
+
+
+def test_a_question_splits_into_its_subject_and_facets():
+    from scent.research.facets import about, asks
+
+    asked = asks("What index types does PostgreSQL offer, and when should each be used?", {"postgresql"})
+    assert asked.subject == ["index"] and asked.kind == ["types"]
+    assert asked.facet_names == ["what it is", "when to use"]
+    assert asks("How do classes work in Python?", {"python"}).facet_names == ["what it is", "how it works"]
+    assert asks("What data structures does Python provide?", {"python"}).subject == ["data", "structur"]
+    # a heading naming the subject makes a section about it; one passing mention in four passages does not
+    assert about(["11.2. Index Types", "11.2.5. GIN"], [], ["index"]) == 1.0
+    assert about(["8.14. JSON Types"], ["json stores text", "jsonb is binary", "a GIN index on jsonb", "json"],
+                 ["index"]) < 0.5
+
+
+def lock_report(tmp_path: Path, **research: object):
+    index = make_index(tmp_path, LOCKS)
+    agent = Agent(index, scripts(tmp_path, {}), config(**research))
+    trace = TraceWriter(tmp_path / "run.jsonl")
+    answer = Researcher(agent).run(LOCK_QUESTION, trace)
+    trace.close()
+    return answer, read_trace(tmp_path / "run.jsonl")
+
+
+def test_the_page_enumerating_the_subject_anchors_the_outline_and_off_topic_kinds_are_left_out(tmp_path: Path):
+    answer, events = lock_report(tmp_path)
+    outline = next(e for e in events if e["type"] == "outline")
+    assert outline["sections"][:3] == ["Pin Lock", "Key Lock", "Card Lock"]
+    assert outline["origins"][:3] == ["anchor"] * 3
+    assert not any("Paint" in s for s in outline["sections"])  # "types" alone does not make paints about locks
+    data = answer.report_data
+    assert data is not None and data["subject"][0] == "lock" and data["facets"] == ["what it is", "when to use"]
+    refs = {r["n"]: r for r in data["references"]}
+    for s in data["sections"]:
+        if s["title"].endswith("Lock") and s["title"] != "Lock Types":
+            # each section answers "when to use" with a cited sentence of its own subsection
+            use = [c for c in s["claims"] if c["facet"] == "when to use"]
+            assert use and s["unanswered"] == [], s
+            assert s["title"] in refs[use[0]["refs"][0]]["headings"][-1]
+
+
+def test_a_facet_the_corpus_does_not_answer_is_listed_as_unanswered(tmp_path: Path):
+    docs = {**LOCKS, "locks.md": LOCKS["locks.md"].replace(
+        "A card lock is appropriate for doors shared by large teams, since cards can be revoked.",
+        "The card is made of plastic.")}
+    index = make_index(tmp_path, docs)
+    trace = TraceWriter(tmp_path / "run.jsonl")
+    answer = Researcher(Agent(index, scripts(tmp_path, {}), config())).run(LOCK_QUESTION, trace)
+    trace.close()
+    assert answer.report_data is not None and answer.report is not None
+    card = next(s for s in answer.report_data["sections"] if s["title"] == "Card Lock")
+    assert card["unanswered"] == ["when to use"]
+    assert "- Card Lock: when to use (no sentence found that says it)" in answer.report
+
+
+def test_html_reads_as_paragraphs_and_markdown_keeps_its_bullets(tmp_path: Path):
+    answer, _ = lock_report(tmp_path)
+    assert answer.report_data is not None and answer.report is not None
+    report = from_dict(answer.report_data)
+    html = to_html(report)
+    assert '<p class="lead">' in html and "<em>When to use:</em>" in html and "<h2>Summary</h2>" not in html
+    body = html.split("<h2>References</h2>")[0]
+    assert "<li>" not in body.split("Not covered by the corpus")[0]  # sections are paragraphs, not bullets
+    assert "## Summary" in answer.report and "\n- " in answer.report and markdown(report) == answer.report
+    # every claim still carries a verified quote
+    data = answer.report_data
+    assert all(c["refs"] for s in data["sections"] for c in s["claims"])
+    assert all(" ".join(r["quote"].split()) in " ".join(r["passage"].split()) for r in data["references"])

@@ -83,10 +83,8 @@ def section_passages(ctx: RunContext, topic: Topic, question: str, used: set[str
         return (s.score + HEADING_BONUS * (named(topic, s.passage) + 2 * at_home(topic, s.passage))
                 - (1.0 if s.passage.id in used else 0.0))
 
-    if topic.origin == "anchor":  # the enumerating page's own subsection is the section's text: read it first
-        home = [p for p in ctx.tools.index.neighbours(topic_passage(ctx, topic), 10**6, 10**6)
-                if at_home(topic, p)] if topic_passage(ctx, topic) else []
-        pool.add(home, "plan")
+    if topic.origin == "anchor" and topic.home:  # the enumerating page's own subsection is the section's text
+        pool.add([p for p in ctx.tools.index.neighbours(topic.home, 10**6, 10**6) if at_home(topic, p)], "plan")
         scored = pool.scored(topic.query)
     ranked = sorted(scored, key=rank, reverse=True)
     own = sorted([s for s in ranked if named(topic, s.passage) and s.passage.id not in used],
@@ -142,11 +140,6 @@ def follow_other_documents(ctx: RunContext, topic: Topic, question: str, pool: P
 def at_home(topic: Topic, passage: Passage) -> bool:
     """The passage stands under the topic's own heading path (the anchor page's subsection)."""
     return bool(topic.heading) and tuple(passage.headings[: len(topic.heading)]) == topic.heading
-
-
-def topic_passage(ctx: RunContext, topic: Topic) -> str | None:
-    """The id of a passage the topic was found in (anchor topics carry their page's passage ids)."""
-    return topic.home or None
 
 
 def contents(passage: Passage) -> bool:
