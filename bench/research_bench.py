@@ -1,18 +1,25 @@
 """`scent research` on broad questions over the PostgreSQL and Python docs (bench/data/research-questions.jsonl).
 
-Per question and on average: sub-topic coverage (the share of the expected sub-topics — the sections of the chapter
-that answers the question — under whose heading the report cites a verified quote), distinct passages and
-documents cited, the share of the report's sentences (summary and sections) that carry a citation whose quote is
-re-found verbatim in its passage here (and, for a shortened claim, whose words are the quote's), searches,
-minutes, tokens.
+Each question has hand-written expected sections (`match`: words a section's title or heading path holds when it
+is that section), the words of its subject (a section whose title or heading path holds none of them, and that is
+no expected section, is off topic) and its facets (what each section must say, with the cue words of a sentence
+that says it; no cue words: any cited sentence of the section). Per report:
+- on topic: the share of the report's sections that are an expected section or name the subject;
+- facet coverage: per expected section and facet, whether a cited sentence of a report section that is that
+  section answers the facet (a missing section answers none);
+- sentences cited: the share of the report's sentences (summary and sections) that carry a citation whose quote
+  is re-found verbatim in its passage here (and, for a shortened claim, whose words are the quote's);
+- documents and passages cited, searches, minutes, tokens.
+Questions are split into a tuning half and a held-back half by a hash of their id (`half`); report them apart.
 
     flock /tmp/scent-cpu.lock .venv/bin/python bench/research_bench.py \
-        --index pg=bench/out/pg-idx --index py=bench/out/py-idx [--model SPEC] [--no-model] [--only ID]
+        --index pg=bench/out/pg-idx --index py=bench/out/py-idx [--model SPEC] [--no-model] [--only ID] [--half test]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -36,7 +43,21 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
 
 
-def score(report: dict[str, Any], subtopics: list[str], index: Index) -> dict[str, Any]:
+def half(question_id: str) -> str:
+    """tune | test: the question's half, by a hash of its id (stable, not chosen by hand)."""
+    return "tune" if int(hashlib.sha1(question_id.encode()).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def _holds(text: str, words: list[str]) -> bool:
+    text = " " + re.sub(r"[^a-z0-9_+-]+", " ", text.lower()) + " "
+    return any(re.search(r"(?<![a-z0-9])" + re.escape(w.lower()), text) for w in words)
+
+
+def _answers(sentence: str, cues: list[str]) -> bool:
+    return not cues or any(re.search(r"\b" + re.escape(c) + r"\b", sentence, re.I) for c in cues)
+
+
+def score(report: dict[str, Any], q: dict[str, Any], index: Any) -> dict[str, Any]:
     refs = {r["n"]: r for r in report["references"]}
     verified = {}
     for n, r in refs.items():
@@ -51,9 +72,30 @@ def score(report: dict[str, Any], subtopics: list[str], index: Index) -> dict[st
             own = terms(sentence)
             cited += any(" ".join(sentence.split()).rstrip(".") in " ".join(q.split()) or
                          (own and len(own & terms(q)) / len(own) >= 0.9) for q in quotes)
-    where = [(" › ".join(r["headings"]) + " " + r["title"]).lower() for n, r in refs.items() if verified[n]]
-    covered = [t for t in subtopics if any(t.lower() in w for w in where)]
-    return {"coverage": round(len(covered) / len(subtopics), 3), "covered": covered,
+    written = [s for s in report["sections"] if s["claims"]]
+
+    def where(s: dict[str, Any]) -> str:
+        return f"{s['title']} {' '.join(s['heading'])}"
+
+    def expected(s: dict[str, Any], e: dict[str, Any]) -> bool:
+        return _holds(where(s), e["match"])
+
+    on_topic = [s["title"] for s in written if any(expected(s, e) for e in q["sections"])
+                or _holds(where(s), q["subject"])]
+    answered = 0
+    missing: list[str] = []
+    for e in q["sections"]:
+        said = [c["text"] for s in written if expected(s, e) for c in s["claims"]
+                if any(verified.get(n) for n in c["refs"])]
+        for f in q["facets"]:
+            ok = any(_answers(t, f["cues"]) for t in said)
+            answered += ok
+            if not ok:
+                missing.append(f"{e['title']}: {f['name']}")
+    facets = len(q["sections"]) * len(q["facets"])
+    return {"on_topic": round(len(on_topic) / len(written), 3) if written else 0.0,
+            "off_topic": [s["title"] for s in written if s["title"] not in on_topic],
+            "facet_coverage": round(answered / facets, 3) if facets else 0.0, "facets_missing": missing,
             "passages": len({r["passage_id"] for n, r in refs.items() if verified[n]}),
             "documents": len({r["path"] + "#" + str(r["source_id"]) for n, r in refs.items() if verified[n]}),
             "sentences": total, "cited_share": round(cited / total, 3) if total else 0.0,
@@ -69,6 +111,7 @@ def main() -> None:
     ap.add_argument("--no-model", action="store_true", help="the program alone (no writer choice of claims)")
     ap.add_argument("--set", action="append", default=[], help="research FIELD=VALUE (JSON value)")
     ap.add_argument("--only", action="append", default=[], help="question ids to run")
+    ap.add_argument("--half", choices=["tune", "test"], help="only the questions of this half (by id hash)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/out/research")
     args = ap.parse_args()
     indexes = dict(item.split("=", 1) for item in args.index)
@@ -95,7 +138,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for line in args.questions.read_text().splitlines():
         q = json.loads(line)
-        if (args.only and q["id"] not in args.only) or q["corpus"] not in indexes:
+        if (args.only and q["id"] not in args.only) or q["corpus"] not in indexes or (
+                args.half and half(q["id"]) != args.half):
             continue
         with Index.open(indexes[q["corpus"]]) as index:
             trace = TraceWriter(args.out / f"{q['id']}.trace.jsonl")
@@ -106,21 +150,24 @@ def main() -> None:
             report = answer.report_data or {"references": [], "sections": [], "summary": [], "status": "empty",
                                             "counts": {"sections": 0, "gaps": 0, "claims_cut": 0}}
             (args.out / f"{q['id']}.md").write_text(answer.report or "")
-            row = {"id": q["id"], **score(report, q["subtopics"], index), "searches": answer.usage.searches,
+            row = {"id": q["id"], "half": half(q["id"]), **score(report, q, index),
+                   "searches": answer.usage.searches,
                    "minutes": round(minutes, 2),
                    "tokens": answer.usage.prompt_tokens + answer.usage.completion_tokens}
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
-    keys = ["coverage", "passages", "documents", "cited_share", "searches", "minutes", "tokens"]
-    mean = {k: round(sum(r[k] for r in rows) / len(rows), 3) for k in keys} if rows else {}
+    keys = ["on_topic", "facet_coverage", "cited_share", "passages", "documents", "searches", "minutes", "tokens"]
+    means = {h: {k: round(sum(r[k] for r in rs) / len(rs), 3) for k in keys}
+             for h in ("tune", "test") if (rs := [r for r in rows if r["half"] == h])}
     (args.out / "results.json").write_text(json.dumps({"model": spec, "config": config.research.model_dump(),
-                                                       "rows": rows, "mean": mean}, indent=2))
+                                                       "rows": rows, "mean": means}, indent=2))
     print(f"model: {spec}\n")
-    print("| question | coverage | passages cited | documents cited | sentences cited | searches | minutes | tokens |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in [*rows, {"id": "**mean**", **mean}]:
-        print(f"| {r['id']} | {r['coverage']:.2f} | {r['passages']} | {r['documents']} | {r['cited_share']:.2f} | "
-              f"{r['searches']} | {r['minutes']} | {r['tokens']} |")
+    print("| question | half | on topic | facet coverage | sentences cited | passages cited | documents cited | "
+          "searches | minutes | tokens |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in [*rows, *({"id": f"**mean, {h}**", "half": h, **m} for h, m in means.items())]:
+        print(f"| {r['id']} | {r['half']} | {r['on_topic']:.2f} | {r['facet_coverage']:.2f} | {r['cited_share']:.2f} "
+              f"| {r['passages']} | {r['documents']} | {r['searches']} | {r['minutes']} | {r['tokens']} |")
 
 
 if __name__ == "__main__":
