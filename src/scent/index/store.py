@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from scent.types import Hit, Passage
 
@@ -52,9 +52,15 @@ CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc, seq);
 _PASSAGE_COLUMNS = 'p.id, d.path, p.source_id, p.title, p.headings, p.page, p.start, p."end", p.seq, p.text'
 
 
+K = TypeVar("K")
+
+
 @dataclass(frozen=True, slots=True)
-class DocRow:
-    doc: int
+class DocRow(Generic[K]):
+    """One document of an index's manifest, whatever the backend: `doc` is its key there (this store's integer
+    row id, a Milvus collection's hash); the folder store leaves `kind` and `title` empty (not read here)."""
+
+    doc: K
     root: str
     path: str
     sha256: str
@@ -63,6 +69,8 @@ class DocRow:
     state: str
     n_passages: int
     warnings: list[dict[str, object]]
+    kind: str = ""
+    title: str = ""
 
 
 P = TypeVar("P", bound=Passage)
@@ -126,7 +134,7 @@ class Store:
         )
         return [_passage(r) for r in rows]
 
-    def documents(self, root: str | None = None) -> dict[tuple[str, str], DocRow]:
+    def documents(self, root: str | None = None) -> dict[tuple[str, str], DocRow[int]]:
         sql = "SELECT doc, root, path, sha256, size, mtime_ns, state, n_passages, warnings FROM documents"
         rows = self.db.execute(sql + " WHERE root = ?", (root,)) if root else self.db.execute(sql)
         return {(r[1], r[2]): DocRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8])) for r in rows}

@@ -24,9 +24,10 @@ from scent.index.lock import writer_lock
 from scent.index.store import DocRow, Store
 from scent.ingest.chunk import chunk
 from scent.ingest.corpus import BadLine, Record, read_corpus
+from scent.ingest.diff import diff, same_content, unchanged
 from scent.ingest.extracted import LoadError
 from scent.ingest.loaders import load
-from scent.ingest.walk import FileCandidate, Skipped, display_path, fs_path, walk
+from scent.ingest.walk import FileCandidate, display_path
 from scent.interrupt import catch_interrupts, checkpoint
 from scent.types import IngestIssue, IngestSummary, Passage
 
@@ -184,13 +185,6 @@ def _corpus_batches(abspath: str, path: str, warnings: list[dict[str, object]], 
         yield batch
 
 
-def _refused(key: tuple[str, str], refused: set[tuple[str, str]]) -> bool:
-    """True when the walk refused this document's path or a folder above it (e.g. a link out of the root)."""
-    root, path = key
-    parts = path.split("/")
-    return any((root, "/".join(parts[:n])) in refused for n in range(1, len(parts) + 1))
-
-
 class Builder:
     """One incremental indexing run over an index folder."""
 
@@ -230,35 +224,24 @@ class Builder:
 
     def _index(self, paths: list[Path]) -> None:
         self._recover()
-        candidates: list[FileCandidate] = []
-        refused: set[tuple[str, str]] = set()  # skipped by the walk: no longer to be served from the index
-        for item in walk(paths, self.config, skip=self.dir):
-            if isinstance(item, Skipped):
-                self.skipped.append(item.issue)
-                refused.add((item.root, item.issue.path))
-            else:
-                candidates.append(item)
-        manifest = self.store.documents()
-        walked_roots = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
-        seen = {(c.root, display_path(c.relpath)) for c in candidates}
-        gone = [row.doc for key, row in manifest.items()
-                if _refused(key, refused) or (key[0] in walked_roots and key not in seen
-                and not os.path.lexists(os.path.join(key[0], fs_path(key[1]))))]
-        self.progress("total", len(candidates))
-        for c in candidates:
-            self._one(c, manifest.get((c.root, display_path(c.relpath))), gone)
+        todo = diff(paths, self.config, self.store.documents(), skip=self.dir)
+        self.skipped += todo.skipped
+        gone = [row.doc for row in todo.gone]
+        self.progress("total", len(todo.files))
+        for c, row in todo.files:
+            self._one(c, row, gone)
         self._commit_group()
         self._remove(gone)
 
-    def _one(self, c: FileCandidate, row: DocRow | None, gone: list[int]) -> None:
+    def _one(self, c: FileCandidate, row: DocRow[int] | None, gone: list[int]) -> None:
         path = display_path(c.relpath)
-        if row and row.state == "indexed" and (row.size, row.mtime_ns) == (c.size, c.mtime_ns):
+        if unchanged(row, c):
             self.summary.unchanged += 1
             self.progress("file", 0)
             return
         try:
             sha = file_sha256(c.abspath)
-            if row and row.state == "indexed" and row.sha256 == sha:
+            if row and same_content(row, sha):
                 self.store.touch(row.doc, c.mtime_ns)
                 self.summary.unchanged += 1
                 self.progress("file", 0)

@@ -16,18 +16,18 @@ pending document may show part of its passages in searches.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scent.config import IngestConfig, MilvusConfig
 from scent.index.bm25 import indexed_text
+from scent.index.store import DocRow
+from scent.ingest.diff import diff, same_content, unchanged
 from scent.ingest.extracted import LoadError
 from scent.ingest.pipeline import file_sha256, read_document
-from scent.ingest.walk import FileCandidate, Skipped, display_path, fs_path, walk
+from scent.ingest.walk import FileCandidate, display_path
 from scent.interrupt import catch_interrupts, checkpoint
 from scent.milvus import MilvusError, MilvusLocation, MilvusSchemaError
 from scent.milvus.analysis import stems
@@ -45,17 +45,11 @@ def doc_key(root: str, path: str) -> str:
     return hashlib.sha256(f"{root}\x00{path}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-@dataclass
-class DocState:
-    doc: str
-    root: str
-    path: str
-    sha256: str
-    size: int
-    mtime_ns: int
-    state: str
-    n_passages: int
-    row: dict[str, Any]
+def manifest_row(d: DocRow[str]) -> dict[str, Any]:
+    """A manifest document as its row of `COLLECTION__documents` (less the placeholder vector)."""
+    return {"doc": d.doc, "root": d.root, "path": d.path, "kind": d.kind, "title": d.title, "sha256": d.sha256,
+            "size": d.size, "mtime_ns": d.mtime_ns, "state": d.state, "n_passages": d.n_passages,
+            "warnings": d.warnings}
 
 
 def passage_row(doc: str, p: Passage, vector: Sequence[float] | None, stem: bool) -> tuple[dict[str, Any], bool]:
@@ -110,16 +104,17 @@ class MilvusBuilder:
         self.client.load()
 
     # -- manifest ------------------------------------------------------------------------------------------
-    def _manifest(self) -> dict[tuple[str, str], DocState]:
+    def _manifest(self) -> dict[tuple[str, str], DocRow[str]]:
         c = self.client
         iterator = c.call("read the manifest", c.milvus.query_iterator, self.location.documents, batch_size=1000,
                           filter='doc != ""', output_fields=[*DOC_FIELDS, "kind", "title"])
-        out: dict[tuple[str, str], DocState] = {}
+        out: dict[tuple[str, str], DocRow[str]] = {}
         try:
             while batch := c.call("read the manifest", iterator.next):
                 for r in batch:
-                    out[(r["root"], r["path"])] = DocState(r["doc"], r["root"], r["path"], r["sha256"], r["size"],
-                                                           r["mtime_ns"], r["state"], r["n_passages"], dict(r))
+                    out[(r["root"], r["path"])] = DocRow(r["doc"], r["root"], r["path"], r["sha256"], r["size"],
+                                                         r["mtime_ns"], r["state"], r["n_passages"],
+                                                         list(r["warnings"] or []), r["kind"], r["title"])
         finally:
             iterator.close()
         return out
@@ -152,7 +147,7 @@ class MilvusBuilder:
                     docs = [d for d in self._manifest().values() if d.state != "deleting"]
                     self.summary.documents_total = len(docs)
                     self.summary.passages_total = sum(d.n_passages for d in docs if d.state == "indexed")
-                    self.summary.partial = sum(1 for d in docs if d.row.get("warnings"))
+                    self.summary.partial = sum(1 for d in docs if d.warnings)
                 finally:
                     self.client.close()
         self.summary.skipped = len(self.skipped)
@@ -161,30 +156,15 @@ class MilvusBuilder:
         return self.summary
 
     def _index(self, paths: list[Path]) -> None:
-        manifest = self._recover(self._manifest())
-        candidates: list[FileCandidate] = []
-        refused: set[tuple[str, str]] = set()
-        for item in walk(paths, self.config):
-            if isinstance(item, Skipped):
-                self.skipped.append(item.issue)
-                refused.add((item.root, item.issue.path))
-            else:
-                candidates.append(item)
-        walked = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
-        seen = {(c.root, display_path(c.relpath)) for c in candidates}
-
-        def refused_here(key: tuple[str, str]) -> bool:
-            parts = key[1].split("/")
-            return any((key[0], "/".join(parts[:n])) in refused for n in range(1, len(parts) + 1))
-
-        gone = [d for key, d in manifest.items() if refused_here(key) or (
-            key[0] in walked and key not in seen and not os.path.lexists(os.path.join(key[0], fs_path(key[1]))))]
-        self.progress("total", len(candidates))
-        for c in candidates:
-            self._one(c, manifest.get((c.root, display_path(c.relpath))), gone)
+        todo = diff(paths, self.config, self._recover(self._manifest()))
+        self.skipped += todo.skipped
+        gone = todo.gone
+        self.progress("total", len(todo.files))
+        for c, row in todo.files:
+            self._one(c, row, gone)
         self._remove(gone)
 
-    def _recover(self, manifest: dict[tuple[str, str], DocState]) -> dict[tuple[str, str], DocState]:
+    def _recover(self, manifest: dict[tuple[str, str], DocRow[str]]) -> dict[tuple[str, str], DocRow[str]]:
         """Finish what a killed run left: `deleting` documents go; `pending` ones lose their partial passages
         (they are re-read below as changed)."""
         for key, d in list(manifest.items()):
@@ -196,16 +176,16 @@ class MilvusBuilder:
                 del manifest[key]
         return manifest
 
-    def _one(self, c: FileCandidate, row: DocState | None, gone: list[DocState]) -> None:
+    def _one(self, c: FileCandidate, row: DocRow[str] | None, gone: list[DocRow[str]]) -> None:
         path = display_path(c.relpath)
-        if row and row.state == "indexed" and (row.size, row.mtime_ns) == (c.size, c.mtime_ns):
+        if unchanged(row, c):
             self.summary.unchanged += 1
             self.progress("file", 0)
             return
         try:
             sha = file_sha256(c.abspath)
-            if row and row.state == "indexed" and row.sha256 == sha:
-                self._put_doc({**row.row, "mtime_ns": c.mtime_ns})
+            if row and same_content(row, sha):
+                self._put_doc({**manifest_row(row), "mtime_ns": c.mtime_ns})
                 self.summary.unchanged += 1
                 self.progress("file", 0)
                 return
@@ -225,7 +205,7 @@ class MilvusBuilder:
             reason, detail = (e.reason, e.detail) if isinstance(e, LoadError) else ("unreadable", e.strerror or str(e))
             self.skipped.append(IngestIssue(path=path, status="skipped", reason=reason, detail=detail))
             if row or self._pending_written(c.root, path):
-                gone.append(row or DocState(doc_key(c.root, path), c.root, path, "", 0, 0, "pending", 0, {}))
+                gone.append(row or DocRow(doc_key(c.root, path), c.root, path, "", 0, 0, "pending", 0, []))
             self.progress("file", 0)
             return
         if row:
@@ -271,12 +251,10 @@ class MilvusBuilder:
             raise MilvusError(f"{self.embedder.spec} returned vectors of shape {vectors.shape} for {len(part)} texts")
         return vectors
 
-    def _remove(self, docs: list[DocState]) -> None:
+    def _remove(self, docs: list[DocRow[str]]) -> None:
         c = self.client
         for d in docs:
-            self._put_doc({**(d.row or {"doc": d.doc, "root": d.root, "path": d.path, "kind": "", "title": "",
-                                         "sha256": "", "size": 0, "mtime_ns": 0, "n_passages": 0,
-                                         "warnings": []}), "state": "deleting"})
+            self._put_doc({**manifest_row(d), "state": "deleting"})
             self._delete_passages(d.doc)
             c.call("delete from the manifest", c.milvus.delete, self.location.documents, ids=[d.doc])
             self.summary.removed += 1
