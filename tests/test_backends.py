@@ -1,5 +1,7 @@
-"""One retrieval suite, run against both index backends: the embedded folder (tantivy + SQLite + vectors) and a
-Milvus collection on a real Milvus Lite server (tests/milvus_fixtures.py). Whatever the agent, the servers and
+"""The conformance suite every index backend must pass, run against each one through the registry
+(`scent.backends`): the embedded folder (tantivy + SQLite + vectors), a Milvus collection on a real Milvus Lite
+server (tests/milvus_fixtures.py), and the skeleton in-memory backend (tests/skeleton_backend.py) that shows a new
+backend is one module plus one registry line. Whatever the agent, the servers and
 the evaluation rely on — search in the three modes, provenance, neighbours, documents, incremental re-indexing —
 must behave the same on both."""
 
@@ -17,6 +19,7 @@ import pytest
 from docs_factory import small_corpus
 from test_dense import HashEmbedder
 
+from scent.config import IndexConfig, RetrievalConfig, ScentConfig
 from scent.types import IngestSummary
 
 _names = itertools.count()
@@ -33,54 +36,35 @@ def _corpus(root: Path) -> Path:
 
 
 class Backend:
-    """Build and open one index of the given kind, with the hashing embedder for its vectors."""
+    """Build and open one index of the given kind through the registry (`scent.backends.backend_for`), with the
+    hashing embedder for its vectors."""
 
     def __init__(self, kind: str, tmp: Path, server: tuple[str, int] | None) -> None:
+        from scent.backends import backend_for
+
         self.kind, self.tmp = kind, tmp
         self.embedder = HashEmbedder()
         self.opened: list[Any] = []
-        if kind == "milvus":
-            from scent.milvus import parse_uri
-
-            assert server is not None
-            self.location = parse_uri(f"milvus://{server[0]}:{server[1]}/suite_{os.getpid()}_{next(_names)}")
+        name = f"suite_{os.getpid()}_{next(_names)}"
+        self.location = {"embedded": str(tmp / "idx"), "memory": f"memory://{name}",
+                         "milvus": f"milvus://{server[0]}:{server[1]}/{name}" if server else ""}[kind]
+        self.backend = backend_for(self.location)
 
     def build(self, paths: list[Path]) -> IngestSummary:
-        if self.kind == "milvus":
-            from scent.milvus.ingest import build
+        return self.backend.build(self.location, paths, embedder=self.embedder)
 
-            return build(self.location, paths, embedder=self.embedder)
-        from scent.index.dense import sync
-        from scent.index.layout import STORE_FILE
-        from scent.index.store import Store
-        from scent.ingest.pipeline import build as build_folder
-
-        summary = build_folder(self.tmp / "idx", paths)
-        store = Store(self.tmp / "idx" / STORE_FILE, readonly=True)
-        try:
-            sync(self.tmp / "idx", store, self.embedder)
-        finally:
-            store.close()
-        return summary
-
-    def open(self, retriever: str | None = None) -> Any:
-        from scent.config import RetrievalConfig
-
-        retrieval = RetrievalConfig(retriever=retriever or "auto")
-        if self.kind == "milvus":
-            from scent.milvus.index import MilvusIndex
-
-            index: Any = MilvusIndex.open(self.location, retrieval, embedder=self.embedder)
-        else:
-            from scent.index import Index
-
-            index = Index.open(self.tmp / "idx", retrieval=retrieval, embedder=self.embedder)
+    def open(self, retriever: str | None = None, cfg: ScentConfig | None = None) -> Any:
+        index = self.backend.open(self.location, cfg, retriever or "auto", embedder=self.embedder)
         self.opened.append(index)
         return index
 
 
-@pytest.fixture(params=["embedded", "milvus"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+@pytest.fixture(params=["embedded", "milvus", "memory"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
+    from scent import backends
+
+    # the skeleton backend's one registry line (tests/skeleton_backend.py)
+    monkeypatch.setitem(backends.BACKENDS, "memory", "skeleton_backend:MemoryBackend")
     server = request.getfixturevalue("milvus_server") if request.param == "milvus" else None
     b = Backend(request.param, tmp_path, server)
     yield b
@@ -190,3 +174,37 @@ def test_incremental_reindex_add_change_delete(backend: Backend, tmp_path: Path)
     assert idx.document_passages("guide.md") == []
     assert idx.stats()["documents"] == 6
     assert before  # the first build was searchable
+
+
+def test_exact_phrase_lookup(backend: Backend, tmp_path: Path):
+    """The agent's `lookup` (a quoted phrase, BM25): only passages holding the words in that order, so a term
+    absent from the documents finds nothing — on every backend."""
+    from scent.tools import Tools
+
+    backend.build([_corpus(tmp_path / "docs")])
+    idx = backend.open()
+    hits = idx.search('"barnacle geese"', 5, retriever="bm25")
+    assert [h.id for h in hits] == ["r2"]
+    assert idx.search('"cliffs nest"', 5, retriever="bm25") == []  # both words, not as a phrase
+    assert idx.search('"Barnacle Geese" cliffs', 5, retriever="bm25")[0].id == "r2"
+    tools = Tools(idx)
+    found = tools.lookup("barnacle geese")
+    assert found.ids == ["r2"] and not found.error
+    absent = tools.lookup("cliffs nest")  # each word is in the corpus, the phrase is not
+    assert absent.ids == [] and "No passage contains" in absent.text
+
+
+@pytest.mark.parametrize(("bm25_weight", "dense_weight", "alone"), [(1.0, 0.0, "bm25"), (0.0, 1.0, "dense")])
+def test_hybrid_fusion_weights(backend: Backend, tmp_path: Path, bm25_weight: float, dense_weight: float,
+                               alone: str):
+    """Hybrid is the weighted RRF of the two rankings (`retrieval.bm25_weight`, `dense_weight`, `rrf_k`): with one
+    weight at 0 it ranks as the other retriever alone, with scores weight / (rrf_k + rank)."""
+    backend.build([_corpus(tmp_path / "docs")])
+    retrieval = RetrievalConfig(bm25_weight=bm25_weight, dense_weight=dense_weight, rrf_k=10)
+    cfg = ScentConfig(index=IndexConfig(retrieval=retrieval))
+    idx = backend.open(cfg=cfg)
+    query = "otters beavers herons"
+    single = idx.search(query, 3, retriever=alone)
+    fused = idx.search(query, 3, retriever="hybrid")
+    assert len(single) == 3 and [h.id for h in fused] == [h.id for h in single]
+    assert [h.score for h in fused] == pytest.approx([1 / 11, 1 / 12, 1 / 13])

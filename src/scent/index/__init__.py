@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,17 @@ if TYPE_CHECKING:
     from scent.protocols import Embedder
 
 RETRIEVERS = ("bm25", "dense", "hybrid")
+
+
+def resolve_retriever(requested: str | None, configured: str, has_vectors: Callable[[], bool]) -> str:
+    """bm25 | dense | hybrid for a requested retriever, on any backend (None: the configured one; auto: hybrid
+    when the index has vectors, else bm25); ValueError for an unknown one."""
+    retriever = requested or configured
+    if retriever == "auto":
+        return "hybrid" if has_vectors() else "bm25"
+    if retriever not in RETRIEVERS:
+        raise ValueError(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
+    return retriever
 
 
 class IndexNotFoundError(FileNotFoundError):
@@ -110,12 +121,7 @@ class Index:
     def resolve(self, retriever: str | None = None) -> str:
         """bm25 | dense | hybrid for a requested retriever (None: the configured one; auto: hybrid when the
         index has vectors, else bm25)."""
-        retriever = retriever or self.retrieval.retriever
-        if retriever == "auto":
-            return "hybrid" if self.dense() is not None else "bm25"
-        if retriever not in RETRIEVERS:
-            raise ValueError(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
-        return retriever
+        return resolve_retriever(retriever, self.retrieval.retriever, self.has_vectors)
 
     def ranked(self, query: str, k: int, retriever: str | None = None) -> list[tuple[str, float]]:
         """(passage id, score) pairs, best first, from the chosen retriever (no store fetch). Dense scores are

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from scent.protocols import Embedder
 
 OUTPUT = ["id", "doc", "path", "record", "seq", "meta", "text"]
-RETRIEVERS = ("bm25", "dense", "hybrid")
 _PHRASE = re.compile(r'"([^"]*)"')
 
 
@@ -81,12 +80,9 @@ class MilvusIndex:
         return self.dim > 0
 
     def resolve(self, retriever: str | None = None) -> str:
-        retriever = retriever or self.retrieval.retriever
-        if retriever == "auto":
-            return "hybrid" if self.has_vectors() else "bm25"
-        if retriever not in RETRIEVERS:
-            raise ValueError(f"unknown retriever {retriever!r}; expected auto, {', '.join(RETRIEVERS)}")
-        return retriever
+        from scent.index import resolve_retriever
+
+        return resolve_retriever(retriever, self.retrieval.retriever, self.has_vectors)
 
     def embedder(self) -> Embedder:
         from scent.index.dense import VectorsError
