@@ -13,7 +13,7 @@ from rl_fixtures import BRIDGE, UNANSWERABLE, build_corpus_index
 
 from scent.config import RLConfig
 from scent.index import Index
-from scent.rl.env import Episode
+from scent.rl.env import Episode, SearchEnv
 from scent.rl.trl_env import dataset_rows, environment_factory, reward_funcs
 
 pytest.importorskip("trl", reason="the rl extra (pip install -e '.[rl]')")
@@ -35,8 +35,18 @@ def test_the_environment_as_grpo_trainer_reads_it(index: Index):
              if name != "reset" and not name.startswith("_")]
     assert tools == ["abstain", "answer", "find_in_document", "lookup", "open_document", "search"]
     schemas = {name: get_json_schema(getattr(env, name))["function"] for name in tools}
-    assert schemas["answer"]["parameters"]["required"] == ["answer", "citations", "confidence"]
+    assert schemas["answer"]["parameters"]["required"] == ["answer"]
     assert schemas["search"]["parameters"]["properties"]["query"]["type"] == "string"
+    # the tools are declared once (scent.tools; answer and abstain in scent.rl.env): TRL shows the policy what
+    # SearchEnv offers, the same parameters, types and descriptions
+    for declared in SearchEnv(index).schemas():
+        fn = declared["function"]
+        trl = schemas[fn["name"]]
+        assert " ".join(trl["description"].split()) == fn["description"]
+        assert trl["parameters"].get("required", []) == fn["parameters"]["required"]
+        assert {k: {**v, "description": " ".join(v["description"].split())}
+                for k, v in trl["parameters"]["properties"].items()} == {  # TRL's schemas state no defaults
+            k: {f: x for f, x in v.items() if f != "default"} for k, v in fn["parameters"]["properties"].items()}
 
     rows = dataset_rows([BRIDGE, UNANSWERABLE])
     assert rows[0]["prompt"][0]["content"].endswith(BRIDGE.question)

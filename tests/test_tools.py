@@ -89,3 +89,18 @@ def test_each_record_of_a_corpus_file_is_a_document_of_its_own(tmp_path: Path):
         opened = tools.open_document(beta.id, window=3)
         assert opened.ids == [beta.id] and "Alpha" not in opened.text  # not the neighbouring rows of the file
         assert "does not occur" in tools.find_in_document(beta.id, "repairs").text  # Gamma's words, another record
+
+
+def test_the_server_shares_the_agents_declaration_of_every_parameter_they_both_take():
+    """One tool surface: the server's corpus tools describe (and limit) query, passage_id and window as the agent's
+    tools do; the read window is the agent's."""
+    from scent.serve.corpus import Corpus
+    from scent.tools import MAX_WINDOW, arg_descriptions
+
+    pairs = [(Corpus.search, Tools.search), (Corpus.read, Tools.open_document)]
+    for server, agent in pairs:
+        shared = arg_descriptions(server).keys() & arg_descriptions(agent).keys() - {"k"}  # k: 1-50 vs 1-20
+        assert shared and all(arg_descriptions(server)[n] == arg_descriptions(agent)[n] for n in shared)
+    assert f"(0-{MAX_WINDOW})" in arg_descriptions(Tools.open_document)["window"]
+    assert tool_schema(Corpus.read)["function"]["parameters"] == tool_schema(Tools.open_document)["function"][
+        "parameters"]

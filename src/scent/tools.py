@@ -1,7 +1,10 @@
 """The agent's tools: typed functions over an index whose docstrings are their schemas.
 
-The same functions serve the agent loop and the RL environment. A tool never raises into the loop: a bad call
-(unknown tool, wrong arguments, missing passage) comes back as an error observation the model can read.
+This is the one declaration of the tool surface: the agent loop calls these functions, the RL environment and
+its TRL adapter (`scent.rl`) expose them under the same names with the same parameters and docstrings, and the
+server's corpus tools (`scent.serve.corpus`) take the description and limits of every parameter they share with
+them (`described_by`). A tool never raises into the loop: a bad call (unknown tool, wrong arguments, missing
+passage) comes back as an error observation the model can read.
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ import re
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from scent.protocols import Index
 
+MAX_WINDOW = 3  # passages read on each side of one: open_document, and the server's read
+TOOL_NAMES = ("search", "lookup", "open_document", "find_in_document")
+
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _ARG_LINE = re.compile(r"^\s{4}(\w+):\s*(.+)$")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @dataclass(slots=True)
@@ -29,11 +36,35 @@ class Observation:
     error: bool = False
 
 
+def arg_descriptions(fn: Callable[..., Any]) -> dict[str, str]:
+    """The entries of a docstring's `Args:` section: parameter name -> description."""
+    return {m.group(1): m.group(2).strip() for m in map(_ARG_LINE.match, (inspect.getdoc(fn) or "").splitlines())
+            if m}
+
+
+def described_by(tool: Callable[..., Any]) -> Callable[[_F], _F]:
+    """A decorator: the function's `Args:` section gets `tool`'s entry for every parameter the two share and the
+    function does not describe itself, in the function's parameter order, so that a parameter meaning the same
+    thing on two surfaces (the agent's tools, the server's) is declared once, here."""
+
+    def decorate(fn: _F) -> _F:
+        own, theirs = arg_descriptions(fn), arg_descriptions(tool)
+        names = [n for n in inspect.signature(fn).parameters if n != "self"]
+        missing = [n for n in names if n not in own and n not in theirs]
+        if missing:
+            raise TypeError(f"{fn.__qualname__}: no description of {missing}")
+        summary = (inspect.getdoc(fn) or "").split("\n\nArgs:", 1)[0]
+        fn.__doc__ = "\n".join([summary, "", "Args:", *(f"    {n}: {own.get(n) or theirs[n]}" for n in names)])
+        return fn
+
+    return decorate
+
+
 def tool_schema(fn: Callable[..., Any]) -> dict[str, Any]:
     """OpenAI function schema from a function's signature and its docstring (summary + an `Args:` section)."""
     doc = inspect.getdoc(fn) or ""
     summary = doc.split("\n\n", 1)[0].replace("\n", " ")
-    described = {m.group(1): m.group(2).strip() for m in map(_ARG_LINE.match, doc.splitlines()) if m}
+    described = arg_descriptions(fn)
     hints = typing.get_type_hints(fn)
     properties: dict[str, Any] = {}
     required = []
@@ -93,7 +124,8 @@ class Tools:
             passage_id: the id of a passage shown by search
             window: how many passages to include before and after it (0-3)
         """
-        around = self.index.neighbours(passage_id, min(max(window, 0), 3), min(max(window, 0), 3))
+        window = min(max(window, 0), MAX_WINDOW)
+        around = self.index.neighbours(passage_id, window, window)
         if not any(p.id == passage_id for p in around):
             return Observation("open_document", f"No passage with id {passage_id!r}.", error=True)
         first = around[0]
@@ -122,8 +154,7 @@ class Tools:
         return Observation("find_in_document", "\n".join(lines) + more, [p.id for p in found[:10]])
 
     def functions(self) -> dict[str, Callable[..., Observation]]:
-        return {"search": self.search, "lookup": self.lookup, "open_document": self.open_document,
-                "find_in_document": self.find_in_document}
+        return {name: getattr(self, name) for name in TOOL_NAMES}
 
     def schemas(self) -> list[dict[str, Any]]:
         return [tool_schema(fn) for fn in self.functions().values()]

@@ -7,7 +7,8 @@ per reward component (weighted by `[rl.weights]` through GRPOConfig.reward_weigh
     GRPOTrainer(model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(dataset_rows(tasks)),
                 environment_factory=factory)
 
-TRL exposes every public method of the environment as a tool (their docstrings are the schemas), calls
+TRL exposes every public method of the environment as a tool (their docstrings are the schemas: those of
+`scent.tools` and of `scent.rl.env`'s answer and abstain, so the policy sees the tools `SearchEnv` offers), calls
 `reset(**row)` with the dataset row before each rollout and ends the rollout when the model replies without a
 tool call; that last reply is read as the answer when the model did not call `answer` (`SearchEnv.finish_text`).
 Nothing here imports TRL: it calls us.
@@ -15,18 +16,39 @@ Nothing here imports TRL: it calls us.
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scent.config import RLConfig
 from scent.eval.datasets import Question
+from scent.rl import env as declared
 from scent.rl.env import Action, Episode, SearchEnv, task_prompt
 from scent.rl.rewards import COMPONENTS
+from scent.tools import Tools
 
 if TYPE_CHECKING:
     from scent.protocols import Index
 
 EpisodeSink = Callable[[Episode], None]
+
+
+def _action(name: str, fn: Callable[..., Any]) -> Callable[..., str]:
+    """The action `name` as a method of the environment, with the name, parameters and docstring of the function
+    that declares it (TRL reads them as the tool's schema); it returns the observation's text. The arguments go
+    to `SearchEnv.step` as the model gave them, as for any other policy."""
+
+    def method(self: ScentSearchEnv, **arguments: Any) -> str:
+        return self._act(name, arguments)
+
+    signature = inspect.signature(fn)
+    method.__name__, method.__qualname__, method.__doc__ = name, f"ScentSearchEnv.{name}", fn.__doc__
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                    *(p for p in signature.parameters.values() if p.name != "self")], return_annotation=str)
+    method.__annotations__ = {**typing.get_type_hints(fn), "return": str}
+    return method
 
 
 def dataset_rows(tasks: list[Question]) -> list[dict[str, Any]]:
@@ -50,74 +72,12 @@ class ScentSearchEnv:
         self._reported = False
         return None
 
-    def search(self, query: str) -> str:
-        """Search the documents for passages matching a query (by keywords and meaning).
-
-        Args:
-            query: keywords, names or a quoted phrase to look for
-
-        Returns:
-            The best passages, each with its id in square brackets.
-        """
-        return self._act("search", {"query": query})
-
-    def lookup(self, phrase: str) -> str:
-        """Find passages that contain an exact phrase or name; an empty result means the documents never mention it.
-
-        Args:
-            phrase: the exact phrase, name or identifier to look up
-
-        Returns:
-            The passages that contain the phrase, each with its id in square brackets.
-        """
-        return self._act("lookup", {"phrase": phrase})
-
-    def open_document(self, passage_id: str) -> str:
-        """Read a passage in full with its neighbouring passages from the same document.
-
-        Args:
-            passage_id: the id of a passage shown by search
-
-        Returns:
-            The passage and its neighbours.
-        """
-        return self._act("open_document", {"passage_id": passage_id})
-
-    def find_in_document(self, passage_id: str, pattern: str) -> str:
-        """Find an exact phrase or term in the document that holds a passage.
-
-        Args:
-            passage_id: the id of any passage of the document
-            pattern: the exact phrase or term to find
-
-        Returns:
-            The passages of that document that contain it.
-        """
-        return self._act("find_in_document", {"passage_id": passage_id, "pattern": pattern})
-
-    def answer(self, answer: str, citations: str, confidence: float) -> str:
-        """Give the final answer with the passages that support it; this ends the episode.
-
-        Args:
-            answer: the short answer (a name, a number, yes or no)
-            citations: the ids of the supporting passages, separated by commas
-            confidence: how likely the answer is right, from 0 to 1
-
-        Returns:
-            Whether the answer was recorded.
-        """
-        return self._act("answer", {"answer": answer, "citations": citations, "confidence": confidence})
-
-    def abstain(self, reason: str) -> str:
-        """Say that the documents do not answer the question; this ends the episode.
-
-        Args:
-            reason: why the question cannot be answered from the documents
-
-        Returns:
-            Confirmation.
-        """
-        return self._act("abstain", {"reason": reason})
+    search = _action("search", Tools.search)
+    lookup = _action("lookup", Tools.lookup)
+    open_document = _action("open_document", Tools.open_document)
+    find_in_document = _action("find_in_document", Tools.find_in_document)
+    answer = _action("answer", declared.answer)
+    abstain = _action("abstain", declared.abstain)
 
     def _act(self, tool: str, arguments: dict[str, Any]) -> str:
         return self._env.step(Action(tool, arguments)).observation

@@ -2,9 +2,10 @@
 
 Each public method is a typed function whose docstring (a summary and an `Args:` section, the convention of
 `scent.tools`) is its schema: FastAPI and the MCP SDK both read the signature, and `scent.tools.tool_schema`
-reads it for the agent's function-calling format. Identifiers are only ever looked up in the index (its SQLite
-store or Milvus collection), never joined to a file-system path, so `../` or `/etc/passwd` as an id is simply
-"not found".
+reads it for the agent's function-calling format. A parameter the agent's tools also take (query, passage_id,
+window) is described, and limited, by `scent.tools` (`described_by`): one declaration of the tool surface.
+Identifiers are only ever looked up in the index (its SQLite store or Milvus collection), never joined to a
+file-system path, so `../` or `/etc/passwd` as an id is simply "not found".
 Shapes follow BrowseComp-Plus's `search` / `get_document` (`docid`, `score`, `snippet`; `docid`, `text`).
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from scent.tools import MAX_WINDOW, Tools, described_by
 from scent.types import Hit, Passage, document_key
 
 MAX_K = 50
@@ -114,12 +116,12 @@ class Corpus:
         return {"name": self.name, **stats, "vectors": self.index.has_vectors(),
                 "retriever": self.index.resolve()}
 
+    @described_by(Tools.search)
     def search(self, query: str, k: int = 10, retriever: str = "auto", path: str = "") -> list[SearchHit]:
         """Search the documents for passages matching a query: keywords (BM25), by meaning when the index has
         vectors, or both fused; "quoted phrases" match exactly.
 
         Args:
-            query: keywords, names or a quoted phrase to look for
             k: how many passages to return (1-50)
             retriever: bm25 | dense | hybrid | auto (auto: hybrid when the index has vectors, else bm25)
             path: only passages of documents whose path matches this glob, e.g. "admin/*.html" (empty: all)
@@ -144,16 +146,12 @@ class Corpus:
         return [SearchHit(id=h.id, docid=document_key(h.path, h.source_id), score=round(h.score, 6), title=h.title,
                           path=h.path, headings=list(h.headings), page=h.page, snippet=h.snippet) for h in hits[:k]]
 
+    @described_by(Tools.open_document)
     def read(self, passage_id: str, window: int = 1) -> ReadResult:
-        """Read a passage in full, with its neighbouring passages from the same document and its provenance.
-
-        Args:
-            passage_id: the id of a passage shown by search
-            window: how many passages to include before and after it (0-5)
-        """
+        """Read a passage in full, with its neighbouring passages from the same document and its provenance."""
         check_id(passage_id)
-        if not 0 <= window <= 5:
-            raise BadRequest("window must be between 0 and 5")
+        if not 0 <= window <= MAX_WINDOW:
+            raise BadRequest(f"window must be between 0 and {MAX_WINDOW}")
         around = self.index.neighbours(passage_id, window, window)
         target = next((p for p in around if p.id == passage_id), None)
         if target is None:
@@ -202,8 +200,8 @@ class Corpus:
             quote: the text quoted from it
             claim: the statement the quote is meant to support (optional)
         """
-        from scent.text import key_terms
         from scent.agent.ledger import find_verbatim
+        from scent.text import key_terms
 
         check_id(passage_id)
         passage = self.index.get(passage_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,11 +25,11 @@ import scent
 from scent.serve.corpus import BadRequest, NotFound
 from scent.serve.library import Library
 from scent.serve.runs import Busy, Run, RunManager
+from scent.tools import arg_descriptions
 
 if TYPE_CHECKING:
     from scent.events import TraceEvent
 
-ARG_LINE = re.compile(r"^\s{4}(\w+):\s*(.+)$")  # an `Args:` entry, as in scent.tools
 INSTRUCTIONS = ("scent searches a private document collection. Use `search` (BM25 and/or vectors; \"quoted "
                 "phrases\" match exactly) and `read` / `get_document` to read, citing passage ids; `ask` runs "
                 "scent's own research agent and returns an answer whose citations were checked verbatim, a "
@@ -109,8 +108,7 @@ def tool(fn: Callable[..., Any]) -> Tool:
     from the docstring's `Args:` section (the convention of `scent.tools`); the errors a caller can fix (not
     found, bad argument, busy) reach the model as tool errors with their message."""
     made = Tool.from_function(fn, annotations=ToolAnnotations(readOnlyHint=True, openWorldHint=False))
-    lines = (inspect.getdoc(fn) or "").splitlines()
-    described = {m.group(1): m.group(2).strip() for m in map(ARG_LINE.match, lines) if m}
+    described = arg_descriptions(fn)
     properties = {name: {**prop, "description": described.get(name, "")}
                   for name, prop in made.parameters.get("properties", {}).items()}
 
