@@ -35,6 +35,7 @@ from scent.serve.corpus import (
 )
 from scent.serve.library import Library
 from scent.serve.runs import Busy, Run, RunManager
+from scent.tools import MAX_WINDOW
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
@@ -219,7 +220,7 @@ def add_api(app: FastAPI, library: Library) -> None:
 
     @app.get("/api/passage", tags=["corpus"])
     def passage(id: Annotated[str, Query(min_length=1, max_length=512)],
-                window: Annotated[int, Query(ge=0, le=5)] = 1, index: IndexParam = "") -> ReadResult:
+                window: Annotated[int, Query(ge=0, le=MAX_WINDOW)] = 1, index: IndexParam = "") -> ReadResult:
         """A passage with its neighbours and provenance (path, headings, page, character offsets)."""
         return library.corpus(index).read(id, window)
 
