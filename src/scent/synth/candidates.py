@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scent.synth.facts import Fact, Facts
+from scent.synth.facts import Fact, Facts, extractor_of
 
 KINDS = ("single", "bridge", "comparison", "unanswerable")
 UNANSWERABLE = "unanswerable"
@@ -46,6 +46,8 @@ class TaskCandidate:
     perturbed: str = ""            # unanswerable: the made-up subject
     source_id: str = ""            # unanswerable: the passage of the fact it perturbs
     also: tuple[str, ...] = ()     # other golden answers (another way to write the value)
+    extractor: str = ""            # the extractor of the fact asked about: techdocs, wiki, generic:<kind>
+    cue: tuple[str, ...] = ()      # unanswerable of a held subject: words that would state the relation asked
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,10 +74,19 @@ class Pools:
 
 def build(found: Facts, kinds: Iterable[str], seed: int) -> Pools:
     rng = random.Random(seed)
+    from scent.synth import linking
+
     makers = {"single": single, "bridge": bridge, "comparison": comparison, "unanswerable": unanswerable}
+    extra = {"bridge": linking.bridges, "unanswerable": linking.unstated}
+    more = {"bridge": linking.mentions}
     pools = Pools()
     for kind in kinds:
-        pools.by_kind[kind] = mix(makers[kind](found, rng), rng)
+        made = makers[kind](found, rng)
+        if kind in extra:
+            made += extra[kind](found, rng)
+        if kind in more:
+            made += more[kind](found, rng)
+        pools.by_kind[kind] = mix(made, rng)
     return pools
 
 
@@ -96,6 +107,8 @@ def mix(candidates: list[TaskCandidate], rng: random.Random) -> list[TaskCandida
 
 
 def _template(fact: Fact) -> str:
+    if fact.extractor:  # a generic fact: its extractor and relation ("generic-table:owner")
+        return f"generic-{fact.extractor}:{fact.attribute.split('@')[0].split(':')[-1]}"
     return f"{fact.family}:{fact.attribute.split(':')[0]}"
 
 
@@ -104,7 +117,8 @@ def single(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     for fact in found.facts:
         question = fact.question()
         out.append(TaskCandidate(make_id("single", question, [fact.passage_id]), "single", question, fact.value,
-                                 (fact.passage_id,), fact.passage_id, _template(fact), (fact.subject,), also=fact.also))
+                                 (fact.passage_id,), fact.passage_id, _template(fact), (fact.subject,), also=fact.also,
+                                 extractor=extractor_of(fact)))
     return out
 
 
@@ -141,7 +155,7 @@ def bridge(found: Facts, rng: random.Random) -> list[TaskCandidate]:
             golds = (block.passage_id, fact.passage_id)
             out.append(TaskCandidate(make_id("bridge", question, golds), "bridge", question, fact.value, golds,
                                      fact.passage_id, _template(fact), (block.subject, fact.subject),
-                                     hidden=(fact.subject,), also=fact.also))
+                                     hidden=(fact.subject,), also=fact.also, extractor=extractor_of(fact)))
     return out
 
 
@@ -174,7 +188,8 @@ def comparison(found: Facts, rng: random.Random) -> list[TaskCandidate]:
                 golds = tuple(sorted((fact.passage_id, other.passage_id)))
                 out.append(TaskCandidate(make_id("comparison", question, golds), "comparison", question, winner.label,
                                          golds, winner.passage_id, _template(fact), (first.subject, second.subject),
-                                         values=(fact.value, other.value), alternatives=(loser.label,)))
+                                         values=(fact.value, other.value), alternatives=(loser.label,),
+                                         extractor=extractor_of(fact)))
     return out
 
 
@@ -187,7 +202,7 @@ def unanswerable(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     known = {s for subjects in by_family.values() for s in subjects}
     out = []
     for fact in found.facts:
-        if fact.family in ("pg-column", "sql-call") or fact.subject not in fact.named:
+        if fact.family in ("pg-column", "sql-call") or not fact.named or fact.subject not in fact.named:
             continue  # a column that another catalog has, a call expression: no clean made-up subject
         kin = by_kin[(fact.family, fact.group, fact.noun)]
         donors = kin if len(set(kin)) >= 3 else by_family[fact.family]
@@ -197,7 +212,8 @@ def unanswerable(found: Facts, rng: random.Random) -> list[TaskCandidate]:
             continue
         question = fact.question(fact.named.replace(fact.subject, made_up))
         out.append(TaskCandidate(make_id(UNANSWERABLE, question, []), UNANSWERABLE, question, UNANSWERABLE, (), "",
-                                 _template(fact), (made_up,), perturbed=made_up, source_id=fact.passage_id))
+                                 _template(fact), (made_up,), perturbed=made_up, source_id=fact.passage_id,
+                                 extractor=extractor_of(fact)))
     return out
 
 
@@ -207,9 +223,15 @@ def perturb(subject: str, donors: list[str], rng: random.Random) -> str | None:
     donor = rng.choice(donors)
     if donor == subject:
         return None
+    if subject.endswith("()") and donor.endswith("()"):  # a call: its name made up, its "()" kept
+        made = perturb(subject[:-2], [donor[:-2]], rng)
+        return made + "()" if made is not None else None
+    if "." in subject and " " in subject:
+        return None  # a dotted phrase ("dns.DNS promises API") has no part to swap that keeps it a name
     if " " in subject:  # a title: swap the first word ("Franco Corelli" → "Giacomo Corelli")
         words, other = subject.split(" "), donor.split(" ")
-        if len(words) > 4 or not other[0].isalpha() or not words[0].isalpha() or words[0] == other[0]:
+        if (len(words) > 4 or not other[0].isalpha() or not words[0].isalpha() or words[0] == other[0]
+                or not other[0][:1].isupper() or other[0].lower() in ("the", "a", "an", "in", "on", "at", "of")):
             return None
         return " ".join([other[0], *words[1:]])
     head, dot, last = subject.rpartition(".")

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from scent.index import Index
-from scent.synth import techdocs, wiki
+from scent.synth import generic, layout, techdocs, wiki
 from scent.synth.facts import Fact, Facts
 from scent.types import Passage
 
@@ -44,13 +44,25 @@ def _listing(index: OpenIndex) -> Iterator[dict[str, Any]]:
         offset += len(page)
 
 
-def extract(docs: Iterable[list[Passage]]) -> Facts:
+def extract(docs: Iterable[list[Passage]], generic_extractors: bool = True) -> Facts:
     """Run every extractor over every document; facts whose (family, subject, attribute) occurs with two different
-    values are dropped (an overloaded function, a setting documented twice): their question would be ambiguous."""
+    values are dropped (an overloaded function, a setting documented twice): their question would be ambiguous.
+    The generic extractors (sentences, definitions, tables, labelled values) add facts of any corpus; a generic
+    fact about a subject a template extractor already read the same relation of is dropped (the template's
+    question is the better one)."""
     found = Facts()
+    general = Facts()
     for doc in docs:
         found.extend(techdocs.extract(doc))
         found.extend(wiki.extract(doc))
+        if generic_extractors:
+            general.extend(generic.extract(doc))
+            general.extend(layout.extract(doc))
+    general.facts = generic.unique_definitions(general.facts)
+    found.blocks.extend(general.blocks)
+    held = {(f.subject, f.attribute) for f in found.facts}
+    found.facts.extend(f for f in general.facts if f.value and f.subject
+                       and not any((f.subject, cue) in held for cue in f.cue))
     values: dict[tuple[str, str, str], set[str]] = {}
     for fact in found.facts:
         values.setdefault((fact.family, fact.subject, fact.attribute), set()).add(fact.value)

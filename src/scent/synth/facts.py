@@ -31,6 +31,10 @@ class Fact:
     short: str = ""               # the subject as a comparison names it (default: subject)
     group: str = ""               # compared facts are paired within a group (a document) first
     also: tuple[str, ...] = ()    # other ways to write the value, also golden answers ("100" for "100 connections")
+    extractor: str = ""           # the generic extractor that read it (sentence, definition, table, label); "" for
+                                  # the template extractors, named by family (extractor_of)
+    refer: str = ""               # the value named through the subject ({s}): "the owner of {s}" (bridges)
+    cue: tuple[str, ...] = ()     # words that state this relation in a passage (an unanswerable "not stated" check)
 
     @property
     def label(self) -> str:
@@ -38,6 +42,16 @@ class Fact:
 
     def question(self, name: str | None = None) -> str:
         return self.ask.format(s=name if name is not None else self.named)
+
+
+TEMPLATE_MODULES = {"pg-setting": "techdocs", "sql-function": "techdocs", "sql-call": "techdocs",
+                    "pg-column": "techdocs", "py-callable": "techdocs", "person": "wiki", "thing": "wiki",
+                    "work": "wiki", "place": "wiki", "relation": "wiki"}
+
+
+def extractor_of(fact: Fact) -> str:
+    """Which extractor made a fact: techdocs or wiki (templates), or generic:<kind>."""
+    return f"generic:{fact.extractor}" if fact.extractor else TEMPLATE_MODULES.get(fact.family, fact.family)
 
 
 @dataclass(slots=True)

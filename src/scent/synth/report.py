@@ -35,6 +35,7 @@ def build_report(index: OpenIndex, found: Facts, pools: Pools, tasks: list[TaskC
         "rejections": {reason: reasons[reason] for reason in (*RULES, "duplicate", "near_duplicate")
                        if reasons[reason]},
         "templates": dict(Counter(f"{c.kind} · {c.template}" for c in tasks).most_common()),
+        "extractors": dict(Counter(f"{c.kind} · {c.extractor}" for c in tasks).most_common()),
         "sample": [_sample(index, c) for c in sample],
     }
 
@@ -49,7 +50,8 @@ def _sample(index: OpenIndex, c: TaskCandidate) -> dict[str, Any]:
         at = text.find(c.answer) if c.answer_passage == pid else -1
         start = max(0, at - EXCERPT // 2) if at >= 0 else 0
         gold.append({"id": pid, "title": passage.title, "excerpt": " ".join(text[start:start + EXCERPT].split())})
-    return {"id": c.id, "kind": c.kind, "question": c.question, "answer": c.answer, "gold": gold}
+    return {"id": c.id, "kind": c.kind, "extractor": c.extractor, "question": c.question, "answer": c.answer,
+            "gold": gold}
 
 
 def to_markdown(report: dict[str, Any]) -> str:
@@ -63,9 +65,10 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {kind} | {row['candidates']} | {row['examined']} | {row['accepted']} | {reasons} |")
     lines += ["", "Rejections by rule: " + (", ".join(f"{r} {n}" for r, n in report["rejections"].items()) or "none"),
               "", "Tasks by template: " + ", ".join(f"{t} {n}" for t, n in report["templates"].items()), "",
+              "Tasks by extractor: " + ", ".join(f"{t} {n}" for t, n in report.get("extractors", {}).items()), "",
               "## Sample", ""]
     for s in report["sample"]:
-        lines.append(f"- **{s['kind']}** {s['question']} → **{s['answer']}**")
+        lines.append(f"- **{s['kind']}** ({s.get('extractor') or 'template'}) {s['question']} → **{s['answer']}**")
         for g in s["gold"]:
             lines.append(f"  - `{g['id']}` {g['title']}: “{g['excerpt']}”")
     return "\n".join(lines) + "\n"

@@ -183,7 +183,8 @@ def task_record(c: TaskCandidate) -> dict[str, Any]:
     """One task as `scent eval --dataset` reads it (FlashRAG: id, question, golden_answers, metadata)."""
     metadata: dict[str, Any] = {"supporting_ids": list(c.gold_ids), "type": c.kind,
                                 "answerable": c.kind != "unanswerable", "template": c.template,
-                                "subjects": list(c.subjects), "source": "scent synth"}
+                                "subjects": list(c.subjects), "source": "scent synth",
+                                "extractor": c.extractor}
     if c.answer_passage:
         metadata["answer_passage"] = c.answer_passage
     if c.perturbed:
