@@ -37,10 +37,14 @@ NOTES = {
     "services.md": "# Service ports\n\n| Service | Port | Protocol | Description |\n|---|---|---|---|\n"
     "| billing-api | 8443 | HTTPS | Takes payments from the web shop and the two mobile apps every day |\n"
     "| ledger-db | 5432 | TCP | Keeps the ledger |\n| search-gw | 9200 | HTTP | Answers search requests |\n\n"
-    "## Deploy log\n\n| Service | Day |\n|---|---|\n| billing-api | Monday |\n| billing-api | Friday |\n",
+    "## Deploy log\n\n| Service | Day |\n|---|---|\n| billing-api | Monday |\n| billing-api | Friday |\n\n"
+    "## Build matrix\n\n| Feature | none | full-icu |\n|---|---|---|\n| Dates | basic | complete |\n"
+    "| Numbers | basic | complete |\n",
+    "lisbon.md": "# Lisbon\n\nLisbon's old core had a resident population of 5,000 in 2011.\n",
     "client.md": "# Client API\n\n## `client.connect(host, options)`\n\nadded: v2.1.0\n\n* `host` {string} The "
     "server to reach.\n* `retries` {integer} How often to retry. **Default:** `3`.\n\n"
-    "## `client.close()`\n\nadded: v1.4.0\n\nCloses the connection that [`client.connect()`][] opened.\n",
+    "## `client.close()`\n\nadded: v1.4.0\n\nCloses the connection that [`client.connect()`][] opened.\n\n"
+    "```js\nconst options = {\n  timeout: 8080,\n};\n```\n",
 }
 RECORDS = [  # an encyclopedic record the wiki template reads: the generic reading of its birth date is dropped
     {"id": "r1", "title": "Ada Quill", "text": "Ada Quill (born 4 May 1931) is a film director from Lunaria."},
@@ -92,7 +96,9 @@ def test_each_extraction_rule_rejects(corpus: Path):
     assert not any("crater" in q.lower() for q in questions)                     # one definition, two subjects
     assert ("Carla Mendes", "2001") not in values                                # a value behind "who"
     assert not any(f.subject == "Ada Quill" and f.extractor for f in facts)      # the template reads it already
-    assert all(f.value in f.value for f in facts)
+    assert not any(f.value in ("basic", "complete") for f in facts)               # a matrix of options, not relations
+    assert not any(f.subject.startswith("Lisbon") for f in facts)                # "Lisbon's old core" is not Lisbon
+    assert not any(f.value.startswith("8080") for f in facts)                    # code is not a label
 
 
 def test_candidates_of_every_kind_from_generic_facts(corpus: Path):

@@ -85,8 +85,8 @@ def unique_definitions(facts: list[Fact]) -> list[Fact]:
 
 def _subject(sentence: str, title: str, own: bool) -> tuple[str, str]:
     """The sentence's named subject and the rest of the sentence, or ("", "")."""
-    if title and sentence.startswith(title):
-        return title, sentence[len(title):]
+    if title and sentence.startswith(title) and sentence[len(title):len(title) + 1] in ("", " ", ",", "("):
+        return title, sentence[len(title):]  # not "London's ancient core …", not "Nomad: The Warrior"
     if own and sentence.startswith(PRONOUNS):
         return title, sentence.split(" ", 1)[1]
     return "", ""

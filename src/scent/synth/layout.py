@@ -33,6 +33,8 @@ NOT_LABELS = {"note", "notes", "example", "examples", "e.g", "see", "see also", 
 PARTICIPLE = re.compile(r"^[a-z]+ed$")
 FENCE = re.compile(r"```.*?(?:```|\Z)|<!--(?!\s*YAML).*?(?:-->|\Z)", re.S)  # code, and comments but YAML metadata
 HEADER_CELL = re.compile(r"^[A-Za-z][\w ()/.#-]{0,40}$")
+VALUE_HEADER = re.compile(r"^(?:[A-Z]|\S+ \S)")  # a value column's header: capitalised or several words ("none",
+                                                 # "full-icu" head a matrix of options, not relations)
 
 
 def extract(passages: list[Passage]) -> Facts:
@@ -118,6 +120,8 @@ def _table_facts(doc: Joined, header: list[str], body: list[re.Match[str]]) -> l
             continue  # "the table" alone does not say which
         for column, value in zip(header[1:], cells[1:], strict=True):
             relation = relation_words(column)
+            if not VALUE_HEADER.match(column):
+                continue
             if (not short_value(value, 6) or value == key or value not in gold.text
                     or not 0 < len(relation.split()) <= 4):
                 continue
@@ -143,7 +147,7 @@ def _labels(doc: Joined) -> list[Fact]:
         gold = doc.within(m.start(), m.end())
         nested = m.group(0)[:1] in " \t"  # an indented item: a YAML list's "  - version:", a sub-point
         if (gold is None or nested or label.lower() in NOT_LABELS or len(label.split()) > 3
-                or raw.rstrip()[-1:] in ",;{[("):
+                or raw.rstrip()[-1:] in ",;{[(" or (label[0].islower() and " " in label)):  # "this API:" in a sentence
             continue
         value = unmark(raw).rstrip(".")
         subject = _context(gold)

@@ -24,6 +24,7 @@ from scent.text import bare_title
 CODE = re.compile(r"`([^`\n]{3,60})`")
 MIN_TOGETHER = 3     # subjects holding both relations before one is asked of a subject that lacks it
 TOGETHER_SHARE = 0.3  # and the share of the first relation's subjects that also hold the second
+PER_TARGET = 2       # bridges through mentions to one second fact
 PER_SUBJECT = 2      # unstated-relation questions per subject
 
 
@@ -77,7 +78,7 @@ def mentions(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     for key in targets:
         if key.endswith("()") and key not in classes:
             classes[key] = "function"
-    out = []
+    out: list[TaskCandidate] = []
     for block in found.blocks:
         if block.family != "generic-mention":
             continue
@@ -103,7 +104,15 @@ def mentions(found: Facts, rng: random.Random) -> list[TaskCandidate]:
                                          golds, second.passage_id, _template(second),
                                          (block.subject, second.subject), hidden=(second.subject,),
                                          also=second.also, extractor=f"generic:mention>{extractor_of(second)}"))
-    return out
+    return _capped(out, rng)
+
+
+def _capped(candidates: list[TaskCandidate], rng: random.Random) -> list[TaskCandidate]:
+    """At most `PER_TARGET` bridges to one second fact: New York, mentioned by many pages, is not most bridges."""
+    by_target: dict[tuple[str, str], list[TaskCandidate]] = {}
+    for c in candidates:
+        by_target.setdefault((c.answer_passage, c.answer), []).append(c)
+    return [c for group in by_target.values() for c in rng.sample(group, min(PER_TARGET, len(group)))]
 
 
 def unstated(found: Facts, rng: random.Random) -> list[TaskCandidate]:

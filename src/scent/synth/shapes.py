@@ -14,9 +14,12 @@ DATE = re.compile(rf"^(?:(?:\d{{1,2}} )?{MONTH}(?: \d{{1,2}})?,? )?\d{{4}}$")
 YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})$")
 VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 NUMBER = re.compile(r"^(-?\d{1,3}(?:,\d{3})+|-?\d+)(\.\d+)?(?: ?([A-Za-z%²³/]{1,12}))?$")
-MARKUP = re.compile(r"\[([^\]\n]{1,80})\]\[[^\]\n]*\]|\[([^\]\n]{1,80})\]\([^)\n]*\)|[`*_]{1,2}")
+# links ([text][], [text](url)), code and emphasis marks; an underscore only at a word's edge (not in snake_case)
+MARKUP = re.compile(r"\[([^\]\n]{1,80})\]\[[^\]\n]*\]|\[([^\]\n]{1,80})\]\([^)\n]*\)|[`*]{1,2}"
+                    r"|(?<!\w)_{1,2}(?=\w)|(?<=\w)_{1,2}(?!\w)")
 CALL = re.compile(r"^((?:new )?[A-Za-z_$][\w$.]*)\(.*\)$")
 WORDS = re.compile(r"[\w'’.-]+")
+CODE_LIKE = re.compile(r"[${}=;<>]|\(\s*$")
 SKIP_VALUES = {"", "-", "—", "–", "n/a", "none", "null", "yes", "no", "x", "?"}
 
 
@@ -118,7 +121,9 @@ def _date_number(value: str) -> float:
 
 
 def short_value(value: str, words: int = 8) -> bool:
-    return value.lower() not in SKIP_VALUES and 0 < len(value.split()) <= words and len(value) <= 60
+    """A value a question can ask for: a few words, with a letter or digit, no code ("${name}", "a => b")."""
+    return (value.lower() not in SKIP_VALUES and 0 < len(value.split()) <= words and len(value) <= 60
+            and re.search(r"\w", value) is not None and not CODE_LIKE.search(value))
 
 
 def relation_words(label: str) -> str:
