@@ -84,6 +84,9 @@ class RetrievalConfig(BaseModel):
     model_config = {"extra": "forbid"}
 
     retriever: Retriever = Field("auto", description="auto = hybrid when the index has vectors, else bm25.")
+    fusion: Literal["rrf", "minmax", "zscore"] = Field(
+        "rrf", description="How hybrid fuses BM25 and dense: weighted reciprocal rank (rrf), or a convex mix of "
+        "scores normalised per ranking by min-max or z-score (weights scaled to sum to 1).")
     rrf_k: float = Field(60.0, gt=0, description="RRF constant: score = sum of weight / (rrf_k + rank).")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")

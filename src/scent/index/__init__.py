@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from scent.config import EmbedConfig, RetrievalConfig, SearchConfig
 from scent.index import bm25
 from scent.index.dense import DenseIndex, VectorsError, check_dim
-from scent.index.hybrid import rrf
+from scent.index.hybrid import fuse
 from scent.index.layout import STORE_FILE, TANTIVY_DIR
 from scent.index.snippet import snippet
 from scent.index.store import Store
@@ -125,7 +125,7 @@ class Index:
 
     def ranked(self, query: str, k: int, retriever: str | None = None) -> list[tuple[str, float]]:
         """(passage id, score) pairs, best first, from the chosen retriever (no store fetch). Dense scores are
-        cosines; hybrid scores are RRF sums."""
+        cosines; hybrid scores are the configured fusion's (RRF sums by default)."""
         retriever = self.resolve(retriever)
         if not query.strip() or k <= 0:
             return []
@@ -136,9 +136,7 @@ class Index:
         if retriever == "dense":
             return dense.search(vector, k)
         depth = max(k, self.retrieval.depth)
-        lists = [[pid for pid, _ in bm25.search(self.tantivy, query, depth)], [pid for pid, _ in
-                                                                                 dense.search(vector, depth)]]
-        return rrf(lists, [self.retrieval.bm25_weight, self.retrieval.dense_weight], self.retrieval.rrf_k, k)
+        return fuse(bm25.search(self.tantivy, query, depth), dense.search(vector, depth), self.retrieval, k)
 
     def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
         """The `k` best passages for `query`, best first; `snippets` adds a query-focused excerpt. `retriever`:
