@@ -142,3 +142,43 @@ def test_one_grpo_step_through_trl_with_a_scripted_model(tmp_path: Path, index: 
     logged = next(entry for entry in trainer.state.log_history if "reward" in entry)
     assert logged["reward"] == pytest.approx(1.695) and logged["rewards/scent_citation/mean"] == pytest.approx(1.0)
     assert logged["tools/call_frequency"] == pytest.approx(2.0)
+
+
+@pytest.mark.integration
+def test_trl_reads_fenced_and_bare_json_calls_through_the_installed_parser(
+        tmp_path: Path, index: Index, qwen_tokenizer: Any, monkeypatch: pytest.MonkeyPatch):
+    """The formats the 0.5B model writes (a ```json fence, a bare object, a broken tag): with
+    `toolcalls.install(tokenizer)` TRL executes them, the environment answers the broken one and counts it."""
+    import copy
+
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    from scent.rl.toolcalls import install
+
+    monkeypatch.setenv("TRL_EXPERIMENTAL_SILENCE", "1")
+    search = json.dumps({"name": "search", "arguments": {"query": "Vienna State Opera Don Giovanni"}})
+    final = json.dumps({"name": "answer", "arguments": {"answer": "Wolfgang Amadeus Mozart",
+                                                        "citations": "p-vienna, p-giovanni", "confidence": 1.0}})
+    replies = [f"I will search first.\n```json\n{search}\n```",
+               '<tool_call>\n{"name": "lookup", "arguments": {"phrase": \n</tool_call>',
+               final, "Done."]
+    episodes: list[Episode] = []
+    funcs, weights = reward_funcs(RLConfig())
+    args = GRPOConfig(output_dir=str(tmp_path / "out"), per_device_train_batch_size=2, num_generations=2,
+                      max_steps=1, max_completion_length=768, max_tool_calling_iterations=4, beta=0.0,
+                      reward_weights=weights, report_to="none", save_strategy="no", logging_steps=1, use_cpu=True,
+                      bf16=False)
+    tokenizer = install(copy.deepcopy(qwen_tokenizer))
+    trainer = GRPOTrainer(model=scripted_model(tokenizer, replies), reward_funcs=funcs, args=args,
+                          train_dataset=Dataset.from_list(dataset_rows([BRIDGE])), processing_class=tokenizer,
+                          environment_factory=environment_factory(index, RLConfig(), sink=episodes.append))
+    trainer.train()
+    assert len(episodes) == 2
+    for episode in episodes:
+        assert [t.tool for t in episode.turns] == ["search", "invalid_call", "answer"]
+        assert episode.turns[1].observation.startswith("Could not read the tool call: the call is not valid JSON")
+        assert episode.status == "answered" and episode.tool_counts == {"search": 1, "invalid": 1}
+        # answer 1, citation 1, Brier 0, format 2 of 3 actions well-formed
+        assert episode.rewards == pytest.approx({"answer": 1.0, "citation": 1.0, "abstention": 0.0,
+                                                 "format": 2 / 3, "total": 1.0 + 0.5 + 0.2 * 2 / 3})

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 Task = Question  # one notion of a task: what `scent eval` scores is what an episode is rewarded on
 FINAL_ACTIONS = ("answer", "abstain")
 SEARCH_TOOLS = ("search", "lookup")
+INVALID_CALL = "invalid_call"  # the action of a tool call that could not be read (`arguments["error"]` says why)
+CALL_FORMAT = '<tool_call>{"name": "search", "arguments": {"query": "…"}}</tool_call>'
+
 _BRACKET_ID = re.compile(r"\[([^\[\]\s,]+)\]")
 _ABSTAIN_TEXT = re.compile(r"^\W*(abstain|unanswerable|i cannot answer|cannot be answered|the documents do not)",
                            re.IGNORECASE)
@@ -161,6 +164,9 @@ class SearchEnv:
         if action.tool in FINAL_ACTIONS:
             observation, error = self._final(action)
             ids: list[str] = []
+        elif action.tool == INVALID_CALL:
+            observation, error, ids = (f"Could not read the tool call: {action.arguments.get('error', 'malformed')}. "
+                                       f"Write each call as {CALL_FORMAT}."), True, []
         elif sum(1 for t in episode.turns if t.tool not in FINAL_ACTIONS) >= self.config.max_tool_calls:
             observation, error, ids = "The tool budget is spent; the episode ends unanswered.", False, []
             episode.status = "budget_exhausted"
@@ -179,6 +185,29 @@ class SearchEnv:
             self._score()
         return Step(observation, episode.rewards.get("total", 0.0), episode.done,
                     {"status": episode.status, "ids": ids, "error": error})
+
+    def step_text(self, text: str) -> Step:
+        """One reply of a model that writes text: every tool call in it (Qwen tags, fenced or bare JSON; read by
+        `scent.rl.toolcalls`, as TRL's adapter reads them) is a step, a malformed one answered by an error
+        observation; a reply without a call ends the episode by `finish_text`. The observation is the calls'
+        observations joined in order (what a chat template shows as tool responses)."""
+        from scent.rl.toolcalls import parse
+
+        reply = parse(text)
+        if not reply.calls:
+            self.finish_text(reply.content)
+            episode = self.episode
+            return Step("", episode.rewards.get("total", 0.0), True, {"status": episode.status, "calls": 0})
+        steps = []
+        for n, call in enumerate(reply.calls):
+            if self.episode.done:
+                break
+            action = (Action(INVALID_CALL, {"error": call.error, "name": call.name}, call.raw) if call.malformed
+                      else Action(call.name, call.arguments, reply.content if n == 0 else ""))
+            steps.append(self.step(action))
+        last = steps[-1]
+        return Step("\n\n".join(s.observation for s in steps), last.reward, last.done,
+                    {**last.info, "calls": len(steps), "observations": [s.observation for s in steps]})
 
     def finish_text(self, text: str) -> Episode:
         """End a running episode from the policy's last plain-text reply (a trainer's rollout that stops without

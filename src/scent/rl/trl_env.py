@@ -11,6 +11,9 @@ TRL exposes every public method of the environment as a tool (their docstrings a
 `scent.tools` and of `scent.rl.env`'s answer and abstain, so the policy sees the tools `SearchEnv` offers), calls
 `reset(**row)` with the dataset row before each rollout and ends the rollout when the model replies without a
 tool call; that last reply is read as the answer when the model did not call `answer` (`SearchEnv.finish_text`).
+TRL reads the calls with the tokenizer's `parse_response`; `scent.rl.toolcalls.install(tokenizer)` makes that
+the parser `SearchEnv.step_text` uses (Qwen tags, fenced or bare JSON, several per reply), so a call the model
+wrote in any of those formats is executed, and a malformed one is answered and counted by the environment.
 Nothing here imports TRL: it calls us.
 """
 
@@ -24,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 from scent.config import RLConfig
 from scent.eval.datasets import Question
 from scent.rl import env as declared
-from scent.rl.env import Action, Episode, SearchEnv, task_prompt
+from scent.rl.env import INVALID_CALL, Action, Episode, SearchEnv, task_prompt
 from scent.rl.rewards import COMPONENTS
+from scent.rl.toolcalls import MALFORMED_KEY
 from scent.tools import Tools
 
 if TYPE_CHECKING:
@@ -80,10 +84,16 @@ class ScentSearchEnv:
     abstain = _action("abstain", declared.abstain)
 
     def _act(self, tool: str, arguments: dict[str, Any]) -> str:
+        if MALFORMED_KEY in arguments:  # a call of this tool that could not be read (scent.rl.toolcalls)
+            return self._env.step(Action(INVALID_CALL, {"error": arguments[MALFORMED_KEY], "name": tool})).observation
         return self._env.step(Action(tool, arguments)).observation
 
     def _finish(self, completion: Any) -> Episode:
-        """The finished episode: a rollout that stopped without answer/abstain is ended by its last reply."""
+        """The finished episode: a rollout that stopped without answer/abstain is ended by its last reply. Calls
+        of tools that do not exist never reached the environment (TRL answered them); they count as malformed."""
+        if not self._env.episode.done:
+            for name in _unknown_calls(completion):
+                self._env.step(Action(name, {}))
         episode = self._env.finish_text(_last_reply(completion)) if not self._env.episode.done else self._env.episode
         if self._sink is not None and not self._reported:
             self._reported = True
@@ -115,6 +125,16 @@ def reward_funcs(config: RLConfig | None = None) -> tuple[list[Callable[..., lis
 
     weights = config.weights.model_dump()
     return [component(name) for name in COMPONENTS], [float(weights[name]) for name in COMPONENTS]
+
+
+def _unknown_calls(completion: Any) -> list[str]:
+    """Names of the calls in a conversational completion that are not tools of the environment."""
+    if isinstance(completion, str):
+        return []
+    return [call["function"]["name"] for message in completion or [] if message.get("role") == "assistant"
+            for call in message.get("tool_calls") or []
+            if not callable(getattr(ScentSearchEnv, call["function"]["name"], None))
+            or call["function"]["name"].startswith("_") or call["function"]["name"] == "reset"]
 
 
 def _last_reply(completion: Any) -> str:
