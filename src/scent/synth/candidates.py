@@ -204,6 +204,8 @@ def unanswerable(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     for fact in found.facts:
         if fact.family in ("pg-column", "sql-call") or not fact.named or fact.subject not in fact.named:
             continue  # a column that another catalog has, a call expression: no clean made-up subject
+        if fact.extractor == "table" and " " in fact.subject:
+            continue  # a row's words ("Reading only" → "Operate only") made up are no name
         kin = by_kin[(fact.family, fact.group, fact.noun)]
         donors = kin if len(set(kin)) >= 3 else by_family[fact.family]
         tries = (perturb(fact.subject, donors, rng) for _ in range(TRIES))
@@ -223,9 +225,11 @@ def perturb(subject: str, donors: list[str], rng: random.Random) -> str | None:
     donor = rng.choice(donors)
     if donor == subject:
         return None
-    if subject.endswith("()") and donor.endswith("()"):  # a call: its name made up, its "()" kept
+    if subject.endswith("()") or donor.endswith("()"):  # a call: its name made up, its "()" kept
+        if not (subject.endswith("()") and donor.endswith("()")) or subject.count("(") != 1:
+            return None
         made = perturb(subject[:-2], [donor[:-2]], rng)
-        return made + "()" if made is not None else None
+        return made + "()" if made is not None and "(" not in made else None
     if "." in subject and " " in subject:
         return None  # a dotted phrase ("dns.DNS promises API") has no part to swap that keeps it a name
     if " " in subject:  # a title: swap the first word ("Franco Corelli" → "Giacomo Corelli")

@@ -40,6 +40,7 @@ NOMINAL = re.compile(rf"\b(?:has|had|have|with|covers|covered|reaches|reached)\s
 MEASURE = re.compile(rf"\b(?P<aux>is|are|was|were)\s+(?:about\s+|approximately\s+|roughly\s+|some\s+)?"
                      rf"(?P<value>(?:{_QUANTITY}) ?[a-zA-Z]{{1,12}})\s+(?P<adj>long|high|tall|wide|deep)\b")
 DEFINITION = re.compile(r"^\s*(?:\([^()]*\)\s*)?,?\s*(?P<aux>is|was)\s+(?P<article>an?|the)\s+(?P<phrase>[^;]+)")
+LIST_GOES_ON = re.compile(r"[^.;]*?(?:\b(?:and|or)\s+[A-Z]|,\s*(?:and\s+)?[A-Z])")
 CLAUSE = re.compile(r"\b(?:who|which|that|whose|where|while|whom)\b|;|\band (?:is|was|has|had)\b")
 PRONOUNS = ("He ", "She ", "It ", "They ")
 NOT_NOUNS = {"number", "lot", "couple", "series", "set", "range", "list", "group", "maximum", "minimum", "average",
@@ -70,6 +71,9 @@ def extract(passages: list[Passage]) -> Facts:
                 found.facts.extend(_facts(p, subject, rest))
                 if subject == title and own and start == 0:
                     found.facts.extend(_definition(p, title, rest))
+                    noun = _class(rest)
+                    if noun:  # what the subject is, to name it in a bridge question ("that director")
+                        found.blocks.append(FactBlock("generic-class", title, noun, title, p.id, ""))
     return found
 
 
@@ -110,7 +114,9 @@ def _facts(p: Passage, subject: str, rest: str) -> list[Fact]:
             continue
         at = m.end()
         while (prep := PREP.match(rest, at)) is not None:
-            out.append(_passive(p, subject, m.group("aux"), m.group("verb"), prep.group("prep"), prep.group("value")))
+            if not LIST_GOES_ON.match(rest, prep.end()):  # "bordered by Belgium, France and …": not one name
+                out.append(_passive(p, subject, m.group("aux"), m.group("verb"), prep.group("prep"),
+                                    prep.group("value")))
             at = prep.end()
     for m in NOMINAL.finditer(rest):
         noun = m.group("noun")
@@ -163,6 +169,19 @@ def _fact(p: Passage, subject: str, relation: str, value: str, ask: str, compare
                 extractor=extractor, refer=refer, cue=cue)
 
 
+def _class(rest: str) -> str:
+    """What a definition says the subject is, in at most 5 words: "1994 German film comedy", "state"."""
+    m = DEFINITION.match(rest)
+    if not m:
+        return ""
+    phrase = " ".join(m.group("phrase").split())
+    cut = CLASS_CUT.search(phrase)
+    if cut is not None and cut.group(0) == ",":
+        return ""  # "German theatre, film and television actress": the noun is past the comma
+    kind = phrase[:cut.start()].strip() if cut is not None else phrase.rstrip(".")
+    return kind if 1 <= len(kind.split()) <= 5 and kind[:1].isalnum() else ""
+
+
 def _definition(p: Passage, title: str, rest: str) -> list[Fact]:
     m = DEFINITION.match(rest)
     if not m:
@@ -177,8 +196,7 @@ def _definition(p: Passage, title: str, rest: str) -> list[Fact]:
     specific = sum(w[:1].isupper() or w[:1].isdigit() for w in words[1:]) >= 2
     if len(words) < 5 or not specific or "(" in phrase or title.lower() in phrase.lower():
         return []
-    kind = CLASS_CUT.split(phrase, maxsplit=1)[0].strip()
-    noun = kind if 1 <= len(kind.split()) <= 5 else ""
+    noun = _class(rest)
     verb = "What is" if m.group("aux") == "is" else "What was"
     article = "the"
     ask = f"{verb} the name of {article} {phrase}?".replace("{", "{{").replace("}", "}}")

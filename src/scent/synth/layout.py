@@ -29,7 +29,8 @@ INNER_LABEL = re.compile(r"\*\*(?P<label>[A-Z][A-Za-z ]{0,20}):\*\*[ \t]*(?P<val
 NOT_LABELS = {"note", "notes", "example", "examples", "e.g", "see", "see also", "warning", "tip", "important",
               "caution", "usage", "source", "http", "https", "question", "answer", "q", "a", "step", "result",
               "output", "input", "error", "hint", "info", "todo", "fixme", "changes", "description", "reason",
-              "stability", "pr-url", "url", "link"}
+              "stability", "pr-url", "url", "link", "for instance", "for example", "in other words", "that is",
+              "returns", "extends"}
 PARTICIPLE = re.compile(r"^[a-z]+ed$")
 FENCE = re.compile(r"```.*?(?:```|\Z)|<!--(?!\s*YAML).*?(?:-->|\Z)", re.S)  # code, and comments but YAML metadata
 HEADER_CELL = re.compile(r"^[A-Za-z][\w ()/.#-]{0,40}$")
@@ -181,6 +182,8 @@ def _label_fact(gold: Passage, subject: str, named: str, label: str, value: str,
         ask = ("In which version was {s} " if kind == "version" else "When was {s} ") + f"{relation}?"
         compare = f"Which was {relation} earlier, {{a}} or {{b}}?"
         larger_wins = False
+    elif PARTICIPLE.match(relation.split()[-1]):
+        return Fact(gold.id, "generic", subject, "entry", "", "", "", "")  # "Named: a string" asks nothing; dropped
     else:
         ask = f"What is the {relation} of {{s}}?"
         compare = f"Which has the larger {relation}, {{a}} or {{b}}?" if kind == "number" else ""

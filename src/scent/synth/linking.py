@@ -24,7 +24,7 @@ from scent.text import bare_title
 CODE = re.compile(r"`([^`\n]{3,60})`")
 MIN_TOGETHER = 3     # subjects holding both relations before one is asked of a subject that lacks it
 TOGETHER_SHARE = 0.3  # and the share of the first relation's subjects that also hold the second
-PER_TARGET = 2       # bridges through mentions to one second fact
+PER_TARGET = 3       # bridges through mentions to one second fact
 PER_SUBJECT = 2      # unstated-relation questions per subject
 
 
@@ -75,19 +75,29 @@ def mentions(found: Facts, rng: random.Random) -> list[TaskCandidate]:
             classes[_key(fact.subject)] = fact.noun
         elif fact.named and fact.subject in fact.named and len(_key(fact.subject)) >= 4:
             targets.setdefault(_key(fact.subject), []).append(fact)
-    for key in targets:
+    for block in found.blocks:
+        if block.family == "generic-class":
+            classes.setdefault(_key(block.subject), block.noun)
+    for key, facts in targets.items():
         if key.endswith("()") and key not in classes:
             classes[key] = "function"
+        work = next((f.noun for f in facts if f.family == "work"), None)  # a film, an album: the template's noun
+        if work is not None and key not in classes:
+            classes[key] = work
     out: list[TaskCandidate] = []
     for block in found.blocks:
         if block.family != "generic-mention":
             continue
-        spans = [*names(block.text), *CODE.findall(block.text)]
-        named = {_key(n) for n in spans} & classes.keys() & targets.keys()
-        named.discard(_key(block.subject))
+        if block.subject.endswith("?") or len(block.subject.split()) > 6:
+            continue  # a heading that asks a question or says a sentence names no subject
+        spans = {_key(n) for n in [*names(block.text), *CODE.findall(block.text)]} - {_key(block.subject)}
+        named = spans & classes.keys() & targets.keys()
         heads: dict[str, list[str]] = {}
         for key in named:
             heads.setdefault(classes[key].split()[-1].lower(), []).append(key)
+        calls = {k for k in spans if k.endswith("()")}  # every call it names is a function, known or not
+        if len(calls) > 1:
+            heads.pop("function", None)
         for head, keys in heads.items():
             if len(keys) != 1:
                 continue  # "that director" must name one subject

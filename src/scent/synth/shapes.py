@@ -16,7 +16,7 @@ VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 NUMBER = re.compile(r"^(-?\d{1,3}(?:,\d{3})+|-?\d+)(\.\d+)?(?: ?([A-Za-z%²³/]{1,12}))?$")
 # links ([text][], [text](url)), code and emphasis marks; an underscore only at a word's edge (not in snake_case)
 MARKUP = re.compile(r"\[([^\]\n]{1,80})\]\[[^\]\n]*\]|\[([^\]\n]{1,80})\]\([^)\n]*\)|[`*]{1,2}"
-                    r"|(?<!\w)_{1,2}(?=\w)|(?<=\w)_{1,2}(?!\w)")
+                    r"|(?<![\w.])_{1,2}(?=\w)|(?<=\w)_{1,2}(?![\w(])")
 CALL = re.compile(r"^((?:new )?[A-Za-z_$][\w$.]*)\(.*\)$")
 WORDS = re.compile(r"[\w'’.-]+")
 CODE_LIKE = re.compile(r"[${}=;<>]|\(\s*$")
@@ -129,4 +129,5 @@ def short_value(value: str, words: int = 8) -> bool:
 def relation_words(label: str) -> str:
     """A label or header as the words of a question: lower-cased unless it holds an acronym ("TTL", "URL")."""
     label = unmark(label).strip(" :")
-    return label if any(len(w) > 1 and w.isupper() for w in label.split()) else label.lower()
+    keep = any(len(w) > 1 and (w.isupper() or not w[1:].islower()) for w in label.split())  # TTL, napiVersion
+    return label if keep else label.lower()
