@@ -61,7 +61,8 @@ def extract(passages: list[Passage]) -> Facts:
         title = bare_title(p.title).strip()
         if not title or len(title.split()) > 8:
             title = ""
-        own = bool(title) and p.text.lstrip().startswith(title)  # the passage that opens with its title
+        opening = p.text.lstrip()
+        own = bool(title) and opening.startswith(title) and opening[len(title):len(title) + 1] in (" ", ",", "(")
         if own:
             found.blocks.append(FactBlock("generic-mention", title, "", title, p.id, p.text[:MENTION_CHARS]))
         for start, end in sentence_spans(p.text, 0, len(p.text))[:MAX_SENTENCES]:
@@ -194,7 +195,7 @@ def _definition(p: Passage, title: str, rest: str) -> list[Fact]:
         phrase = phrase[:cut] if cut > 40 else ""
     words = phrase.split()
     specific = sum(w[:1].isupper() or w[:1].isdigit() for w in words[1:]) >= 2
-    if len(words) < 5 or not specific or "(" in phrase or title.lower() in phrase.lower():
+    if len(words) < 7 or not specific or "(" in phrase or title.lower() in phrase.lower():
         return []
     noun = _class(rest)
     verb = "What is" if m.group("aux") == "is" else "What was"
