@@ -48,7 +48,7 @@ class Server:
 class SlowAgent:
     """An agent that searches forever, one trace event every 20 ms, until its run is cancelled (or 20 s pass)."""
 
-    def run(self, question: str, trace: Any, mode: str) -> Any:
+    def run(self, question: str, trace: Any, mode: str = "answer") -> Any:
         trace.emit("run_start", question=question, mode=mode, models={}, index="slow")
         for n in range(1000):
             trace.emit("tool_call", tool="search", args={"query": f"{question} {n}"})

@@ -64,7 +64,7 @@ def check(out: dict[str, Any]) -> None:
     ask = out["ask"]
     assert ask["answer"] == "42 widgets" and ask["abstained"] is False and ask["confidence"] > 0
     assert ask["citations"][0]["path"] == "widgets.md" and ask["citations"][0]["verified"] is True
-    assert len(out["progress"]) > 5 and any("search" in (m or "") for _, m in out["progress"])
+    assert len(out["progress"]) > 5 and any(m == "calling search" for _, m in out["progress"])
     research, progress = out["research"], out["research_progress"]
     assert research["status"] == "complete" and research["report"].startswith("# What are widgets?")
     assert research["citations"] and all(c["verified"] for c in research["citations"])
@@ -73,8 +73,9 @@ def check(out: dict[str, Any]) -> None:
     assert {c["path"] for c in research["citations"]} <= {"widgets.md", "history.md", "gadgets.txt"}
     assert "[1]" in research["report"] and research["citations"][0]["quote"] in research["report"]
     assert [n for n, _ in progress] == list(range(1, len(progress) + 1))  # one report per trace event, in order
-    assert progress[0][1] == "run_start" and progress[-1][1] == "run_end"
-    assert any((m or "").startswith("search: What are widgets") for _, m in progress)
+    # progress is made of fixed words, tool names and counts: no query or quote (a document could write them)
+    assert progress[0][1] == "run_start" and progress[-1][1] == "finished (complete)"
+    assert any(m == "calling search" for _, m in progress) and not any("widgets" in (m or "") for _, m in progress)
 
 
 def test_mcp_over_streamable_http(tmp_path: Path):

@@ -13,6 +13,8 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from scent.llm.base import (
     ToolCall,
     split_reasoning,
 )
+from scent.llm.stop import Stopped, stop_check
 
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
@@ -116,11 +119,17 @@ class LlamaCppLLM(ChatBackend):
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         started = time.perf_counter()
-        with lock:
+        check = stop_check()
+        with lock, _abortable(llama, check):
             try:
                 result = llama.create_chat_completion(**kwargs)
                 if on_token is not None:
                     result = _collect(result, on_token, llama, messages)
+            except RuntimeError:
+                if check is None or not check():
+                    raise
+                llama.reset()  # the aborted decode left the context's cache part-written: start afresh next time
+                raise Stopped(f"{self.spec}: the run was cancelled") from None
             except ValueError as e:
                 overflow = _OVERFLOW.search(str(e))
                 if overflow:
@@ -138,6 +147,24 @@ class LlamaCppLLM(ChatBackend):
         if tools:
             completion.tool_calls = _parse_tool_call(text)
         return completion
+
+
+@contextmanager
+def _abortable(llama: Any, check: Callable[[], bool] | None) -> Iterator[None]:
+    """While a run may be cancelled (`scent.llm.stop.stop_when`), llama.cpp polls `check` inside every decode (the
+    prompt's evaluation and each generated token): once it is true the decode aborts and the call stops within a
+    token."""
+    if check is None:
+        yield
+        return
+    import llama_cpp
+
+    callback = llama_cpp.ggml_abort_callback(lambda _data: bool(check()))
+    llama_cpp.llama_set_abort_callback(llama._ctx.ctx, callback, None)
+    try:
+        yield
+    finally:
+        llama_cpp.llama_set_abort_callback(llama._ctx.ctx, llama_cpp.ggml_abort_callback(), None)
 
 
 def _parse_tool_call(text: str) -> list[ToolCall]:

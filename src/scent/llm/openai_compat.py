@@ -29,6 +29,7 @@ from scent.llm.base import (
     split_reasoning,
 )
 from scent.llm.http import api_key_for, make_client, redirect_message
+from scent.llm.stop import Stopped, stop_check
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _ERROR_BYTES = 64 * 1024
@@ -120,17 +121,33 @@ class OpenAICompatLLM(ChatBackend):
         that drips a byte at a time would otherwise hold the call forever: the exchange runs in a worker thread
         and is abandoned (told to stop at its next read) when `timeout_s` has passed."""
         cancel = threading.Event()
+        opened: list[Any] = []
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scent-http")
-        future = pool.submit(self._exchange, body, on_token, cancel)
+        future = pool.submit(self._exchange, body, on_token, cancel, opened)
         pool.shutdown(wait=False)
-        try:
-            return future.result(timeout=self.config.timeout_s)
-        except FutureTimeout:
-            cancel.set()
-            raise _Retry(f"no complete reply within timeout_s={self.config.timeout_s:g} s") from None
+        check = stop_check()
+        if check is None:
+            try:
+                return future.result(timeout=self.config.timeout_s)
+            except FutureTimeout:
+                cancel.set()
+                raise _Retry(f"no complete reply within timeout_s={self.config.timeout_s:g} s") from None
+        deadline = time.monotonic() + self.config.timeout_s
+        while True:  # a run that may be cancelled: look at its stop check every 0.1 s
+            try:
+                return future.result(timeout=max(0.0, min(0.1, deadline - time.monotonic())))
+            except FutureTimeout:
+                if check():
+                    cancel.set()
+                    for response in opened:  # the server sees the connection close and stops generating
+                        response.close()
+                    raise Stopped(f"{self.spec}: the run was cancelled") from None
+                if time.monotonic() >= deadline:
+                    cancel.set()
+                    raise _Retry(f"no complete reply within timeout_s={self.config.timeout_s:g} s") from None
 
     def _exchange(self, body: dict[str, Any], on_token: Callable[[str], None] | None,
-                  cancel: threading.Event) -> dict[str, Any]:
+                  cancel: threading.Event, opened: list[Any] | None = None) -> dict[str, Any]:
         import httpx
 
         url = f"{self.base_url}/chat/completions"
@@ -138,6 +155,8 @@ class OpenAICompatLLM(ChatBackend):
             response = self.client.send(self.client.build_request("POST", url, json=body), stream=True)
         except (httpx.TransportError, httpx.TimeoutException) as e:
             raise _Retry(f"{type(e).__name__}: {e}") from None
+        if opened is not None:
+            opened.append(response)  # for a cancelled run to close
         try:
             status = response.status_code
             if 300 <= status < 400:

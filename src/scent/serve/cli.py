@@ -64,6 +64,9 @@ def serve(
         "SCENT_TOKEN overrides).")] = None,
     allow_remote: Annotated[bool, typer.Option(
         "--allow-remote", help="Allow a non-loopback --host (needs a token you chose).")] = False,
+    allowed_host: Annotated[list[str], typer.Option(
+        "--allowed-host", help="Also answer to this Host name (NAME or NAME:PORT, e.g. a name behind a reverse "
+        "proxy); repeatable.")] = [],  # noqa: B006
     mcp: Annotated[bool, typer.Option("--mcp/--no-mcp", help="Also serve MCP at /mcp (streamable HTTP).")] = True,
     model: ModelOption = [],  # noqa: B006
     config: ConfigOption = None,
@@ -81,8 +84,8 @@ def serve(
     from scent.serve.server import ServeError, allowed_hosts, check_bind, http_app, resolve_token
 
     try:
+        check_bind(host, allow_remote, token_file)  # before resolve_token may write a new token file
         token, source, created = resolve_token(token_file)
-        check_bind(host, allow_remote, source, created)
     except (ServeError, OSError) as e:
         raise _fail(str(e)) from None
     served = _served(index, model, config, local_only, retriever, agent, calibration, evals)
@@ -94,7 +97,7 @@ def serve(
     except OSError as e:
         raise _fail(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     port = sock.getsockname()[1]
-    app = http_app(served, token, allowed_hosts(host, port), mcp)
+    app = http_app(served, token, allowed_hosts(host, port, allowed_host), mcp)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"scent serving {', '.join(served.names)} on http://{shown}:{port}/  "
                f"(MCP: http://{shown}:{port}/mcp)", err=True)

@@ -11,7 +11,9 @@ Shapes follow BrowseComp-Plus's `search` / `get_document` (`docid`, `score`, `sn
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -21,6 +23,12 @@ from scent.types import Hit, Passage, document_key
 
 MAX_K = 50
 MAX_ID = 512
+DEEPEST = 10_000  # how deep a path-filtered search goes on a backend that cannot rank ids alone
+
+
+def public_error(message: str, name: str) -> str:
+    """An index's error message without the server's disk paths in it: absolute paths become the index's name."""
+    return re.sub(r"(?<![\w.])(?:/[^\s'\"`:,;()]+)+", f"<index {name}>", message)
 
 
 class NotFound(LookupError):
@@ -92,6 +100,39 @@ class Verification(BaseModel):
         "signal; no model is asked). None without a claim.")
 
 
+def stem(word: str) -> str:
+    """A crude English stem, enough to match plurals and verb forms ("connections" ~ "connection", "defaults" ~
+    "default", "limited" ~ "limit")."""
+    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: len(word) - len(suffix)] + keep
+    return word
+
+
+def claim_terms_in_quote(claim: str, quote: str) -> float:
+    """The share of the claim's content words (`scent.text.content_words`) found in the quote, matched by stem;
+    an identifier (max_connections, shared_buffers) counts by the share of its parts found. 0.0 when the claim
+    has no content word."""
+    from scent.text import content_words
+
+    found = {stem(w) for w in content_words(quote.replace("_", " "))}
+    words = content_words(claim)
+    if not words:
+        return 0.0
+    score = 0.0
+    for word in words:
+        parts = [p for p in re.split(r"[_.]+", word) if p]
+        if len(parts) > 1 and stem(word) not in found:
+            score += sum(stem(p) in found for p in parts) / len(parts)
+        else:
+            score += stem(word) in found
+    return round(score / len(words), 4)
+
+
+def as_hit(p: Passage, score: float) -> Hit:
+    return Hit(**{f.name: getattr(p, f.name) for f in dataclasses.fields(Passage)}, score=score)
+
+
 def view(p: Passage) -> PassageView:
     return PassageView(id=p.id, docid=document_key(p.path, p.source_id), path=p.path, title=p.title,
                        headings=list(p.headings), page=p.page, seq=p.seq, start=p.start, end=p.end,
@@ -134,17 +175,54 @@ class Corpus:
             self.index.resolve(retriever)
         except ValueError as e:
             raise BadRequest(str(e)) from None
-        depth = k if not path else min(MAX_K * 8, k * 8)
         from scent.index.dense import VectorsError
 
         try:
-            hits: list[Hit] = self.index.search(query, depth, snippets=True, retriever=retriever)
+            hits = self._filtered(query, k, retriever, path) if path else self.index.search(
+                query, k, snippets=True, retriever=retriever)
         except VectorsError as e:  # dense/hybrid asked of an index without vectors, or no embedder here
-            raise BadRequest(str(e)) from None
-        if path:
-            hits = [h for h in hits if fnmatch.fnmatchcase(h.path, path)]
+            raise BadRequest(public_error(str(e), self.name)) from None
         return [SearchHit(id=h.id, docid=document_key(h.path, h.source_id), score=round(h.score, 6), title=h.title,
                           path=h.path, headings=list(h.headings), page=h.page, snippet=h.snippet) for h in hits[:k]]
+
+    def _filtered(self, query: str, k: int, retriever: str, path: str) -> list[Hit]:
+        """The `k` best passages of the documents whose path matches the glob `path`. The filter is part of the
+        query: first the top k x 8 of the whole index (enough when the glob matches much of it), else the
+        ranking goes as deep as the index (ids only where the backend ranks without fetching, `ranked`) and
+        keeps the passages of the matching documents, however far down they rank."""
+        from scent.index.snippet import snippet
+
+        def matching(found: list[Hit]) -> list[Hit]:
+            return [h for h in found if fnmatch.fnmatchcase(h.path, path)]
+
+        hits = matching(self.index.search(query, k * 8, retriever=retriever))
+        passages = int(self.index.stats().get("passages", 0)) if hasattr(self.index, "stats") else 0
+        if len(hits) < k and passages > k * 8:
+            ranked = getattr(self.index, "ranked", None)
+            if ranked is None:  # a backend that ranks only with the passages: one deeper search
+                hits = matching(self.index.search(query, min(passages, DEEPEST), retriever=retriever))
+            else:
+                allowed = self._passage_ids(path)
+                order = [(pid, score) for pid, score in ranked(query, passages, retriever) if pid in allowed][:k]
+                found = self.index.get_many([pid for pid, _ in order])
+                hits = [as_hit(found[pid], score) for pid, score in order if pid in found]
+        hits = hits[:k]
+        for hit in hits:
+            hit.snippet = snippet(hit.text, query)
+        return hits
+
+    def _passage_ids(self, glob: str) -> set[str]:
+        """The ids of every passage of the documents whose path matches `glob`."""
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            total, rows = self.index.list_documents(1000, offset)
+            for row in rows:
+                if fnmatch.fnmatchcase(row["path"], glob):
+                    ids.update(p.id for p in self.index.document_passages(row["path"]))
+            offset += len(rows)
+            if not rows or offset >= total:
+                return ids
 
     @described_by(Tools.open_document)
     def read(self, passage_id: str, window: int = 1) -> ReadResult:
@@ -201,17 +279,12 @@ class Corpus:
             claim: the statement the quote is meant to support (optional)
         """
         from scent.agent.ledger import find_verbatim
-        from scent.text import key_terms
 
         check_id(passage_id)
         passage = self.index.get(passage_id)
         if passage is None:
             raise NotFound(f"no passage {passage_id!r} in the index {self.name!r}")
         matched = find_verbatim(passage.text, quote)
-        share = None
-        if claim.strip():
-            terms = key_terms(claim) or [w for w in claim.split() if len(w) > 3]
-            lowered = quote.lower()
-            share = round(sum(t.lower() in lowered for t in terms) / len(terms), 4) if terms else 0.0
+        share = claim_terms_in_quote(claim, quote) if claim.strip() else None
         return Verification(passage_id=passage_id, verbatim=matched is not None, matched=matched,
                             claim_terms_in_quote=share)

@@ -43,6 +43,26 @@ OPEN_PATHS = ("/api/health",)
 PROTECTED = ("/api", "/mcp")
 
 
+CSP = ("default-src 'self'; img-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+
+
+def with_security_headers(send: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+    """`send` that adds the CSP (frame-ancestors 'none': no page may frame the UI), nosniff and no-referrer to
+    every response, as real headers (a `<meta>` CSP cannot say frame-ancestors)."""
+
+    async def sending(message: Any) -> None:
+        if message.get("type") == "http.response.start":
+            present = {k.lower() for k, _ in message.get("headers", [])}
+            message = {**message, "headers": [*message.get("headers", []),
+                                              *((k, v) for k, v in SECURITY_HEADERS if k not in present)]}
+        await send(message)
+
+    return sending
+
+
 class Guard:
     """Host, Origin, body size and bearer token, checked before any route runs."""
 
@@ -50,13 +70,14 @@ class Guard:
         self.app = app
         self.token = token.encode()
         self.hosts = hosts
-        self.origins = {f"http://{h}" for h in hosts}
+        self.origins = {f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")}  # https: via a proxy
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = with_security_headers(send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         path: str = scope["path"]
         problem = self.check(path, headers)

@@ -22,14 +22,18 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 import scent
-from scent.serve.corpus import BadRequest, NotFound
+from scent.serve.corpus import MAX_K, BadRequest, NotFound
 from scent.serve.library import Library
 from scent.serve.runs import Busy, Run, RunManager
-from scent.tools import arg_descriptions
+from scent.tools import MAX_WINDOW, arg_descriptions
 
 if TYPE_CHECKING:
     from scent.events import TraceEvent
 
+# the bounds the corpus functions check, also in the schema, so a client sees them before calling
+BOUNDS: dict[str, dict[str, int]] = {"k": {"minimum": 1, "maximum": MAX_K},
+                                     "window": {"minimum": 0, "maximum": MAX_WINDOW},
+                                     "limit": {"minimum": 1, "maximum": 1000}, "offset": {"minimum": 0}}
 INSTRUCTIONS = ("scent searches a private document collection. Use `search` (BM25 and/or vectors; \"quoted "
                 "phrases\" match exactly) and `read` / `get_document` to read, citing passage ids; `ask` runs "
                 "scent's own research agent and returns an answer whose citations were checked verbatim, a "
@@ -59,18 +63,31 @@ class RunResult(BaseModel):
 
 
 def step(emitted: dict[str, Any]) -> str:
-    """One line about a trace event (`scent.events`), for progress messages."""
+    """One short line about a trace event (`scent.events`), for progress messages. It is made only of fixed
+    words, tool names, roles, counts and passage ids: never a query, a quote or any other text that a document
+    or a model wrote (progress reaches the calling model, and a document could speak to it)."""
     event = cast("TraceEvent", emitted)
-    if event["type"] == "tool_call":
-        args = event.get("args", {})
-        return f"{event.get('tool')}: {args.get('query') or args.get('phrase') or args.get('passage_id') or ''}"
-    if event["type"] == "tool_result":
-        return f"{event.get('tool')} → {len(event.get('ids') or [])} passages"
-    if event["type"] == "note":
-        return f"evidence: {event.get('title', '')}"
-    if event["type"] == "llm_call":
-        return f"model call ({event.get('role')})"
-    return str(event["type"])
+    kind = event["type"]
+    if kind == "tool_call":
+        return f"calling {_word(event.get('tool'))}"
+    if kind == "tool_result":
+        ids = event.get("ids")
+        return f"{_word(event.get('tool'))} gave {len(ids) if isinstance(ids, list) else 0} passages"
+    if kind == "note":
+        return f"noted evidence from passage {_word(event.get('passage_id') or event.get('id'))}"
+    if kind == "llm_call":
+        return f"model call ({_word(event.get('role'))})"
+    if kind == "verify":
+        return "checking a quote"
+    if kind == "run_end":
+        return f"finished ({_word(event.get('status'))})"
+    return _word(kind)
+
+
+def _word(value: Any, limit: int = 40) -> str:
+    """A name-like value (tool, role, status, id) as at most `limit` of [A-Za-z0-9_.-]; anything else is '?'."""
+    text = str(value or "")
+    return text[:limit] if text and all(c.isalnum() or c in "_.-" for c in text) else "?"
 
 
 def result_of(run: Run) -> RunResult:
@@ -109,7 +126,7 @@ def tool(fn: Callable[..., Any]) -> Tool:
     found, bad argument, busy) reach the model as tool errors with their message."""
     made = Tool.from_function(fn, annotations=ToolAnnotations(readOnlyHint=True, openWorldHint=False))
     described = arg_descriptions(fn)
-    properties = {name: {**prop, "description": described.get(name, "")}
+    properties = {name: {**prop, **BOUNDS.get(name, {}), "description": described.get(name, "")}
                   for name, prop in made.parameters.get("properties", {}).items()}
 
     @functools.wraps(fn)

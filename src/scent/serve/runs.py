@@ -3,8 +3,9 @@
 The embedded model generates one answer at a time, so runs take turns (`Gate`: `concurrency`, default 1, shared
 by every served index); up to `queue_limit` more wait, and one past that is refused with `Busy` (HTTP 429 +
 Retry-After). A run is cancelled
-by setting its `cancel` flag: the trace listener raises `RunCancelled` at the run's next event, the worker
-writes a `run_end` with status "cancelled", and the trace stays a complete, readable file.
+by setting its `cancel` flag: a model call in progress stops within a token (`scent.llm.stop`), the trace
+listener raises `RunCancelled` at the run's next event, and the worker writes a `run_end` with status
+"cancelled": the trace stays a complete, readable file.
 
 Past runs are the index's `traces/*.jsonl` files, named by id (the file's stem): an id is matched against the
 folder's listing, never joined to a path unchecked.
@@ -55,6 +56,7 @@ class Run:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, event: dict[str, Any] | None) -> None:
+        event = public_event(event) if event is not None else None
         with self._lock:
             if event is not None:
                 self.events.append(event)
@@ -153,13 +155,15 @@ class RunManager:
                 raised.set()
                 raise RunCancelled
 
+        from scent.llm.stop import Stopped, stop_when
+
         writer = TraceWriter(run.trace, listeners=[listen])
         try:
-            with self.gate.slots:
+            with self.gate.slots, stop_when(run.cancel.is_set):  # a model call in progress stops too
                 if run.cancel.is_set():
                     raise RunCancelled
                 run.answer = runner(self.agent_factory(), run.mode).run(run.question, writer).model_dump(mode="json")
-        except RunCancelled:
+        except (RunCancelled, Stopped):
             raised.set()
             writer.emit("run_end", status="cancelled", abstained=True, confidence=0.0, answer=None)
         except Exception as e:  # a failed run still ends its trace and its stream
@@ -219,9 +223,32 @@ class RunManager:
         if path is None:
             return None
         try:
-            return read_run(path, complete=False)[2]
+            return [public_event(e) for e in read_run(path, complete=False)[2]]
         except NotATraceError:
             return None
+
+
+def _no_path(value: Any) -> Any:
+    """A model spec or file name without the server's folders: `llamacpp:/models/x.gguf` -> `llamacpp:x.gguf`
+    (an endpoint URL is kept: it names no file of this disk)."""
+    if not isinstance(value, str) or "://" in value:
+        return value
+    return re.sub(r"(?:[/\\][^/\\\s#]+)+", lambda m: Path(m.group(0)).name, value)
+
+
+def public_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A trace event as clients see it, naming no path of the server's disk: `run_start`'s index, calibrator and
+    models, `llm_call`'s model (an older trace may hold the index folder; a model spec may name a file): the last
+    part of each path is kept."""
+    if event.get("type") not in ("run_start", "llm_call"):
+        return event
+    out = dict(event)
+    for key in ("index", "calibration", "model", "spec"):
+        if out.get(key):
+            out[key] = _no_path(out[key])
+    if isinstance(out.get("models"), dict):
+        out["models"] = {role: _no_path(spec) for role, spec in out["models"].items()}
+    return out
 
 
 def runner(agent: Any, mode: str) -> Any:

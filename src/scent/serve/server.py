@@ -8,8 +8,10 @@ one generated on the spot and printed to a terminal.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,23 +68,63 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def allowed_hosts(host: str, port: int) -> set[str]:
-    """The Host header values the server answers to."""
-    names = {"127.0.0.1", "localhost", "[::1]"} if is_loopback(host) else set()
-    names.add(f"[{host}]" if ":" in host and not host.startswith("[") else host)
-    return {f"{name}:{port}" for name in names}
+def is_wildcard(host: str) -> bool:
+    return host.strip("[]") in ("0.0.0.0", "::", "")
 
 
-def check_bind(host: str, allow_remote: bool, token_source: str, created: bool) -> None:
+def _bracketed(name: str) -> str:
+    return f"[{name}]" if ":" in name and not name.startswith("[") else name
+
+
+def machine_addresses() -> set[str]:
+    """The names and addresses this machine answers to: its host name, fully qualified name, the addresses they
+    resolve to, and the address of its default route (found without sending a packet)."""
+    import socket
+
+    names = {socket.gethostname(), socket.getfqdn()}
+    for name in list(names):
+        with contextlib.suppress(OSError):
+            names.update(str(info[4][0]) for info in socket.getaddrinfo(name, None))
+    for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.connect((probe, 9))  # UDP connect only picks the route; nothing is sent
+            names.add(str(udp.getsockname()[0]))
+    return {n.split("%")[0] for n in names if n}
+
+
+def allowed_hosts(host: str, port: int, extra: Sequence[str] = ()) -> set[str]:
+    """The Host header values the server answers to: the address it listens on; every loopback name when that
+    is loopback or a wildcard (0.0.0.0, ::); the machine's names and addresses for a wildcard; and the names of
+    `--allowed-host` (a name behind a proxy: with or without a port)."""
+    names = {host}
+    if is_loopback(host) or is_wildcard(host):
+        names |= {"127.0.0.1", "localhost", "::1"}
+    if is_wildcard(host):
+        names |= machine_addresses()
+    out = {f"{_bracketed(name)}:{port}" for name in names if name and not is_wildcard(name)}
+    for name in extra:
+        name = name.strip().lower()
+        if not name:
+            continue
+        if re.search(r":\d+$", name) and not name.endswith("]"):  # NAME:PORT as given
+            out.add(name)
+        else:
+            out |= {_bracketed(name), f"{_bracketed(name)}:{port}"}
+    return out
+
+
+def check_bind(host: str, allow_remote: bool, token_file: Path | None) -> None:
+    """Refuse a bind before anything is written: a non-loopback address needs --allow-remote and a token the
+    operator chose (SCENT_TOKEN, or a token file that already exists), never one generated on the spot."""
     if is_loopback(host):
         return
     if not allow_remote:
         raise ServeError(f"refusing to listen on {host}, which is not a loopback address: the documents would "
                          "be reachable from the network. Pass --allow-remote to mean it")
-    if created:
+    chosen = os.environ.get(TOKEN_ENV, "").strip() or (token_file or default_token_file()).exists()
+    if not chosen:
         raise ServeError(f"a non-loopback bind needs a token you chose: set {TOKEN_ENV} or give --token-file "
-                         "with a token in it (mode 0600)")
-    del token_source
+                         "with a token in it (mode 0600); nothing was written")
 
 
 def open_served(indexes: list[tuple[str, Path]], cfg: ScentConfig, retriever: str | None, agent: bool,
@@ -96,7 +138,7 @@ def open_served(indexes: list[tuple[str, Path]], cfg: ScentConfig, retriever: st
         models = load_agent_models(cfg, calibration)
         gate = Gate(queue_limit=queue_limit)
         for name, folder in indexes:
-            factory = agent_factory(opened[name], cfg, str(folder), models, calibration)
+            factory = agent_factory(opened[name], cfg, name, models, calibration)
             library.runs[name] = RunManager(factory, app.traces_folder(folder), gate=gate)
     return library
 

@@ -38,9 +38,11 @@ def load_agent_models(cfg: ScentConfig, calibration: Path | None = None) -> tupl
 
 def agent_factory(index: Any, cfg: ScentConfig, index_name: str, models: tuple[dict[str, Any], Any],
                   calibration: Path | None = None) -> Any:
-    """A function that makes an `Agent` over `index` with the loaded models (`load_agent_models`)."""
+    """A function that makes an `Agent` over `index` with the loaded models (`load_agent_models`). Its traces name
+    the index by its served name and the calibrator by its file name: no path of the server's disk reaches a
+    client through `run_start`."""
     llms, calibrator = models
-    info = {"index": index_name, "local_only": cfg.local_only, "calibration": str(calibration) if calibration
+    info = {"index": index_name, "local_only": cfg.local_only, "calibration": calibration.name if calibration
             else None, "retriever": index.resolve()}
 
     def make() -> Any:
