@@ -67,6 +67,31 @@ class LlamaCppChat:
         return str(out["choices"][0]["text"])
 
 
+@dataclass
+class TransformersChat:
+    """A transformers model (e.g. the SFT checkpoint) generating with its tokenizer's chat template."""
+
+    model: Any
+    tokenizer: Any
+    max_tokens: int = 256
+    temperature: float = 0.7
+
+    def reply(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> str:
+        import torch
+
+        ids = self.tokenizer.apply_chat_template(messages, tools=tools, add_generation_prompt=True,
+                                                 return_tensors="pt", return_dict=True)
+        with torch.no_grad():
+            out = self.model.generate(**ids, max_new_tokens=self.max_tokens, do_sample=self.temperature > 0,
+                                      temperature=self.temperature or None,
+                                      pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
+        # special tokens kept: some templates' <tool_call> is one (the parser strips end-of-turn markers)
+        text = str(self.tokenizer.decode(out[0][ids["input_ids"].shape[1]:], skip_special_tokens=False))
+        for token in {self.tokenizer.pad_token, self.tokenizer.eos_token} - {None}:
+            text = text.replace(token, "")
+        return text
+
+
 def play(env: SearchEnv, task: Question, chat: ChatModel, max_replies: int = 4,
          replies: list[str] | None = None) -> Episode:
     """One episode of a chat model: each reply is stepped by `SearchEnv.step_text`; after `max_replies` replies
