@@ -18,39 +18,43 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from scent import app
+from scent.config import RLConfig
+from scent.eval.datasets import load_questions
+from scent.rl.env import Episode
+from scent.rl.export import read_rollouts, rollout, write_rollouts
+from scent.rl.rewards import COMPONENTS
+from scent.rl.trl_env import dataset_rows, environment_factory, reward_funcs
 
-from scent import app  # noqa: E402
-from scent.config import RLConfig  # noqa: E402
-from scent.eval.datasets import load_questions  # noqa: E402
-from scent.rl.env import Episode  # noqa: E402
-from scent.rl.export import read_rollouts, rollout, write_rollouts  # noqa: E402
-from scent.rl.rewards import COMPONENTS  # noqa: E402
-from scent.rl.trl_env import dataset_rows, environment_factory, reward_funcs  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_policy(model: str | None) -> tuple[Any, Any]:
-    """The model and tokenizer: a transformers folder or hub id when given, else the embedded GGUF dequantized."""
+    """The model and tokenizer: a transformers folder or hub id when given (e.g. bench/rl_sft.py's OUT/policy, the
+    SFT warm start), else the embedded GGUF dequantized. The tokenizer reads tool calls with scent.rl.toolcalls
+    (Qwen tags, fenced or bare JSON), as the environment does."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from scent.rl.toolcalls import install
+
     if model:
-        return AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32), AutoTokenizer.from_pretrained(model)
+        return (AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32),
+                install(AutoTokenizer.from_pretrained(model)))
     from scent.llm import catalog
 
     gguf = Path(catalog.resolve_gguf(catalog.DEFAULT_MODEL))
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tokenizer = install(AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name))
     policy = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # The weights are dequantized to float32 on load, but the model keeps its GGUF "quantizer", which the Trainer
     # refuses to train; drop it (transformers' own call) and check that every weight is a trainable float.
-    if getattr(policy, "hf_quantizer", None) is not None:
-        policy.hf_quantizer.remove_quantization_config(policy)
+    quantizer = getattr(policy, "hf_quantizer", None)
+    if quantizer is not None:
+        quantizer.remove_quantization_config(policy)
     assert all(p.dtype == torch.float32 and p.requires_grad for p in policy.parameters())
     return policy, tokenizer
 
@@ -126,14 +130,16 @@ def main() -> None:
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig, GRPOTrainer  # type: ignore[attr-defined]  # trl exports them lazily
 
-    class StopAfter(TrainerCallback):  # type: ignore[misc]
+    minutes = args.max_minutes  # (the callback's own `args` are the trainer's)
+
+    class StopAfter(TrainerCallback):
         """Ends training after the step during which the time budget ran out."""
 
-        def on_step_end(self, _args: Any, state: Any, control: Any, **_: Any) -> Any:
-            if time.monotonic() - started > args.max_minutes * 60:
-                print(f"time budget of {args.max_minutes} min spent after step {state.global_step}", flush=True)
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if time.monotonic() - started > minutes * 60:
+                print(f"time budget of {minutes} min spent after step {state.global_step}", flush=True)
                 control.should_training_stop = True
             return control
 
@@ -148,6 +154,7 @@ def main() -> None:
     policy, tokenizer = load_policy(args.model)
     loaded = time.monotonic() - started  # (with the imports)
     funcs, weights = reward_funcs(rl)
+    rewards: list[Any] = list(funcs)  # TRL takes a list of a union of kinds that ours cannot be matched to
     grpo = GRPOConfig(output_dir=str(args.out / "trainer"), max_steps=args.steps, learning_rate=args.lr,
                       per_device_train_batch_size=args.batch, num_generations=args.generations,
                       max_completion_length=args.max_completion, max_tool_calling_iterations=args.tool_iterations,
@@ -159,7 +166,7 @@ def main() -> None:
         def sink(episode: Episode) -> None:
             write_rollouts(rollouts, [rollout(episode, step=trainer.state.global_step + 1)])
 
-        trainer = GRPOTrainer(model=policy, reward_funcs=funcs, args=grpo, processing_class=tokenizer,
+        trainer = GRPOTrainer(model=policy, reward_funcs=rewards, args=grpo, processing_class=tokenizer,
                               train_dataset=Dataset.from_list(dataset_rows(tasks)),
                               environment_factory=environment_factory(index, rl, sink=sink),
                               callbacks=[StopAfter()])
