@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from scent.agent import select
+from scent.agent.context import RunContext
+from scent.agent.retrieve import gather
+from scent.config import AgentConfig, RetrievalConfig
+from scent.index import Index
+from scent.tools import Tools
+from scent.trace import TraceWriter
 
-from scent.agent import select  # noqa: E402
-from scent.agent.context import RunContext  # noqa: E402
-from scent.agent.retrieve import gather  # noqa: E402
-from scent.config import AgentConfig, RetrievalConfig  # noqa: E402
-from scent.index import Index  # noqa: E402
-from scent.tools import Tools  # noqa: E402
-from scent.trace import TraceWriter  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ABLATIONS: dict[str, dict[str, Any]] = {
     "agent (all on)": {},

@@ -20,19 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from scent.agent.answer import Candidate, echoes_instructions, tally
+from scent.agent.relevance import context_relevance
+from scent.config import AgentConfig
+from scent.eval.metrics import answer_scores
+from scent.types import Passage
 
-from scent.agent.answer import Candidate, echoes_instructions, tally  # noqa: E402
-from scent.agent.relevance import context_relevance  # noqa: E402
-from scent.eval.metrics import answer_scores  # noqa: E402
-from scent.types import Passage  # noqa: E402
-
+MIN_AGREEMENT = AgentConfig().min_agreement  # the agent's default share of views that settles an answer
 PASSAGES: dict[str, list[Passage]] = {}  # question id → its evidence passages, when --index is given
 
 
@@ -65,7 +63,7 @@ def decide(row: dict[str, Any], ablation: str) -> str:
         return ""
     if votes.doubted and ablation != "no doubt abstention":
         return ""
-    contested = len(views) >= 3 and not (votes.agreement >= 0.5 or (len(views) > 3 and votes.settled))
+    contested = len(views) >= 3 and not (votes.agreement >= MIN_AGREEMENT or (len(views) > 3 and votes.settled))
     if contested and ablation == "abstain when contested":
         return ""
     return votes.winner.text

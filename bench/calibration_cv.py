@@ -11,21 +11,18 @@ sensitivity of the one constant of the fit). `--fit-all OUT` also writes the Pla
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-from scent.agent.answer import Candidate, echoes_instructions, tally  # noqa: E402
-from scent.agent.calibrate import Calibrator  # noqa: E402
-from scent.eval.calibration import cross_validate, fit_platt  # noqa: E402
-from scent.eval.metrics import expected_calibration_error  # noqa: E402
-from scent.eval.report import latest_rows  # noqa: E402
-from scent.eval.run import RESULTS_FILE, read_rows  # noqa: E402
+from scent.agent.answer import Candidate, echoes_instructions, tally
+from scent.agent.calibrate import Calibrator
+from scent.eval.calibration import cross_validate, fit_platt
+from scent.eval.metrics import expected_calibration_error
+from scent.eval.report import latest_rows
+from scent.eval.run import RESULTS_FILE, read_rows
 
 
-def settled(row: dict) -> float:
+def settled(row: dict[str, Any]) -> float:
     """The `settled` signal of a row recorded before it existed, from its recorded views as `write_and_vote` decides
     (tie-break views were asked only when the first three fell short of half)."""
     views = row.get("views") or []
@@ -36,7 +33,7 @@ def settled(row: dict) -> float:
     return float(tally(candidates).settled)
 
 
-def agent_rows(folder: Path) -> list[dict]:
+def agent_rows(folder: Path) -> list[dict[str, Any]]:
     rows = [r for r in latest_rows(read_rows(folder / RESULTS_FILE)) if r["system"] == "agent" and not r.get("error")]
     for r in rows:  # runs recorded before the label fix scored an empty draft on an unanswerable question as right
         if r.get("unanswerable"):
@@ -87,7 +84,7 @@ def main() -> None:
         thresholds(runs, Calibrator(bias=bias, weights=weights))
 
 
-def thresholds(runs: dict[str, list[dict]], calibrator: Calibrator) -> None:
+def thresholds(runs: dict[str, list[dict[str, Any]]], calibrator: Calibrator) -> None:
     """What `abstain_below` would decide under `calibrator` (in-sample: it was fitted on these rows), per run:
     share answered, accuracy of the answers, and unanswerable questions abstained on. An answer abstained before
     calibration (absent, ungrounded, doubted) stays abstained."""

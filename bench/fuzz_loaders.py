@@ -1,7 +1,7 @@
 """A long loader fuzz run: every format, mutated for as long as it is given, against the contract `scent index`
 relies on (one file ends in passages or a reported reason, within a time bound; see tests/loader_fuzz.py).
 
-    flock /tmp/scent-cpu.lock .venv/bin/python bench/fuzz_loaders.py --seconds 600 --seed 1
+    flock /tmp/scent-cpu.lock .venv/bin/python -m bench.fuzz_loaders --seconds 600 --seed 1   # from the repository root
 
 Prints, per format, how the inputs ended, and the findings: exceptions no loader anticipated (each one stopped a
 whole `scent index` run before issue 11; now a catch-all reports the file), contract violations (an exception
@@ -23,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
+from tests import loader_fuzz as lf  # seeds, mutators, the contract
 
-import loader_fuzz as lf  # noqa: E402  (tests/loader_fuzz.py: seeds, mutators, the contract)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

@@ -20,12 +20,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from scent.eval.metrics import expected_calibration_error
+from scent.eval.report import latest_rows
+from scent.eval.run import RESULTS_FILE, read_rows
 
-from scent.eval.metrics import expected_calibration_error  # noqa: E402
-from scent.eval.report import latest_rows  # noqa: E402
-from scent.eval.run import RESULTS_FILE, read_rows  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CORPORA = {"miniwiki": ROOT / "bench/out/miniwiki-idx", "postgresql": ROOT / "bench/out/pg-idx",
            "python": ROOT / "bench/out/py-idx"}

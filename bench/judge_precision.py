@@ -13,19 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from scent.agent import prompts
+from scent.agent.write import JUDGE_SCHEMA
+from scent.config import LLMConfig
+from scent.index import Index
+from scent.ingest.chunk import sentence_spans
+from scent.llm import load_llm
 
-from scent.agent import prompts  # noqa: E402
-from scent.agent.write import JUDGE_SCHEMA  # noqa: E402
-from scent.config import LLMConfig  # noqa: E402
-from scent.index import Index  # noqa: E402
-from scent.ingest.chunk import sentence_spans  # noqa: E402
-from scent.llm import load_llm  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def answer_sentence(text: str, answer: str) -> str | None:

@@ -27,14 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from scent.agent import Agent, AgentConfig
+from scent.agent.ledger import find_verbatim
+from scent.agent.relevance import terms
+from scent.index import Index
+from scent.trace import TraceWriter
 
-from scent.agent import Agent, AgentConfig  # noqa: E402
-from scent.agent.ledger import find_verbatim  # noqa: E402
-from scent.agent.relevance import terms  # noqa: E402
-from scent.index import Index  # noqa: E402
-from scent.trace import TraceWriter  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
 

@@ -27,15 +27,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from scent.config import EmbedConfig
+from scent.index import Index
+from scent.index.dense import sync
+from scent.index.layout import STORE_FILE
+from scent.index.store import Store
+from scent.ingest.pipeline import build
 
-from scent.config import EmbedConfig  # noqa: E402
-from scent.index import Index  # noqa: E402
-from scent.index.dense import sync  # noqa: E402
-from scent.index.layout import STORE_FILE  # noqa: E402
-from scent.index.store import Store  # noqa: E402
-from scent.ingest.pipeline import build  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 RETRIEVERS = ("bm25", "dense", "hybrid")
 
@@ -170,7 +169,7 @@ def ann_vs_exact(matrix: Any, queries: Any, efs: tuple[int, ...] = (64, 128, 256
         exact_ms.append(1000 * (time.perf_counter() - started))
     out["exact_ms"] = round(statistics.median(exact_ms), 3)
     for ef in efs:
-        ann.expansion_search = ef
+        ann.expansion_search = ef  # type: ignore[misc]  # usearch has a setter; mypy misses it (declared apart)
         overlap, ann_ms = [], []
         for q, truth in zip(queries, exact, strict=True):
             started = time.perf_counter()

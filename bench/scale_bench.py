@@ -1,7 +1,7 @@
 """Scale-out benchmark: the embedded index vs a Milvus Lite server on the same corpora, and `scent eval`
 sequential vs `--ray`, side by side in one run.
 
-    flock /tmp/scent-cpu.lock .venv/bin/python bench/scale_bench.py [--parts dbpedia,miniwiki,gen200k,eval]
+    flock /tmp/scent-cpu.lock .venv/bin/python -m bench.scale_bench [--parts dbpedia,miniwiki,gen200k,eval]
         [--shared ../shared] [--size 200000] [--vectors-from bench/out/miniwiki-idx] [--json OUT]
 
 - dbpedia: BEIR DBpedia-5k, both backends with BM25, dense and hybrid: nDCG@10 / recall@100 (the judged
@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "bench"))
 BIN = Path(sys.executable).parent
 
 
@@ -105,7 +104,7 @@ class CachedEmbedder:
 
         from scent.index.dense import digest
 
-        rows = [self.vectors.get(digest(t)) for t in texts]
+        rows: list[Any] = [self.vectors.get(digest(t)) for t in texts]
         missing = [i for i, r in enumerate(rows) if r is None]
         if missing:
             self.misses += len(missing)
@@ -130,6 +129,11 @@ def folder_vectors(folder: Path) -> dict[str, Any]:
         matrix = np.load(folder / VECTORS_DIR / f"{name}.npy")
         out.update(zip(meta["digests"], matrix, strict=True))
     return out
+
+
+def top10(index: Any, retriever: str) -> Callable[[str], Any]:
+    """One query's search of `index`: its top 10 by `retriever`."""
+    return lambda query: index.search(query, 10, retriever=retriever)
 
 
 def latency(search: Callable[[str], Any], queries: Sequence[str], rounds: int = 3) -> dict[str, float]:
@@ -183,7 +187,7 @@ def tantivy_default_ndcg(corpus: Path, beir: Any, workdir: Path) -> float:
         query, _ = index.parse_query_lenient(escape_query(text), ["text"])
         hits = searcher.search(query, limit=100).hits
         run[qid] = {searcher.doc(a)["id"][0]: float(s) for s, a in hits}
-    return round(evaluate_run(run, beir.qrels)["ndcg@10"], 4)
+    return round(float(evaluate_run(run, beir.qrels)["ndcg@10"]), 4)
 
 
 def part_dbpedia(shared: Path, workdir: Path, server: Server, vectors: dict[str, Any]) -> dict[str, Any]:
@@ -234,7 +238,7 @@ def part_dbpedia(shared: Path, workdir: Path, server: Server, vectors: dict[str,
             for retriever in ("bm25", "dense", "hybrid") if backend != "milvus-standard-analyzer" else ("bm25",
                                                                                                       "hybrid"):
                 row = {"backend": backend, "retriever": retriever, **quality(idx, beir, retriever),
-                       **latency(lambda q, r=retriever, i=idx: i.search(q, 10, retriever=r), queries)}
+                       **latency(top10(idx, retriever), queries)}
                 out["rows"].append(row)
                 log(str(row))
     out["tantivy_default_bm25_ndcg@10"] = tantivy_default_ndcg(beir.corpus, beir, workdir)
@@ -275,8 +279,7 @@ def part_corpus(name: str, corpus: Path, queries: list[str], workdir: Path, serv
     for backend, location in (("embedded", str(folder)), ("milvus", server.uri(name))):
         with app.open_index(location) as idx:
             for retriever in retrievers:
-                out[f"{backend}_{retriever}"] = latency(lambda q, i=idx, r=retriever: i.search(q, 10, retriever=r),
-                                                        queries)
+                out[f"{backend}_{retriever}"] = latency(top10(idx, retriever), queries)
                 log(f"{name} {backend} {retriever}: {out[f'{backend}_{retriever}']}")
     out["milvus_server_rss_mb"] = round(server.rss_mb(), 0)
     return out
@@ -342,7 +345,7 @@ def main() -> None:
         vectors = folder_vectors(args.vectors_from) if args.vectors_from else {}
         if "dbpedia" in parts:
             results["dbpedia"] = part_dbpedia(args.shared, workdir, server, vectors)
-        import index_bench
+        from bench import index_bench
 
         mini = args.shared / "data" / "miniwiki" / "corpus.jsonl"
         records = list(index_bench.read_jsonl(mini))

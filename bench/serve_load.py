@@ -146,6 +146,7 @@ async def client(n: int, url: str, deadline: float, ask_share: float, t: Tally) 
         while time.perf_counter() < deadline:
             count += 1
             roll = rng.random()
+            params: dict[str, str | int]
             try:
                 if roll < ask_share:
                     await ask(c, f"What is the default limit of item {n}-{count}?", t)
