@@ -9,7 +9,7 @@ steps of 0.05 through the product's own `scent.index.hybrid.fuse` at the product
 nDCG are reported beside BM25 and dense alone. Dense = the bundled MiniLM (cached corpus vectors from
 bench/embed_table.py, computed here if missing) and the static table distilled from it.
 
-    flock /tmp/scent-cpu.lock .venv/bin/python bench/fusion_table.py --json bench/out/fusion.json
+    flock /tmp/scent-cpu.lock .venv/bin/python -m bench.fusion_table --json bench/out/fusion.json  # (repo root)
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from embed_table import WORK, beir, beir_index, evaluate, vector_runs
-
+from bench.embed_table import WORK, beir, beir_index, evaluate, vector_runs
 from scent.config import RetrievalConfig
 
 FUSIONS = {"rrf k=60": ("rrf", 60.0), "rrf k=10": ("rrf", 10.0), "minmax": ("minmax", 60.0),
