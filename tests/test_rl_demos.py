@@ -141,3 +141,11 @@ def test_the_cli(tmp_path: Path, corpus: tuple[Path, Path]):
     assert [r["task_id"] for r in read_rollouts(out)] == ["q-right", "q-none"]
     result = CliRunner().invoke(cli, ["rl", "demos", "--out", str(out)])
     assert result.exit_code == 2 and "--from-eval" in result.output
+
+
+def test_max_calls_keeps_the_calls_that_found_the_cited_passages(corpus: tuple[Path, Path]):
+    _, folder = corpus
+    right = runs_from_eval(folder)[0]
+    right.calls = [("lookup", {"phrase": "Salzburg", "k": 5}), *right.calls]
+    demos, _ = build([right], ScentConfig(), min_reward=0, max_calls=1)
+    assert demos[0]["tool_calls"] == {"search": 1}  # the search showed both cited passages

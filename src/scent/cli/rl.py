@@ -32,6 +32,10 @@ def demos(
                                               "this.")] = 1.0,
     balance: Annotated[float, typer.Option(help="No kind (task subset) keeps more than BALANCE × the smallest "
                                            "kind's count; 0 keeps all.")] = 2.0,
+    max_calls: Annotated[int | None, typer.Option(help="At most this many tool calls per demonstration: a longer "
+                                                  "run keeps the calls that first showed a cited passage, then "
+                                                  "the earliest others (default: the episode's tool budget).",
+                                                  min=1)] = None,
     config: ConfigOption = None,
     setting: SetOption = [],  # noqa: B006
     as_json: JsonOption = False,
@@ -50,7 +54,8 @@ def demos(
         raise fail("--tasks goes with --from-traces (an eval folder has its gold answers)")
     with app_errors():
         cfg = app.load(config, [], None, setting)
-        options: dict[str, Any] = {"min_reward": min_reward, "balance": balance, "index": index}
+        options: dict[str, Any] = {"min_reward": min_reward, "balance": balance, "index": index,
+                                   "max_calls": max_calls}
         if from_eval is not None:
             if not (from_eval / "results.jsonl").exists():
                 raise fail(f"{from_eval} has no results.jsonl: not a `scent eval` output folder")

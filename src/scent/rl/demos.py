@@ -125,8 +125,10 @@ def _calls(events: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
             if e["type"] == "tool_call" and e.get("tool") in TOOL_NAMES]
 
 
-def demonstrate(run: Run, index: Index, cfg: ScentConfig) -> tuple[dict[str, Any] | None, str]:
-    """One run as a demonstration rollout, or None and why it was dropped."""
+def demonstrate(run: Run, index: Index, cfg: ScentConfig, max_calls: int | None = None
+                ) -> tuple[dict[str, Any] | None, str]:
+    """One run as a demonstration rollout (at most `max_calls` tool calls besides the episode's budget), or None
+    and why it was dropped."""
     task, rl = run.task, cfg.rl
     if task.unanswerable:
         if not run.abstained:
@@ -136,7 +138,7 @@ def demonstrate(run: Run, index: Index, cfg: ScentConfig) -> tuple[dict[str, Any
     cited = [str(c["id"]) for c in run.citations if c.get("id")]
     if not task.unanswerable and (not cited or not all(c.get("supported") for c in run.citations)):
         return None, "citations not verified"
-    calls = _within_budget(run.calls, cited, Tools(index, max_k=rl.k), cfg)
+    calls = _within_budget(run.calls, cited, Tools(index, max_k=rl.k), cfg, max_calls)
     env = SearchEnv(index, rl)
     env.reset(task)
     for name, arguments in calls:
@@ -160,11 +162,11 @@ def demonstrate(run: Run, index: Index, cfg: ScentConfig) -> tuple[dict[str, Any
     return rollout(episode, env.schemas(), source="demo", run=run.source), ""
 
 
-def _within_budget(calls: list[tuple[str, dict[str, Any]]], cited: list[str], tools: Tools, cfg: ScentConfig
-                   ) -> list[tuple[str, dict[str, Any]]]:
-    """The run's calls if they fit the episode's tool budget (one turn is left for the answer); else the calls
-    that first showed a cited passage, then the others, in the run's order, up to the budget."""
-    budget = min(cfg.rl.max_tool_calls, cfg.rl.max_turns - 1)
+def _within_budget(calls: list[tuple[str, dict[str, Any]]], cited: list[str], tools: Tools, cfg: ScentConfig,
+                   max_calls: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The run's calls if they fit the episode's tool budget (one turn is left for the answer) and `max_calls`;
+    else the calls that first showed a cited passage, then the others, in the run's order, up to the budget."""
+    budget = min(cfg.rl.max_tool_calls, cfg.rl.max_turns - 1, max_calls or cfg.rl.max_tool_calls)
     if len(calls) <= budget:
         return calls
     needed: list[int] = []
@@ -180,8 +182,10 @@ def _within_budget(calls: list[tuple[str, dict[str, Any]]], cited: list[str], to
 
 
 def build(runs: list[Run], cfg: ScentConfig, *, min_reward: float = 1.0, balance: float = 2.0,
-          index: str | Path | None = None) -> tuple[list[dict[str, Any]], Report]:
-    """Demonstrations of the runs that pass the filters, kinds balanced; and the report of counts."""
+          index: str | Path | None = None, max_calls: int | None = None) -> tuple[list[dict[str, Any]], Report]:
+    """Demonstrations of the runs that pass the filters, kinds balanced; and the report of counts. `max_calls`
+    shortens long runs to the calls that found the cited passages first (short demonstrations fit a small
+    policy's context and a CPU's training time)."""
     from scent import app
 
     report = Report()
@@ -196,7 +200,7 @@ def build(runs: list[Run], cfg: ScentConfig, *, min_reward: float = 1.0, balance
             continue
         with app.open_index(Path(path), cfg, retriever) as opened:
             for run in runs_here:
-                demo, reason = demonstrate(run, opened, cfg)
+                demo, reason = demonstrate(run, opened, cfg, max_calls)
                 if demo is not None and demo["rewards"]["total"] < min_reward:
                     demo, reason = None, f"reward below {min_reward}"
                 if demo is None:
