@@ -182,3 +182,20 @@ def test_trl_reads_fenced_and_bare_json_calls_through_the_installed_parser(
         # answer 1, citation 1, Brier 0, format 2 of 3 actions well-formed
         assert episode.rewards == pytest.approx({"answer": 1.0, "citation": 1.0, "abstention": 0.0,
                                                  "format": 2 / 3, "total": 1.0 + 0.5 + 0.2 * 2 / 3})
+
+
+def test_malformed_and_unknown_calls_reach_the_episode(index: Index):
+    from scent.rl.toolcalls import MALFORMED_KEY
+
+    env = environment_factory(index, RLConfig())()
+    env.reset(**dataset_rows([BRIDGE])[0])
+    # a malformed call of a known tool (toolcalls.trl_message) is answered by the environment
+    assert env.search(**{MALFORMED_KEY: "the call is not valid JSON"}).startswith("Could not read the tool call")
+    # a call of a tool that does not exist was answered by TRL; it counts when the episode is scored
+    completion = [{"role": "assistant", "content": "", "tool_calls": [
+                      {"type": "function", "function": {"name": "get_weather", "arguments": {}}}]},
+                  {"role": "tool", "name": "get_weather", "content": "{'error': 'Tool get_weather not found.'}"},
+                  {"role": "assistant", "content": "Wolfgang Amadeus Mozart [p-giovanni]"}]
+    episode = env._finish(completion)
+    assert [t.tool for t in episode.turns] == ["invalid_call", "get_weather"]
+    assert episode.tool_counts == {"invalid": 2} and episode.status == "answered_in_text"
