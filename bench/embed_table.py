@@ -1,11 +1,12 @@
 """The embedder table of issue 25, one run: passages/s on a fixed sample of the PostgreSQL docs and nDCG@10 /
 recall@100 on BEIR DBpedia-5k (dense alone), for each way of embedding.
 
-Rows: the bundled MiniLM (numpy) at truncation 256 and 128 with batch sizes 16/32/64 and 1 vs 2 BLAS threads
-(length bucketing is on in every row: texts are sorted by length before batching); MiniLM through torch fp32 and
-torch dynamic int8 (the `rl` extra's torch, transformers loading the same local weights); the static model2vec
-table distilled locally from MiniLM (`static`, scent.embed.static). Batch size and threads do not change the
-vectors, so nDCG is computed once per distinct vector function (the `vectors` column).
+Rows: the bundled MiniLM on its numpy backend (before this issue: the only one) at truncation 256 and 128, 1 vs
+2 BLAS threads; on its torch backend (scent.embed.minilm_torch: bf16, which oneDNN runs on this CPU's AMX, and
+fp32) at 256 and 128 with batch sizes 16/32/64; dynamic int8 (torch.ao quantize_dynamic of transformers' BertModel
+over the same local weights); the static model2vec table distilled locally from MiniLM (scent.embed.static).
+Length bucketing is on in every row (a call's texts are sorted by length before batching). Batch size and
+threads do not change the vectors, so nDCG is computed once per distinct vector function (the `vectors` column).
 
 Sample: the 1,000 passages of the PostgreSQL docs index with the smallest sha256(passage id) (each passage
 embedded as `scent index` does: title, headings, text). Vectors of the BEIR corpus are cached per embedder in
@@ -35,24 +36,25 @@ WORK = ROOT / "bench" / "out" / "embed"
 
 # name -> (vectors, kind, max_tokens, batch, BLAS threads)
 ROWS: dict[str, tuple[str, str, int, int, int]] = {
-    "minilm-256 b16 2t (today)": ("minilm-256", "minilm", 256, 16, 2),
-    "minilm-256 b32 2t": ("minilm-256", "minilm", 256, 32, 2),
-    "minilm-128 b16 2t": ("minilm-128", "minilm", 128, 16, 2),
-    "minilm-128 b32 2t": ("minilm-128", "minilm", 128, 32, 2),
-    "minilm-128 b64 2t": ("minilm-128", "minilm", 128, 64, 2),
-    "minilm-128 b32 1t": ("minilm-128", "minilm", 128, 32, 1),
-    "torch fp32 128 b32": ("torch-128", "torch", 128, 32, 2),
-    "torch int8 128 b32": ("torch-int8-128", "torch-int8", 128, 32, 2),
+    "numpy 256 b16 2t (before)": ("numpy-256", "numpy", 256, 16, 2),
+    "numpy 128 b32 2t": ("numpy-128", "numpy", 128, 32, 2),
+    "numpy 128 b32 1t": ("numpy-128", "numpy", 128, 32, 1),
+    "torch bf16 256 b16": ("bf16-256", "torch-bf16", 256, 16, 2),
+    "torch bf16 256 b32": ("bf16-256", "torch-bf16", 256, 32, 2),
+    "torch bf16 128 b32": ("bf16-128", "torch-bf16", 128, 32, 2),
+    "torch bf16 128 b64": ("bf16-128", "torch-bf16", 128, 64, 2),
+    "torch fp32 256 b32": ("fp32-256", "torch-fp32", 256, 32, 2),
+    "transformers int8 256 b32": ("int8-256", "transformers-int8", 256, 32, 2),
     "static model2vec 256-d": ("static", "static", 512, 1024, 2),
 }
 
 
 class TorchMiniLM:
-    """MiniLM through torch + transformers from the installed weights (mean pooling, L2), fp32 or int8."""
+    """MiniLM through torch + transformers from the installed weights (mean pooling, L2): fp32, bf16 or int8."""
 
     dim = 384
 
-    def __init__(self, max_tokens: int, batch_size: int, int8: bool) -> None:
+    def __init__(self, max_tokens: int, batch_size: int, precision: str) -> None:
         import torch
         from tokenizers import Tokenizer
         from transformers import AutoModel
@@ -62,13 +64,16 @@ class TorchMiniLM:
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
         self.torch = torch
         self.model = AutoModel.from_pretrained(str(model_dir())).eval()
-        if int8:
+        if precision == "bf16":  # oneDNN runs bf16 matmuls on AMX / AVX512-BF16 where the CPU has them
+            self.model = self.model.to(torch.bfloat16)
+        if precision == "int8":
             self.model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                 self.model, {torch.nn.Linear}, dtype=torch.qint8)
         self.tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.tokenizer.no_padding()  # tokenizer.json pads; the batches below pad each to its own longest
         self.batch_size = batch_size
-        self.spec = f"torch{'-int8' if int8 else ''}"
+        self.spec = f"torch-{precision}"
 
     def embed(self, texts: Sequence[str]) -> Any:
         import numpy as np
@@ -89,17 +94,23 @@ class TorchMiniLM:
                     mask[r, :n] = 1
                 hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
                 pooled = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
-                out[rows] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+                out[rows] = torch.nn.functional.normalize(pooled.float(), dim=1).numpy()
         return out
 
 
 def make_embedder(kind: str, max_tokens: int, batch: int) -> Any:
-    if kind == "minilm":
+    """numpy | torch-bf16 | torch-fp32 (scent's MiniLM on each backend), transformers-int8, static."""
+    if kind == "numpy" or kind.startswith("torch-"):
         from scent.embed.minilm import MiniLM
 
-        return MiniLM(max_tokens=max_tokens, batch_size=batch)
-    if kind in ("torch", "torch-int8"):
-        return TorchMiniLM(max_tokens, batch, kind == "torch-int8")
+        model = MiniLM(max_tokens=max_tokens, batch_size=batch, backend="numpy" if kind == "numpy" else "torch")
+        if kind.startswith("torch-"):
+            from scent.embed.minilm_torch import TorchForward
+
+            model._torch = TorchForward(model, kind.partition("-")[2])
+        return model
+    if kind.startswith("transformers-"):
+        return TorchMiniLM(max_tokens, batch, kind.partition("-")[2])
     if kind == "static":
         from scent.embed.static import StaticEmbedder
 

@@ -72,6 +72,24 @@ def test_rrf_ties_limit_duplicates_and_errors():
         rrf([["a"]], weights=[1, 1])
 
 
+def test_sync_embeds_in_calls_of_call_texts(tmp_path: Path):
+    """The embedder gets calls of max(batch_size, CALL_TEXTS) texts (it sorts each call by length before batching),
+    and the progress callback hears each call."""
+    corpus = tmp_path / "docs" / "c.jsonl"
+    corpus.parent.mkdir()
+    corpus.write_text("".join(json.dumps({"id": f"p{i}", "text": f"passage {i}"}) + "\n" for i in range(300)))
+    index = tmp_path / "idx"
+    build(index, [corpus.parent])
+    embedder, heard = HashEmbedder(), []
+    store = Store(index / STORE_FILE, readonly=True)
+    try:
+        sync(index, store, embedder, EmbedConfig(batch_size=16), lambda event, n: heard.append((event, n)))
+    finally:
+        store.close()
+    assert embedder.calls == [128, 128, 44]
+    assert heard == [("total", 300), ("embedded", 128), ("embedded", 128), ("embedded", 44)]
+
+
 def test_top_k_matches_a_full_sort():
     rng = np.random.default_rng(0)
     matrix = rng.standard_normal((500, 16)).astype(np.float32)
@@ -107,7 +125,8 @@ def _store_ids(index: Path) -> set[str]:
         store.close()
 
 
-def test_incremental_embedding_add_modify_delete(tmp_path: Path):
+def test_incremental_embedding_add_modify_delete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("scent.index.dense.CALL_TEXTS", 1)  # calls of batch_size texts, to see the batching
     root, index = _docs(tmp_path / "docs"), tmp_path / "idx"
     build(index, [root])
     embedder = HashEmbedder()
@@ -135,7 +154,8 @@ def test_incremental_embedding_add_modify_delete(tmp_path: Path):
     assert [p.name for p in (index / VECTORS_DIR).iterdir() if p.suffix == ".npy"] == [f"{read_manifest(index)['shards'][0]}.npy"]  # type: ignore[index]  # noqa: E501
 
 
-def test_embedding_resumes_after_a_kill(tmp_path: Path):
+def test_embedding_resumes_after_a_kill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("scent.index.dense.CALL_TEXTS", 1)  # calls of batch_size texts: killed after 5 calls
     corpus = tmp_path / "docs" / "c.jsonl"
     corpus.parent.mkdir()
     corpus.write_text("".join(json.dumps({"id": f"p{i}", "title": f"T{i}", "text": f"passage number {i} about "

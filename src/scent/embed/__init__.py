@@ -33,7 +33,7 @@ def load_embedder(spec: str = DEFAULT_SPEC, config: EmbedConfig | None = None, l
         try:
             from scent.embed.minilm import MiniLM
 
-            return MiniLM(max_tokens=config.max_tokens, batch_size=config.batch_size)
+            return MiniLM(max_tokens=config.max_tokens, batch_size=config.batch_size, backend=config.backend)
         except ImportError as e:
             raise EmbedError(str(e)) from None
     if kind == "static" and rest in ("", "all-MiniLM-L6-v2"):

@@ -33,6 +33,7 @@ SHA256 = {
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 }
 _DTYPES = {"F32": "<f4", "F16": "<f2", "I64": "<i8"}
+TORCH_FROM = 8  # texts per call from which the `auto` backend uses torch
 
 
 def model_dir() -> Path:
@@ -117,7 +118,8 @@ class MiniLM:
 
     dim = 384
 
-    def __init__(self, path: Path | None = None, max_tokens: int = 256, batch_size: int = 16) -> None:
+    def __init__(self, path: Path | None = None, max_tokens: int = 256, batch_size: int = 16,
+                 backend: str = "numpy") -> None:
         import os
         from concurrent.futures import ThreadPoolExecutor
 
@@ -128,6 +130,12 @@ class MiniLM:
         self.spec = f"minilm:{NAME}"
         self.max_tokens = max(2, min(max_tokens, 512))
         self.batch_size = max(1, batch_size)
+        # auto: torch (scent.embed.minilm_torch) for calls of TORCH_FROM texts or more when it is installed (bulk
+        # embedding), numpy for the rest (a query: no torch import on the search path)
+        if backend not in ("auto", "numpy", "torch"):
+            raise ValueError(f"unknown MiniLM backend {backend!r}; expected auto, numpy or torch")
+        self.backend = backend
+        self._torch: Callable[[NDArray[np.int64], Array], Array] | None = None
         self.pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="minilm")
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.max_tokens)
@@ -171,6 +179,7 @@ class MiniLM:
             encodings = self.tokenizer.encode_batch(clean)
         except TypeError:  # a lone surrogate (undecodable input) cannot cross into Rust: replace it
             encodings = self.tokenizer.encode_batch([t.encode("utf-8", "replace").decode("utf-8") for t in clean])
+        forward = self._forward_for(len(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
@@ -181,8 +190,20 @@ class MiniLM:
                 n = len(encodings[i].ids)
                 ids[r, :n] = encodings[i].ids
                 mask[r, :n] = 1.0
-            out[rows] = self._forward(ids, mask)
+            out[rows] = forward(ids, mask)
         return out
+
+    def _forward_for(self, texts: int) -> Callable[[NDArray[np.int64], Array], Array]:
+        """The forward pass for a call of `texts` texts: torch (loaded once) or numpy, as `backend` says."""
+        from scent.embed.minilm_torch import torch_available
+
+        if self.backend == "numpy" or (self.backend == "auto" and (texts < TORCH_FROM or not torch_available())):
+            return self._forward
+        if self._torch is None:
+            from scent.embed.minilm_torch import TorchForward
+
+            self._torch = TorchForward(self)
+        return self._torch
 
     def _forward(self, ids: NDArray[np.int64], mask: Array) -> Array:
         import numpy as np

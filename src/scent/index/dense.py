@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from scent.protocols import Embedder
 
 FORMAT_VERSION = 1
+CALL_TEXTS = 128  # passages per embedder call while syncing
 MANIFEST = "manifest.json"
 ANN_FILE = "ann.usearch"
 Progress = Callable[[str, int], None]  # ("total", passages to embed) | ("embedded", passages done in a batch)
@@ -159,8 +160,11 @@ def _sync(index_dir: Path, store: Store, embedder: Embedder, config: EmbedConfig
         for start in range(0, len(todo), config.checkpoint_every):
             chunk = todo[start : start + config.checkpoint_every]
             rows = []
-            for b in range(0, len(chunk), config.batch_size):
-                batch = [text for _, _, text in chunk[b : b + config.batch_size]]
+            # calls of CALL_TEXTS texts: the embedder sorts a call's texts by length before batching them, so
+            # larger calls pad less (and take the bundled model's bulk backend); progress after each call
+            step = max(config.batch_size, CALL_TEXTS)
+            for b in range(0, len(chunk), step):
+                batch = [text for _, _, text in chunk[b : b + step]]
                 rows.append(embedder.embed(batch))
                 progress("embedded", len(batch))
             matrix = np.concatenate(rows) if rows else np.zeros((0, summary.dim), np.float32)
