@@ -1,9 +1,12 @@
-"""The web UI in real headless Chromium (Debian's `chromium`, driven by Playwright): ask → the live trace →
-the answer with citations → clicking [1] shows the cited paragraph highlighted in its document; a planted
-document with `<script>` and `<img onerror>` is shown as inert text. Screenshots go to build/test-artifacts/."""
+"""The web UI in real headless Chromium (Debian's `chromium`, driven by Playwright): ask → the steps in words →
+the answer with [1] → clicking it marks the quoted sentence in its document; a planted document with `<script>`
+and `<img onerror>` is shown as inert text; a run reopened from History stays with its index (issue 24); a
+report rendered and exported; the library; a 375 px phone without horizontal scroll; dark mode. Screenshots go
+to build/test-artifacts/ (and docs/images/ with SCENT_SCREENSHOTS=docs)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +17,7 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
+DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 PLANTED = ("# Planted page\n\nThis planted page says <script>window.pwned = 1</script> and shows "
            "<img src=x onerror=\"window.pwned = 2\"> to whoever reads it.")
 
@@ -26,7 +30,7 @@ def page():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        tab = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         yield tab
         browser.close()
 
@@ -39,14 +43,20 @@ def test_ask_trace_answer_and_cited_paragraph(tmp_path: Path, page):
         assert "token" not in page.url  # the token leaves the address bar at once
         page.fill("#question", QUESTION)
         page.press("#question", "Enter")
-        page.wait_for_selector("#trace li[data-type=tool_call]")
-        page.wait_for_selector("#trace li[data-type=run_end]")
+        page.wait_for_selector("#steps li[data-type=tool_call]")
+        page.wait_for_selector("#trace li[data-type=run_end]", state="attached")  # the raw events, folded
+        assert page.inner_text("#steps li[data-type=tool_call] >> nth=0").startswith("searching “")
         assert page.inner_text("#answer-text") == "42 widgets"
-        assert float(page.inner_text("#confidence")) > 0
-        page.click("#citations button.cite >> nth=0")
-        page.wait_for_selector("#doc p.hit")
+        assert float(page.inner_text("#confidence")) > 0 and "verified" in page.inner_text("#confidence-reasons")
+        page.click("#answer-marks button.cite >> nth=0")
+        page.wait_for_selector("#doc p.hit mark.quote")
+        quote = page.inner_text("#citations .quote-line >> nth=0").strip("“”")
+        assert page.inner_text("#doc p.hit mark.quote") == quote  # the quoted sentence, not the whole passage
         assert "default limit is 42 widgets" in page.inner_text("#doc p.hit")
-        assert page.inner_text("#doc-path") == "widgets.md"
+        assert page.evaluate("() => { const r = document.querySelector('mark.quote').getBoundingClientRect(); "
+                             "return r.top >= 0 && r.bottom <= innerHeight; }")  # scrolled into view
+        assert page.inner_text("#doc-path") == "widgets.md" and "Limits" in page.inner_text("#doc-where")
+        shot(page, "answer.png")
         page.screenshot(path=str(ARTIFACTS / "ui-answer-citation.png"), full_page=True)
         page.wait_for_selector("#history li")
         assert QUESTION in page.inner_text("#history")
@@ -80,3 +90,83 @@ def test_the_index_chooser_when_several_are_served(tmp_path: Path, page):
         page.wait_for_selector("#doc p.hit")
         assert page.inner_text("#doc-path") == "sprockets.md"
         assert "300 times" in page.inner_text("#doc p.hit")
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=False)
+    if os.environ.get("SCENT_SCREENSHOTS") == "docs":
+        page.screenshot(path=str(DOCS_IMAGES / name), full_page=False)
+
+
+def test_a_reopened_run_belongs_to_its_index(tmp_path: Path, page):
+    """Issue 24's stale answer: reopen a run from History, switch index, click [1] → no old answer, no 404."""
+    other = {"sprockets.md": "# Sprocket guide\n\nA sprocket turns at most 300 times a minute."}
+    with running_server(tmp_path, second=other) as server:
+        with server.client() as c, c.stream("POST", "/api/ask", json={"question": QUESTION, "index": "idx"}) as r:
+            r.read()
+        page.goto(f"{server.url}/#token={server.token}")
+        page.wait_for_selector("#history li")
+        page.click("#history li >> nth=0")
+        page.wait_for_selector("#answer-text:has-text('42 widgets')")
+        page.select_option("#index", "other")
+        page.wait_for_selector("#answer", state="hidden")  # the answer left with its index
+        assert page.query_selector_all("#history li") == [] or QUESTION not in page.inner_text("#history")
+        page.select_option("#index", "idx")
+        page.wait_for_selector("#history li")
+        page.click("#history li >> nth=0")
+        page.wait_for_selector("#answer-text:has-text('42 widgets')")
+        page.select_option("#index", "other")
+        page.select_option("#index", "idx")  # back: History again, the answer reopened from it opens in idx
+        page.wait_for_selector("#history li")
+        page.click("#history li >> nth=0")
+        page.click("#answer-marks button.cite >> nth=0")
+        page.wait_for_selector("#doc p.hit mark.quote")
+        assert not page.is_visible("#error")
+
+
+def test_report_library_phone_and_dark_mode(tmp_path: Path, page):
+    with running_server(tmp_path) as server:
+        page.goto(f"{server.url}/#token={server.token}")
+        page.wait_for_selector("#stats:has-text('passages')")
+        page.select_option("#mode", "report")
+        page.fill("#question", "What are widgets?")
+        page.press("#question", "Enter")
+        page.wait_for_selector("#report h3")
+        assert "References" in page.inner_text("#report") and page.query_selector("#report button.cite")
+        shot(page, "report.png")
+        with page.expect_download() as got:
+            page.click("[data-export=md]")
+        assert got.value.suggested_filename.endswith(".md")
+        markdown = Path(got.value.path()).read_text()
+        assert markdown.startswith("# What are widgets?")
+        with page.expect_download() as got:
+            page.click("[data-export=json]")
+        assert "sections" in Path(got.value.path()).read_text()
+        with page.expect_download() as got:
+            page.click("[data-export=html]")
+        html = Path(got.value.path()).read_text()
+        assert "<article" in html and "References" in html and "<script" not in html
+        page.click("#report button.cite >> nth=0")
+        page.wait_for_selector("#doc mark.quote")
+
+        page.click("[data-tab=library]")
+        page.wait_for_selector("#library li")
+        assert "3 documents" in page.inner_text("#library-stats")
+        page.fill("#library-filter", "widgets")
+        page.click("#library li >> nth=0")
+        page.wait_for_selector("#doc p")
+        page.fill("#doc-find", "42 widgets")
+        page.press("#doc-find", "Enter")
+        page.wait_for_selector("#doc mark.quote:has-text('42 widgets')")
+        shot(page, "library.png")
+
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.click("[data-tab=ask]")
+        assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")  # no horizontal scroll
+        shot(page, "mobile.png")
+        page.emulate_media(color_scheme="dark")
+        dark = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        page.emulate_media(color_scheme="light")
+        light = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert dark != light and dark == "rgb(20, 20, 20)"
