@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 from scent.agent import prompts
-from scent.agent.write import JUDGE_SCHEMA
+from scent.agent.verify import SUPPORT_SCHEMA
 from scent.config import LLMConfig
 from scent.index import Index
-from scent.ingest.chunk import sentence_spans
 from scent.llm import load_llm
+from scent.text import sentence_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def main() -> None:
         other = pairs[(i + len(pairs) // 2) % len(pairs)][1]  # another question's answer sentence
         for kind, text in (("supported", quote), ("unsupported", other)):
             reply = llm.complete(prompts.messages("judge", claim=claim, quote=prompts.data(text)),
-                                 schema=JUDGE_SCHEMA, max_tokens=20)
+                                 schema=SUPPORT_SCHEMA, max_tokens=20)
             verdicts[kind].append(bool(isinstance(reply.json_value, dict) and reply.json_value.get("supported")))
     approved_good = sum(verdicts["supported"]) / len(pairs)
     approved_bad = sum(verdicts["unsupported"]) / len(pairs)

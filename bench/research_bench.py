@@ -31,6 +31,7 @@ from scent.agent import Agent, AgentConfig
 from scent.agent.ledger import find_verbatim
 from scent.agent.relevance import terms
 from scent.index import Index
+from scent.research.run import Researcher
 from scent.trace import TraceWriter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +144,7 @@ def main() -> None:
         with Index.open(indexes[q["corpus"]]) as index:
             trace = TraceWriter(args.out / f"{q['id']}.trace.jsonl")
             started = time.monotonic()
-            answer = Agent(index, llms, config).run(q["question"], trace, "report")
+            answer = Researcher(Agent(index, llms, config)).run(q["question"], trace)
             minutes = (time.monotonic() - started) / 60
             trace.close()
             report = answer.report_data or {"references": [], "sections": [], "summary": [], "status": "empty",
