@@ -8,13 +8,13 @@ import sys
 
 import typer
 
-from scent.cli import agent, eval, index, models, rl, search, synth
+from scent.cli import agent, eval, index, models, rl, search, sources, synth
 from scent.serve import cli as serve
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="scent: a deep-research search agent for your own documents, offline.")
 
-for module in (index, search, models, agent, serve, eval, synth, rl):  # the order of `scent --help`
+for module in (index, sources, search, models, agent, serve, eval, synth, rl):  # the order of `scent --help`
     module.register(app)
 
 

@@ -3,6 +3,7 @@ ends in "interrupted" with what was committed kept."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +29,8 @@ INTERRUPTED = "interrupted: what was committed is searchable; run `scent index` 
 
 
 def index_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Folders or files to index.")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Folders or files to index (none: re-sync every folder the index remembers, with its rules).")] = None,
     index: IndexOption = DEFAULT_INDEX,
     include: Annotated[list[str], typer.Option(help="Glob of files to include (repeatable).")] = [],  # noqa: B006
     exclude: Annotated[list[str], typer.Option(help="Glob of files or folders to skip (repeatable).")] = [],  # noqa: B006
@@ -50,6 +52,11 @@ def index_cmd(
     follow_outside: Annotated[bool, typer.Option(
         "--follow-outside/--no-follow-outside", help="Follow symlinks that lead outside the indexed folder (default: "
         "skip and report each one).")] = False,
+    rehash: Annotated[bool, typer.Option(
+        "--rehash", help="Hash every file's content: finds changes that kept size and mtime (by default a file "
+        "with the same size and mtime is not read).")] = False,
+    ocr: Annotated[bool, typer.Option(
+        "--ocr/--no-ocr", help="Read images and image-only PDF pages with tesseract-ocr when it is installed.")] = True,
     config_file: ConfigOption = None,
     local_only: Annotated[bool | None, typer.Option(
         "--local-only/--no-local-only", help="Refuse embedder endpoints that are not on a loopback address.")] = None,
@@ -58,23 +65,25 @@ def index_cmd(
     ray: RayOption = False,
     ray_address: RayAddressOption = None,
 ) -> None:
-    """Index documents (txt, md, html, pdf, docx, corpus jsonl); re-runs only read new or changed files."""
+    """Index documents (text, markup, office, mail, code, pdf, images by OCR, corpus jsonl; docs/ingest.md);
+    re-runs only read new or changed files."""
     import sqlite3
 
     from scent import app
     from scent.backends import FOLDER, scheme_of
     from scent.cli.bars import IndexProgress
-    from scent.config import IngestConfig
     from scent.index.lock import IndexBusyError, writer_lock
+    from scent.ingest.sources import IngestOptions
     from scent.interrupt import catch_interrupts
 
     with app_errors():
         cfg = app.load(config_file, [], local_only)
         backend = app.index_backend(index)
 
-    config = IngestConfig(include=include, exclude=exclude, max_file_mb=max_file_mb,
-                          commit_every_passages=commit_every, max_line_kb=max_line_kb,
-                          max_record_chars=max_record_chars, follow_outside=follow_outside)
+    paths = paths or []
+    config = IngestOptions(include=include, exclude=exclude, max_file_mb=max_file_mb,
+                           commit_every_passages=commit_every, max_line_kb=max_line_kb,
+                           max_record_chars=max_record_chars, follow_outside=follow_outside, rehash=rehash, ocr=ocr)
     ray_at = ray_target(ray, ray_address)
     if scheme_of(index) != FOLDER:  # a collection on a server: vectors are written with the passages
         from scent.cli.index_milvus import index_collection
@@ -82,6 +91,10 @@ def index_cmd(
         return index_collection(index, paths, cfg, config, vectors, embedder, rebuild_vectors, ray_at,
                                 not quiet and not as_json, as_json)
     summary, dense = None, None
+    from scent.index.store import migration_pending
+
+    if not quiet and not as_json and migration_pending(index):
+        typer.echo(f"{index}: migrating the index in place to format 2 (a document is its root and path)", err=True)
     with catch_interrupts() as ctrl_c:  # a Ctrl-C anywhere (lock, build, vectors, cleanup) ends in "interrupted"
         try:
             # one writer for the whole run: the BM25 build and the vector sync
@@ -108,6 +121,10 @@ def index_cmd(
         typer.echo(dumps({**summary.model_dump(), "vectors": dense}))
     elif not quiet:
         report = f" (reasons in {index / REPORT_FILE})" if s.skipped or s.partial else ""
+        unsupported = unsupported_counts(index / REPORT_FILE)
+        if unsupported:
+            counts = ", ".join(f"{ext} {n}" for ext, n in unsupported.most_common())
+            report += f"; not indexed, unsupported type: {counts}"
         typer.echo(
             f"{s.added} added, {s.updated} updated, {s.removed} removed, {s.unchanged} unchanged; "
             f"{s.skipped} skipped, {s.partial} read in part{report}; "
@@ -119,6 +136,21 @@ def index_cmd(
                        f"{dense['seconds']:.1f} s", err=True)
     if interrupted:
         raise fail(INTERRUPTED, 130)
+
+
+def unsupported_counts(report: Path) -> Counter[str]:
+    """Files the last run saw but has no loader for, counted per extension (from the ingest report)."""
+    import json
+
+    from scent.ingest.walk import extension
+
+    counts: Counter[str] = Counter()
+    if report.exists():
+        for line in report.read_text(encoding="utf-8").splitlines():
+            issue = json.loads(line)
+            if issue.get("reason") == "unsupported-type":
+                counts[extension(issue["path"]) or "(no extension)"] += 1
+    return counts
 
 
 def sync_vectors(index: Path, cfg: Any, vectors: bool | None, embedder: str | None, rebuild: bool,

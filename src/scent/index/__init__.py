@@ -164,13 +164,11 @@ class Index:
 
     def document_passages(self, docid: str) -> list[Passage]:
         """Every passage of a document named by its docid (path, or path#record for a corpus record), in order."""
-        db = self.store.db
         path, _, record = docid.partition("#")
-        rows = db.execute("SELECT doc FROM documents WHERE path = ? AND state = 'indexed'", (path,)).fetchall()
-        if not rows and record:  # a path that itself holds '#'
-            rows = db.execute("SELECT doc FROM documents WHERE path = ? AND state = 'indexed'", (docid,)).fetchall()
-            record = ""
-        for (doc,) in rows:
+        docs = self.store.resolve(path)
+        if not docs and record:  # a path that itself holds '#'
+            docs, record = self.store.resolve(docid), ""
+        for doc in docs:
             passages = self.store.doc_passages(doc)
             if record:
                 passages = [p for p in passages if p.source_id == record]
@@ -182,9 +180,10 @@ class Index:
         """(indexed documents, a page of them by path: path, title, kind, passages)."""
         db = self.store.db
         total = db.execute("SELECT count(*) FROM documents WHERE state = 'indexed'").fetchone()[0]
-        rows = db.execute("SELECT path, title, kind, n_passages FROM documents WHERE state = 'indexed' "
-                          "ORDER BY path LIMIT ? OFFSET ?", (limit, offset)).fetchall()
-        return int(total), [{"path": r[0], "title": r[1], "kind": r[2], "passages": int(r[3])} for r in rows]
+        rows = db.execute("SELECT path, title, kind, n_passages, root FROM documents WHERE state = 'indexed' "
+                          "ORDER BY path, root LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+        return int(total), [{"path": self.store.shown(r[4], r[0]), "title": r[1], "kind": r[2],
+                             "passages": int(r[3])} for r in rows]
 
     def stats(self) -> dict[str, int]:
         documents, passages = self.store.counts()

@@ -3,9 +3,9 @@ Milvus's `scent.milvus.ingest`): walk the paths, and compare each file with the 
 (`DocRow`s keyed by (root, path)) to decide what is unchanged, what to read, and what is gone.
 
 - unchanged: indexed, same size and mtime (not even hashed); or same sha256 (only the mtime is refreshed)
-- gone: a manifest document under a walked folder whose file no longer exists, or that the walk refused (a file
-  or a folder above it: e.g. a link out of the root), or (decided by the backend while reading) one that became
-  unreadable
+- gone: a manifest document under a walked folder that the walk did not take: its file no longer exists, the
+  include/exclude rules now leave it out, or the walk refused it (a file or a folder above it: e.g. a link out of
+  the root); or (decided by the backend while reading) one that became unreadable
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from scent.config import IngestConfig
 from scent.index.store import DocRow
-from scent.ingest.walk import FileCandidate, Skipped, display_path, fs_path, walk
+from scent.ingest.walk import FileCandidate, Skipped, display_path, root_of, walk
 from scent.types import IngestIssue
 
 K = TypeVar("K")  # a backend's document key: the folder index's integer row id, Milvus's hash
@@ -34,22 +34,27 @@ class Diff(Generic[K]):
 
 
 def diff(paths: list[Path], config: IngestConfig, manifest: dict[tuple[str, str], DocRow[K]],
-         skip: Path | None = None) -> Diff[K]:
-    """Walk `paths` (leaving out `skip`, the index's own folder) against `manifest`."""
+         skip: Path | None = None, roots: list[str] | tuple[str, ...] = ()) -> Diff[K]:
+    """Walk `paths` (leaving out `skip`, the index's own folder; a path inside one of `roots` as that part of the
+    root) against `manifest`."""
     out: Diff[K] = Diff()
     refused: set[tuple[str, str]] = set()  # skipped by the walk: no longer to be served from the index
-    for item in walk(paths, config, skip=skip):
+    for item in walk(paths, config, skip=skip, roots=roots):
         if isinstance(item, Skipped):
             out.skipped.append(item.issue)
             refused.add((item.root, item.issue.path))
         else:
             out.files.append((item, manifest.get((item.root, display_path(item.relpath)))))
-    walked_roots = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
+    walked = [root_of(p, roots) for p in paths if os.path.isdir(p)]  # (root, folder inside it) of each walk
     seen = {(c.root, display_path(c.relpath)) for c, _ in out.files}
     out.gone = [row for key, row in manifest.items()
-                if _refused(key, refused) or (key[0] in walked_roots and key not in seen
-                and not os.path.lexists(os.path.join(key[0], fs_path(key[1]))))]
+                if _refused(key, refused) or (key not in seen and any(_under(key, w) for w in walked))]
     return out
+
+
+def _under(key: tuple[str, str], walked: tuple[str, str]) -> bool:
+    root, folder = walked
+    return key[0] == root and (not folder or key[1].startswith(display_path(folder) + "/"))
 
 
 def unchanged(row: DocRow[K] | None, c: FileCandidate) -> bool:

@@ -92,8 +92,27 @@ def paragraph_blocks(
 _TEXT_CONTROL = bytes(range(32)).replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"").replace(b"\f", b"")
 
 
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe", "utf-16-le"),
+         (b"\xfe\xff", "utf-16-be"))
+
+
+def _nonempty(text: str) -> str:
+    if not text.strip():
+        raise LoadError("empty", "the file holds no text")
+    return text
+
+
 def decode_text(data: bytes) -> tuple[str, list[tuple[str, str]]]:
-    """Decode a text file as UTF-8; reject binary content; replace (and report) invalid bytes."""
+    """Decode a text file as UTF-8 (UTF-16/32 when it starts with their byte-order mark); reject binary content;
+    replace (and report) invalid bytes."""
+    for bom, codec in _BOMS:  # UTF-32's marks first: UTF-32-LE's begins with UTF-16-LE's
+        if data.startswith(bom):
+            try:
+                text = data[len(bom):].decode(codec)
+            except UnicodeDecodeError as e:
+                text = data[len(bom):].decode(codec, errors="replace")
+                return _nonempty(text), [("invalid-utf8", f"invalid {codec} at byte {e.start}; replaced")]
+            return _nonempty(text), []
     if not data.strip():
         raise LoadError("empty", "the file holds no text")
     head = data[:8192]

@@ -70,12 +70,34 @@ def load_pdf(data: bytes, name: str) -> Extracted:
         except Exception as e:  # pypdf raises many types on damaged content streams
             warnings.append(("unreadable-page", f"page {number}: {type(e).__name__}: {e}"))
             continue
+        if not page_text.strip():
+            page_text = _ocr_page(page, number, warnings)
         for block in paragraph_blocks(page_text):
             builder.add(page_text[block.start : block.end], page=number)
     if not builder.blocks:
-        raise LoadError("no-text", "no extractable text (a scanned PDF needs OCR first)")
+        raise LoadError("no-text", "no extractable text (a scanned PDF needs OCR: install tesseract-ocr, and "
+                        "leave out --no-ocr)")
     title = _pdf_title(reader) or PurePath(name).stem
     return Extracted(builder.text(), title, builder.blocks, warnings)
+
+
+def _ocr_page(page: object, number: int, warnings: list[tuple[str, str]]) -> str:
+    """The text of a page that has none, read by OCR from its images (a scanned page), when tesseract is here."""
+    from scent.ingest.formats import ocr
+
+    if not ocr.available():
+        return ""
+    texts = []
+    try:
+        for image in page.images:  # type: ignore[attr-defined]
+            texts.append(ocr.image_text(image.data, PurePath(image.name).suffix.lower() or ".png"))
+    except LoadError as e:
+        warnings.append(("ocr-failed", f"page {number}: {e.detail}"))
+    except Exception as e:  # pypdf on a damaged image stream
+        warnings.append(("ocr-failed", f"page {number}: {type(e).__name__}: {e}"[:300]))
+    if any(t.strip() for t in texts):
+        warnings.append(("ocr", f"page {number}: text read by OCR (tesseract)"))
+    return "\n\n".join(texts)
 
 
 def _pdf_title(reader: object) -> str:
@@ -136,27 +158,65 @@ LOADERS: dict[str, Callable[[bytes, str], Extracted]] = {
 }
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ARCHIVES = {".docx"}  # zip containers: their uncompressed size is what the parser reads
 
 
-def load(data: bytes, name: str, max_bytes: int | None = None) -> Extracted:
+def loader_for(name: str) -> Callable[[bytes, str], Extracted] | None:
+    """The loader of a file name: by extension; a name with no extension is read as text (binary content is then
+    refused by the text loader)."""
+    from scent.ingest.formats import EXTRA_LOADERS
+
+    suffix = PurePath(name).suffix.lower()
+    if not suffix:
+        return load_plain
+    return LOADERS.get(suffix) or EXTRA_LOADERS.get(suffix)
+
+
+def supported(name: str) -> bool:
+    """Whether `scent index` reads this file (a corpus `.jsonl` included)."""
+    return name.lower().endswith(".jsonl") or loader_for(name) is not None
+
+
+def load_plain(data: bytes, name: str) -> Extracted:
+    """A file with no extension (`LICENSE`, `Makefile`, `README`): text when it decodes as text."""
+    try:
+        return load_txt(data, name)
+    except LoadError as e:
+        if e.reason == "binary":
+            raise LoadError("unsupported-type", f"binary content and no extension ({e.detail})") from None
+        raise
+
+
+def load(data: bytes, name: str, max_bytes: int | None = None, ocr: bool = True) -> Extracted:
     """Extract a document by its extension (`.jsonl` corpus files are read by `scent.ingest.corpus`).
 
     `max_bytes` (the --max-file-mb limit) also bounds an archive's uncompressed size and the extracted text: a
     120 KB .docx must not become 28.8M characters. Any exception a parser raises becomes a LoadError
     (`corrupt-<format>`): the fuzz tests find new ones (e.g. python-docx's ValueError on `gridSpan="abc"`)."""
     suffix = PurePath(name).suffix.lower()
-    loader = LOADERS.get(suffix)
+    loader = loader_for(name)
     if loader is None:
-        raise LoadError("unsupported", f"no loader for {suffix!r}")
-    if max_bytes is not None and suffix in ARCHIVES:
+        raise LoadError("unsupported-type", f"no loader for {suffix!r}")
+    from scent.ingest.formats import ZIP_FORMATS
+
+    if (suffix in ARCHIVES or suffix in ZIP_FORMATS) and data.startswith(OLE_MAGIC):
+        # Office wraps a password-protected .docx/.xlsx/.pptx in an OLE compound file (so is an old binary .doc)
+        raise LoadError(f"encrypted-{suffix.lstrip('.')}", "protected with a password (an OLE container, not a "
+                        "zip: or an old binary Office file renamed)")
+    if max_bytes is not None and (suffix in ARCHIVES or suffix in ZIP_FORMATS):
         check_archive(data, max_bytes, f"corrupt-{suffix.lstrip('.')}")
+    from scent.ingest.formats.ocr import ENABLED
+
+    token = ENABLED.set(ocr)
     try:
         extracted = loader(data, name)
     except LoadError:
         raise
     except Exception as e:  # a parser bug on one hostile file must cost that file, not the run
         raise LoadError(f"corrupt-{suffix.lstrip('.')}", f"{type(e).__name__}: {e}"[:500], unexpected=True) from e
+    finally:
+        ENABLED.reset(token)
     if max_bytes is not None and len(extracted.text) > max_bytes:
         extracted = cut_text(extracted, max_bytes)
     return extracted

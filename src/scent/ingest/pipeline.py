@@ -1,8 +1,11 @@
 """`scent index`: bring an index folder up to date with the files under some paths, incrementally.
 
-Crash safety: each document's passages are committed to SQLite as `pending` before BM25 sees them; BM25 commits
-in groups; then the group is marked `indexed`. A run killed at any point leaves documents `pending` (or
-`deleting`), and the next run first replays them into BM25 (delete-by-document, then add), which is idempotent.
+Crash safety: each document's passages are committed to SQLite as `pending` with its document row, in one
+transaction, before BM25 sees them; BM25 commits in groups; then the group is marked `indexed`. A run killed at
+any point leaves documents `pending` (or `deleting`), and the next run first replays them into BM25
+(delete-by-document, then add), which is idempotent. A Ctrl-C waits for a passage insert still running in the
+helper thread before it rolls back (a rollback under it let the insert land outside the transaction: passages
+with no document row); the next run also removes any passage whose document row is missing (`reconcile`).
 """
 
 from __future__ import annotations
@@ -27,16 +30,19 @@ from scent.ingest.corpus import BadLine, Record, read_corpus
 from scent.ingest.diff import diff, same_content, unchanged
 from scent.ingest.extracted import LoadError
 from scent.ingest.loaders import load
-from scent.ingest.walk import FileCandidate, display_path
+from scent.ingest.sources import plan
+from scent.ingest.walk import FileCandidate, display_path, extension
 from scent.interrupt import catch_interrupts, checkpoint
 from scent.types import IngestIssue, IngestSummary, Passage
 
 Progress = Callable[[str, int], None]  # (event, value): ("total", files to consider) | ("file", passages added)
 
 
-def passage_id(path: str, text: str, occurrence: int) -> str:
-    """Content hash of a passage: stable across runs; the same paragraph twice in a file gets two ids."""
-    return hashlib.sha256(f"{path}\x00{occurrence}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+def passage_id(path: str, text: str, occurrence: int, root: str = "") -> str:
+    """Content hash of a passage within its document (root, path): stable across runs; the same paragraph twice
+    in a file, or in two files, gets two ids."""
+    key = f"{root}\x00{path}\x00{occurrence}\x00{text}" if root else f"{path}\x00{occurrence}\x00{text}"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass
@@ -59,7 +65,7 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def read_document(abspath: str, path: str, config: IngestConfig) -> LoadedDocument:
+def read_document(abspath: str, path: str, config: IngestConfig, root: str = "") -> LoadedDocument:
     """Load and chunk one file; raises LoadError (or OSError) when it cannot be read at all. Whatever else goes
     wrong inside a loader or the chunker on a hostile file is a LoadError too: one bad file never stops a run."""
     if path.lower().endswith(".jsonl"):
@@ -72,7 +78,7 @@ def read_document(abspath: str, path: str, config: IngestConfig) -> LoadedDocume
     if len(data) > max_bytes:
         raise LoadError("too-large", f"over the limit of {config.max_file_mb:g} MB (--max-file-mb)")
     try:
-        extracted = load(data, path, max_bytes)
+        extracted = load(data, path, max_bytes, ocr=getattr(config, "ocr", True))
         if _SURROGATE.search(extracted.text) or _SURROGATE.search(extracted.title):  # e.g. a PDF's broken ToUnicode
             extracted.text = _SURROGATE.sub("\ufffd", extracted.text)  # one code point each: offsets hold
             extracted.title = _SURROGATE.sub("\ufffd", extracted.title)
@@ -87,14 +93,14 @@ def read_document(abspath: str, path: str, config: IngestConfig) -> LoadedDocume
     for seq, span in enumerate(spans):
         text = extracted.text[span.start : span.end]
         n = occurrences[text] = occurrences.get(text, -1) + 1
-        passages.append(Passage(id=passage_id(path, text, n), path=path, title=extracted.title,
+        passages.append(Passage(id=passage_id(path, text, n, root), path=path, title=extracted.title,
                                 headings=list(span.headings), page=span.page, start=span.start, end=span.end,
                                 seq=seq, text=text))
     warnings: list[dict[str, object]] = [{"reason": r, "detail": d} for r, d in extracted.warnings]
     if cut := sum(span.cut for span in spans):
         warnings.append({"reason": "long-run-split", "detail": f"{cut} passage(s) cut mid-word at "
                          f"{config.chunk.max_chars} characters: text with no whitespace to split at"})
-    return LoadedDocument(path.rsplit(".", 1)[-1].lower(), extracted.title, extracted.text, iter([passages]),
+    return LoadedDocument(extension(path).lstrip(".") or "txt", extracted.title, extracted.text, iter([passages]),
                           warnings)
 
 
@@ -201,6 +207,8 @@ class Builder:
         self.skipped: list[IngestIssue] = []
         self._group: list[int] = []
         self._group_passages = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self.notes: list[str] = []  # what this run did besides indexing (a migration, orphans removed)
 
     def run(self, paths: list[Path]) -> IngestSummary:
         """Index `paths`. A Ctrl-C stops the work where it is (what was committed stays, the rest is rolled back)
@@ -211,9 +219,12 @@ class Builder:
                 with ctrl_c.stoppable():
                     self._index(paths)
             except KeyboardInterrupt:
+                self._drain()
                 self.store.rollback()
             finally:  # not stoppable: a Ctrl-C from here on is only remembered
                 checkpoint("index-cleanup")
+                if self._pool is not None:
+                    self._pool.shutdown(wait=True)
                 self.writer.close()
                 self.summary.documents_total, self.summary.passages_total = self.store.counts()
                 self._write_report()
@@ -222,20 +233,37 @@ class Builder:
         self.summary.seconds = round(time.monotonic() - start, 3)
         return self.summary
 
+    def _drain(self) -> None:
+        """Wait for the helper thread's inserts: a rollback must never run under one (not interruptible: the
+        one KeyboardInterrupt of this run has been raised)."""
+        if self._pool is not None:
+            self._pool.submit(lambda: None).result()
+
     def _index(self, paths: list[Path]) -> None:
+        self.notes += self.store.migrate()
         self._recover()
-        todo = diff(paths, self.config, self.store.documents(), skip=self.dir)
-        self.skipped += todo.skipped
-        gone = [row.doc for row in todo.gone]
-        self.progress("total", len(todo.files))
-        for c, row in todo.files:
+        self.store.begin()
+        walks = plan(self.store, paths, self.config)
+        self.store.commit()
+        folders = [r for r in self.store.sources() if os.path.isdir(r)]
+        manifest = self.store.documents()
+        files: list[tuple[FileCandidate, DocRow[int] | None]] = []
+        gone: list[int] = []
+        for w in walks:
+            todo = diff(w.paths, w.config, manifest, skip=self.dir, roots=folders)
+            self.skipped += todo.skipped
+            gone += [row.doc for row in todo.gone if row.doc not in gone]
+            files += todo.files
+        self.progress("total", len(files))
+        for c, row in files:
             self._one(c, row, gone)
         self._commit_group()
+        checkpoint("index-removing")
         self._remove(gone)
 
     def _one(self, c: FileCandidate, row: DocRow[int] | None, gone: list[int]) -> None:
         path = display_path(c.relpath)
-        if unchanged(row, c):
+        if unchanged(row, c) and not getattr(self.config, "rehash", False):
             self.summary.unchanged += 1
             self.progress("file", 0)
             return
@@ -246,11 +274,12 @@ class Builder:
                 self.summary.unchanged += 1
                 self.progress("file", 0)
                 return
-            loaded = read_document(c.abspath, path, self.config)
+            loaded = read_document(c.abspath, path, self.config, c.root)
             accepted = self._store_document(c, path, sha, loaded)
         except (OSError, LoadError) as e:
             reason, detail = (e.reason, e.detail) if isinstance(e, LoadError) else ("unreadable", e.strerror or str(e))
-            self.skipped.append(IngestIssue(path=path, status="skipped", reason=reason, detail=detail))
+            self.skipped.append(IngestIssue(path=self.store.shown(c.root, path), status="skipped", reason=reason,
+                                            detail=detail))
             if row:  # a file that became unreadable must not leave stale passages behind
                 gone.append(row.doc)
             self.progress("file", 0)
@@ -275,15 +304,12 @@ class Builder:
         self.writer.delete(doc)
         accepted = 0
         try:
-            # pipelined: the store inserts batch k in a thread (sqlite releases the GIL) while this thread
-            # parses batch k+1 and feeds batch k-1 to BM25
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pending: tuple[Future[list[Passage]], list[Passage]] | None = None
-                for batch in _then_none(loaded.batches):
-                    ready = pending
-                    pending = (pool.submit(self.store.insert_passages, doc, batch), batch) if batch else None
-                    if ready is not None:
-                        accepted += self._index_batch(doc, ready[1], ready[0].result(), loaded.warnings)
+            if loaded.kind != "jsonl":  # one batch: inserted here, no thread
+                for batch in loaded.batches:
+                    accepted += self._index_batch(doc, batch, self.store.insert_passages(doc, batch),
+                                                  loaded.warnings)
+            else:
+                accepted = self._pipelined(doc, loaded)
             if accepted == 0 and loaded.kind == "jsonl":
                 raise LoadError("no-records", f"no valid record ({len(loaded.warnings)} bad lines)")
         except (OSError, LoadError):
@@ -292,6 +318,23 @@ class Builder:
         self.store.finish_document(doc, loaded.warnings)
         self.store.commit()
         self._group.append(doc)
+        checkpoint("index-document-stored")
+        return accepted
+
+    def _pipelined(self, doc: int, loaded: LoadedDocument) -> int:
+        """A corpus file's batches: the store inserts batch k in a thread (sqlite releases the GIL) while this
+        thread parses batch k+1 and feeds batch k-1 to BM25. The thread is started once, outside any document's
+        transaction (a Ctrl-C while a thread starts left the executor unaware of it, so nothing waited for it)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1)
+            self._drain()
+        accepted = 0
+        pending: tuple[Future[list[Passage]], list[Passage]] | None = None
+        for batch in _then_none(loaded.batches):
+            ready = pending
+            pending = (self._pool.submit(self.store.insert_passages, doc, batch), batch) if batch else None
+            if ready is not None:
+                accepted += self._index_batch(doc, ready[1], ready[0].result(), loaded.warnings)
         return accepted
 
     def _index_batch(self, doc: int, batch: list[Passage], duplicates: list[Passage],
@@ -307,6 +350,7 @@ class Builder:
     def _abandon(self, doc: int) -> None:
         """A document failed half-way: undo its store transaction and its uncommitted BM25 operations (which
         drops the group's too), then re-queue the group's documents from the store."""
+        self._drain()
         self.store.rollback()
         self.writer.rollback()
         for other in self._group:
@@ -319,6 +363,14 @@ class Builder:
             self.store.mark(self._group, "indexed")
             self._group, self._group_passages = [], 0
             checkpoint("index-committed")
+
+    def remove(self, docs: list[int]) -> None:
+        """Remove documents outside a run (`scent forget`)."""
+        self._remove(docs)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.store.close()
 
     def _remove(self, docs: list[int]) -> None:
         if not docs:
@@ -336,11 +388,13 @@ class Builder:
         self.summary.passages_removed += sum(counts.values())
 
     def _recover(self) -> None:
-        """Replay documents a killed run left `pending` or `deleting` into BM25."""
+        """Replay documents a killed run left `pending` or `deleting` into BM25; remove passages whose document
+        row is missing (from BM25 too), reported in `notes`."""
         pending, deleting = self.store.docs_in_state("pending"), self.store.docs_in_state("deleting")
-        if not pending and not deleting:
+        orphans = self.store.orphans()
+        if not pending and not deleting and not orphans:
             return
-        for doc in pending + deleting:
+        for doc in pending + deleting + orphans:
             self.writer.delete(doc)
         for doc in pending:
             self.writer.add(doc, self.store.doc_passages(doc))
@@ -348,20 +402,25 @@ class Builder:
         self.store.begin()
         self.store.mark(pending, "indexed")
         self.store.delete_documents(deleting)
+        dropped = self.store.drop_orphans(orphans)
         self.store.commit()
+        if dropped:
+            self.notes.append(f"removed {dropped} passage(s) with no document row, left by an interrupted run")
 
     def _write_report(self) -> None:
         """`ingest-report.jsonl`: files skipped by this run, then every indexed document read only in part."""
         partial = []
-        for (_root, path), row in sorted(self.store.documents().items()):
+        for (root, path), row in sorted(self.store.documents().items()):
             for w in row.warnings:
-                partial.append(IngestIssue(path=path, status="partial", reason=str(w["reason"]),
+                partial.append(IngestIssue(path=self.store.shown(root, path), status="partial", reason=str(w["reason"]),
                                            detail=str(w.get("detail", "")), line=w.get("line")))
         self.summary.skipped = len(self.skipped)
+        notes = [IngestIssue(path=str(self.dir), status="partial", reason="index-repaired", detail=note)
+                 for note in self.notes]
         self.summary.partial = len({i.path for i in partial})
         tmp = self.dir / (REPORT_FILE + ".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
-            for issue in [*self.skipped, *partial]:
+            for issue in [*notes, *self.skipped, *partial]:
                 f.write(issue.model_dump_json(exclude_none=True) + "\n")
         os.replace(tmp, self.dir / REPORT_FILE)
 

@@ -4,6 +4,11 @@ Symlinks are followed inside the indexed folder. One that leads outside it (to `
 `/proc`) is skipped and reported as `outside-root` unless `follow_outside` is set: a folder received from
 someone else must not pull files from the rest of the machine into the index (and from there into prompts).
 Even then, pseudo-filesystems (`/proc`, `/sys`, `/dev`) are never entered through a link.
+
+Roots are canonical: a folder is walked under its resolved real path, so a folder reached through a symlink is
+the same documents; a path inside a known root (`roots`) is walked as that part of the root, so a subfolder of
+an indexed folder is the same documents too. Every file the walk sees and does not take is reported: a type
+no loader reads is `unsupported-type` (files left out by --include/--exclude or hidden ones are not).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from scent.config import SUPPORTED_EXTENSIONS, IngestConfig
+from scent.config import IngestConfig
 from scent.types import IngestIssue
 
 
@@ -79,7 +84,21 @@ def _matches(rel: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-def walk(paths: list[Path], config: IngestConfig, skip: Path | None = None) -> Iterator[FileCandidate | Skipped]:
+def root_of(path: str | Path, roots: list[str] | tuple[str, ...] = ()) -> tuple[str, str]:
+    """(root, path inside it) of a path: the innermost known root holding its real path, else the folder itself
+    (a file: its folder). The path inside is "" for the root itself."""
+    real = os.path.realpath(path)
+    holders = [r for r in roots if _inside(real, r)]
+    if holders:
+        root = max(holders, key=len)
+        return root, os.path.relpath(real, root) if real != root else ""
+    if os.path.isdir(real):
+        return real, ""
+    return os.path.dirname(real), os.path.basename(real)
+
+
+def walk(paths: list[Path], config: IngestConfig, skip: Path | None = None,
+         roots: list[str] | tuple[str, ...] = ()) -> Iterator[FileCandidate | Skipped]:
     """Candidates under each path (a folder or a file), plus a `Skipped` for each file or folder that cannot (or
     must not) be walked. Symlinks inside the folder are followed; a link back into a folder already walked is
     reported, not looped; a link out of the folder is reported unless `config.follow_outside`. Hidden entries and
@@ -91,14 +110,13 @@ def walk(paths: list[Path], config: IngestConfig, skip: Path | None = None) -> I
             yield Skipped("", IngestIssue(path=str(path), status="skipped", reason="not-found",
                                           detail="no such file or folder"))
             continue
+        root, start = root_of(path, roots)
         if os.path.isfile(path):
-            root = os.path.dirname(os.path.abspath(path))
-            yield from _file(root, os.path.basename(path), config, limit, explicit=True)
+            yield from _file(root, start, config, limit, explicit=True)
             continue
-        root = os.path.abspath(path)
-        root_real = os.path.realpath(root)
+        root_real = root
         seen: set[tuple[int, int]] = set()
-        stack = [""]
+        stack = [start]
         while stack:
             rel_dir = stack.pop()
             full = os.path.join(root, rel_dir) if rel_dir else root
@@ -129,6 +147,10 @@ def walk(paths: list[Path], config: IngestConfig, skip: Path | None = None) -> I
                     yield _issue(root, rel, "unreadable", e)
                     continue
                 if not is_dir and not _wanted(rel, config):
+                    if _included(rel, config):
+                        yield Skipped(root, IngestIssue(path=display_path(rel), status="skipped",
+                                                        reason="unsupported-type",
+                                                        detail=f"no loader for {extension(rel) or 'this file'}"))
                     continue
                 if entry.is_symlink() and (outside := _outside(entry.path, root_real, config)) is not None:
                     yield Skipped(root, IngestIssue(path=display_path(rel), status="skipped", reason=outside[0],
@@ -140,8 +162,20 @@ def walk(paths: list[Path], config: IngestConfig, skip: Path | None = None) -> I
                     yield from _file(root, rel, config, limit)
 
 
+def extension(rel: str) -> str:
+    """`.csv` for `a/b.CSV`; "" for a name with no extension (`LICENSE`, `.profile`)."""
+    name = rel.rsplit("/", 1)[-1]
+    return "." + name.rsplit(".", 1)[1].lower() if "." in name.lstrip(".") else ""
+
+
+def _included(rel: str, config: IngestConfig) -> bool:
+    return not config.include or _matches(rel, config.include)
+
+
 def _wanted(rel: str, config: IngestConfig) -> bool:
-    return rel.lower().endswith(SUPPORTED_EXTENSIONS) and (not config.include or _matches(rel, config.include))
+    from scent.ingest.loaders import supported
+
+    return supported(rel) and _included(rel, config)
 
 
 def _outside(link: str, root_real: str, config: IngestConfig) -> tuple[str, str] | None:
