@@ -127,6 +127,7 @@ class MilvusIndex:
     def _one(self, query: str, retriever: str, depth: int) -> list[tuple[dict[str, Any], float]]:
         """One ranking, best first: BM25 on the query's text (its phrases as a filter), or dense on its vector."""
         c = self.client
+        param: dict[str, Any]
         if retriever == "bm25":
             from scent.milvus.analysis import stems
 
