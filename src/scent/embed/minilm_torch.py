@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from scent.embed.minilm import MiniLM
-
 
 def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
@@ -40,7 +38,8 @@ def cpu_has_bf16() -> bool:
 class TorchForward:
     """`forward(ids, mask)` as MiniLM._forward computes it: L2-normalised mean-pooled rows, float32 numpy."""
 
-    def __init__(self, model: MiniLM, precision: str = "auto") -> None:
+    def __init__(self, model: Any, precision: str = "auto") -> None:
+        """`model`: a scent.embed.minilm.MiniLM (its weights; not imported here, minilm imports this module)."""
         import torch
 
         self.torch = torch
