@@ -115,3 +115,50 @@ def test_ctrl_c_during_the_final_cleanup_is_reported(corpus: tuple[Path, set[str
     assert returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
     assert set(_store_ids(index)) == expected and sorted(_bm25_ids(index)) == sorted(expected)
     assert (index / "ingest-report.jsonl").exists()
+
+
+# -- issue 23: every named checkpoint of a first run and of an update run, SIGINT and kill -9 ------------------
+CHECKPOINTS = ("index-document-stored", "index-committed", "index-removing")
+
+
+def _small_corpus(root: Path, files: int = 120, seed: int = 3) -> None:
+    rng = random.Random(seed)
+    root.mkdir(exist_ok=True)
+    for i in range(files):
+        paragraphs = [" ".join(rng.choice(WORDS) for _ in range(50)).capitalize() + "." for _ in range(4)]
+        (root / f"doc{i:04d}.md").write_text(f"# Document {i}\n\n" + "\n\n".join(paragraphs))
+
+
+def _update(root: Path) -> None:
+    """Change, delete and add files: an update run then has work at every checkpoint."""
+    for i in range(0, 120, 7):
+        (root / f"doc{i:04d}.md").write_text(f"# Changed {i}\n\nRevised text about weirs number {i}.")
+    for i in range(3, 120, 11):
+        (root / f"doc{i:04d}.md").unlink()
+    for i in range(200, 230):
+        (root / f"new{i}.md").write_text(f"# New {i}\n\nAdded text about fords number {i}.")
+
+
+@pytest.mark.parametrize("point", CHECKPOINTS)
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("run", ["first", "update"])
+def test_interrupted_at_each_checkpoint_then_rerun_is_exact(tmp_path: Path, point: str, sig: signal.Signals,
+                                                            run: str):
+    root, index = tmp_path / "docs", tmp_path / "idx"
+    _small_corpus(root)
+    cmd = [*_index_cmd(root, index)[:-3], "--commit-every", "40", "--no-vectors"]
+    if run == "update":
+        assert subprocess.run(cmd, capture_output=True, text=True, timeout=120).returncode == 0
+        _update(root)
+    returncode, stderr = _interrupt_at(point, cmd, sig)
+    assert returncode in (130, -signal.SIGKILL), stderr
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    build(tmp_path / "reference", [root])
+    expected = set(_store_ids(tmp_path / "reference"))
+    store_ids, bm25_ids = _store_ids(index), _bm25_ids(index)
+    assert sorted(store_ids) == sorted(expected)  # every passage of every file, once
+    assert sorted(bm25_ids) == sorted(expected)
+    with sqlite3.connect(index / "passages.sqlite") as db:
+        orphans = db.execute("SELECT count(*) FROM passages WHERE doc NOT IN (SELECT doc FROM documents)")
+        assert orphans.fetchone()[0] == 0
