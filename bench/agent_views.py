@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scent.agent.answer import Candidate, echoes_instructions, tally
+from scent.agent.answer import recorded_candidates, tally, views_abstain
 from scent.agent.relevance import context_relevance
 from scent.config import AgentConfig
 from scent.eval.metrics import answer_scores
@@ -55,13 +55,10 @@ def decide(row: dict[str, Any], ablation: str) -> str:
         raw = "" if str(v["answer"]).lower() in ("", "unknown") else str(v["answer"])
         return raw if ablation == "no grounding" else str(v["grounded"])
 
-    # replies recorded before echoes of the prompt were dropped: drop them here as the agent now does
-    candidates = [Candidate(v["view"], "" if echoes_instructions(v["answer"]) else v["answer"],
-                            "" if echoes_instructions(v["answer"]) else text(v)) for v in views]
-    votes = tally(candidates, context=context(row))
-    if votes.winner is None:
-        return ""
-    if votes.doubted and ablation != "no doubt abstention":
+    # replies recorded before echoes of the prompt were dropped are dropped here, as the agent now does
+    votes = tally(recorded_candidates(views, text), context=context(row))
+    why = views_abstain(votes)
+    if votes.winner is None or (why is not None and ablation != "no doubt abstention"):
         return ""
     contested = len(views) >= 3 and not (votes.agreement >= MIN_AGREEMENT or (len(views) > 3 and votes.settled))
     if contested and ablation == "abstain when contested":

@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from scent.agent.answer import Candidate, echoes_instructions, tally
+from scent.agent.answer import recorded_candidates, tally
 from scent.agent.calibrate import Calibrator
 from scent.eval.calibration import cross_validate, fit_platt
 from scent.eval.metrics import expected_calibration_error
@@ -28,9 +28,7 @@ def settled(row: dict[str, Any]) -> float:
     views = row.get("views") or []
     if row.get("decided_by") == "program" or len(views) <= 3 or row.get("abstained"):
         return 0.0 if row.get("abstained") else 1.0
-    candidates = [Candidate(v["view"], v["answer"], "" if echoes_instructions(v["answer"]) else v["grounded"])
-                  for v in views]
-    return float(tally(candidates).settled)
+    return float(tally(recorded_candidates(views)).settled)
 
 
 def agent_rows(folder: Path) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scent.agent import compare, select
-from scent.agent.answer import Candidate, arrangements, clean, excerpt, ground, is_yes_no, vote
+from scent.agent.answer import Candidate, arrangements, clean, excerpt, ground, is_yes_no, tally, vote
 from scent.agent.retrieve import Pool, bridge_names
 from scent.config import AgentConfig, ConfigError, load_config, parse_setting
 from scent.text import bare_title, key_terms, mentions, names
@@ -181,3 +181,18 @@ def test_grounding_reads_titles_keeps_numbers_and_closes_brackets() -> None:
     assert ground("7 minutes", [setting]) == ("", [])  # never snapped to a span without its number
     assert ground("pgcrypto", [setting, module]) == ("pgcrypto", ["pc"])  # the title is the passage's too
     assert ground("one second (1s)", [setting]) == ("one second (1s)", ["ct"])
+
+
+def test_recorded_views_vote_as_the_agent_did():
+    from scent.agent.answer import recorded_candidates, views_abstain
+
+    views = [{"view": 1, "answer": "42 widgets", "grounded": "42 widgets"},
+             {"view": 2, "answer": "a short phrase taken from the passages", "grounded": "x"},  # an echo
+             {"view": 3, "answer": "unknown", "grounded": ""}]
+    candidates = recorded_candidates(views)
+    assert [(c.raw, c.text) for c in candidates][1] == ("", "")
+    votes = tally(candidates)
+    assert votes.winner is not None and votes.winner.text == "42 widgets" and views_abstain(votes) is None
+    doubted = tally(recorded_candidates([views[0], views[2], {"view": 4, "answer": "not found", "grounded": ""}]))
+    assert views_abstain(doubted) == "disagree"
+    assert views_abstain(tally(recorded_candidates([{"view": 1, "answer": "", "grounded": ""}]))) == "writer_failed"

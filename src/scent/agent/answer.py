@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from scent.agent import compare
 from scent.agent.compare import Decision, same_value
@@ -235,6 +236,28 @@ class Votes:
     agreement: float
     settled: bool
     doubted: bool = False
+
+
+def recorded_candidates(views: list[dict[str, Any]],
+                        grounded: Callable[[dict[str, Any]], str] | None = None) -> list[Candidate]:
+    """The writer's views as a trace's `view` events or an eval row's `views` record them ({"view", "answer",
+    "grounded"}), as the candidates `write_views` made: a reply that copies the prompt's instructions is no reply.
+    `grounded` reads a view's grounded answer differently (an ablation); by default the recorded one."""
+    out = []
+    for v in views:
+        echo = echoes_instructions(str(v["answer"] or ""))
+        out.append(Candidate(v["view"], "" if echo else v["answer"], "" if echo else
+                             (grounded(v) if grounded is not None else v["grounded"])))
+    return out
+
+
+def views_abstain(votes: Votes) -> Literal["ungrounded", "writer_failed", "disagree"] | None:
+    """Why the writer's views alone abstain, or None when they give an answer (`votes.winner`): "writer_failed"
+    when no view replied, "ungrounded" when no reply is in the passages, "disagree" when more views say "unknown"
+    than back the best grounded answer."""
+    if votes.winner is None:
+        return "ungrounded" if any(c.raw for c in votes.candidates) else "writer_failed"
+    return "disagree" if votes.doubted else None
 
 
 def tally(candidates: list[Candidate], settled: bool | None = None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from scent.agent import answerability, compare, select
-from scent.agent.answer import decide_same, write_and_vote
+from scent.agent.answer import decide_same, views_abstain, write_and_vote
 from scent.agent.calibrate import Calibrator
 from scent.agent.context import AgentConfig, RunContext
 from scent.agent.plan import make_plan
@@ -110,14 +110,14 @@ class Agent:
             ctx.trace.emit("vote", answer=votes.winner.text, agreement=votes.agreement, settled=votes.settled,
                            doubted=votes.doubted)
         outcome: Answered | Abstained
+        why = views_abstain(votes) if votes is not None else None
         if decision is not None:
             outcome = Answered(decision.answer, "program", decision.passages, 1.0)
             ctx.trace.emit("decide", answer=decision.answer, passages=decision.passages, values=decision.values)
-        elif votes is None or votes.winner is None:
+        elif votes is None or votes.winner is None or why is not None:
             raws = [c.raw for c in votes.candidates if c.raw] if votes else []
-            outcome = Abstained("ungrounded" if raws else "writer_failed", raws[0] if raws else "")
-        elif votes.doubted:
-            outcome = Abstained("disagree", votes.winner.text)
+            draft = votes.winner.text if votes is not None and votes.winner is not None else raws[0] if raws else ""
+            outcome = Abstained(why or "writer_failed", draft)
         else:
             outcome = Answered(votes.winner.text, "writer", votes.winner.passages, votes.agreement, votes.settled)
         views = [{"view": c.view, "answer": c.raw, "grounded": c.text} for c in votes.candidates] if votes else []
