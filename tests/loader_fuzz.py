@@ -26,7 +26,11 @@ from scent.ingest.extracted import LoadError
 from scent.ingest.pipeline import read_document
 from scent.types import Passage
 
-FORMATS = ("txt", "md", "html", "pdf", "docx", "jsonl")
+ZIPPED = ("docx", "xlsx", "ods", "pptx", "odp", "odt", "epub")
+# issue 23's formats: seeds written by their own libraries (tests/formats_factory.py)
+MORE_FORMATS = ("csv", "tsv", "xlsx", "ods", "pptx", "odp", "odt", "epub", "rtf", "eml", "mbox", "rst", "org", "tex",
+                "ipynb", "json", "xml", "py", "sql")
+FORMATS = ("txt", "md", "html", "pdf", "docx", "jsonl", *MORE_FORMATS)
 INTERESTING = ["abc", "-1", "0", "99999999999999999999", "", "1.5", "NaN", "true", "&amp;", "\u202e", "1e308",
                "2147483648", "-2147483649", "0x10", " ", "auto", "\\"]
 TOKENS = {
@@ -50,7 +54,19 @@ TOKENS = {
 @functools.cache
 def seeds() -> dict[str, bytes]:
     """One real, valid document per format."""
-    return {"txt": _txt(), "md": _md(), "html": _html(), "pdf": _pdf(), "docx": _docx(), "jsonl": _jsonl()}
+    return {"txt": _txt(), "md": _md(), "html": _html(), "pdf": _pdf(), "docx": _docx(), "jsonl": _jsonl(),
+            **_more()}
+
+
+def _more() -> dict[str, bytes]:
+    import tempfile
+
+    from formats_factory import mixed_folder
+
+    with tempfile.TemporaryDirectory() as folder:
+        mixed_folder(Path(folder), ocr=False)
+        files = {p.suffix.lstrip("."): p.read_bytes() for p in Path(folder).iterdir() if p.suffix}
+    return {fmt: files[fmt] for fmt in MORE_FORMATS}
 
 
 def _txt() -> bytes:
@@ -131,7 +147,9 @@ def splice(rng: random.Random, data: bytes, fmt: str) -> bytes:
 
 
 def tokens(rng: random.Random, data: bytes, fmt: str) -> bytes:
-    pool = TOKENS["xml" if fmt == "docx" else fmt]
+    pool = TOKENS["xml" if fmt in ZIPPED else fmt] if fmt in TOKENS or fmt in ZIPPED else TOKENS["txt"] + [
+        ",", "\t", '"', "{\\rtf1", "\\par", "From ", "Subject: ", "Content-Type: multipart/mixed; boundary=x",
+        "\n====\n", "\n* ", "\\section{", "def ", '{"cells": 5}', "<a>", "&x;"]
     for _ in range(rng.randint(1, 12)):
         i = rng.randrange(len(data) + 1)
         data = data[:i] + rng.choice(pool).encode("utf-8", "surrogatepass") + data[i:]
@@ -206,7 +224,8 @@ def xml_member(rng: random.Random, data: bytes, fmt: str) -> bytes:
 
 MUTATORS: dict[str, list[Callable[[random.Random, bytes, str], bytes]]] = {
     fmt: [truncate, flip, splice, tokens, numbers, nest, random_bytes] for fmt in FORMATS}
-MUTATORS["docx"] = [xml_member] * 6 + [truncate, flip, splice, random_bytes]
+for _zipped in ZIPPED:
+    MUTATORS[_zipped] = [xml_member] * 6 + [truncate, flip, splice, random_bytes]
 
 
 def mutate(rng: random.Random, fmt: str, rounds: int | None = None) -> bytes:
