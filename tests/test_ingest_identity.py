@@ -13,8 +13,9 @@ from conftest import scent
 
 from scent.config import IngestConfig
 from scent.index import Index
+from scent.ingest.forget import forget
 from scent.ingest.pipeline import build
-from scent.ingest.sources import IngestOptions, forget
+from scent.ingest.sources import IngestOptions
 
 
 def _report(index: Path) -> list[dict[str, object]]:

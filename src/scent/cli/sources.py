@@ -45,7 +45,7 @@ def forget_cmd(
     """Remove a folder from the index (its documents and rules), or a file or folder under one (excluded from
     then on)."""
     from scent.index.lock import IndexBusyError
-    from scent.ingest.sources import forget
+    from scent.ingest.forget import forget
 
     try:
         done = forget(index, target)

@@ -165,12 +165,28 @@ ARCHIVES = {".docx"}  # zip containers: their uncompressed size is what the pars
 def loader_for(name: str) -> Callable[[bytes, str], Extracted] | None:
     """The loader of a file name: by extension; a name with no extension is read as text (binary content is then
     refused by the text loader)."""
-    from scent.ingest.formats import EXTRA_LOADERS
+    from scent.ingest.formats import EXTRA_LOADERS, MAIL_EXTENSIONS
 
     suffix = PurePath(name).suffix.lower()
     if not suffix:
         return load_plain
+    if suffix in MAIL_EXTENSIONS:
+        from functools import partial
+
+        from scent.ingest.formats import mail
+
+        return partial(mail.load_eml if suffix == ".eml" else mail.load_mbox, attach=_attachment)
     return LOADERS.get(suffix) or EXTRA_LOADERS.get(suffix)
+
+
+def _attachment(data: bytes, name: str) -> Extracted | None:
+    """A mail attachment's text when it is a supported format (its size bounded like a file's), else None."""
+    if not supported(name):
+        return None
+    try:
+        return load(data, name, max_bytes=len(data) * 20 + 1_000_000)
+    except LoadError:
+        return None
 
 
 def supported(name: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scent.ingest.extracted import Extracted
-from scent.ingest.formats import mail, ocr, office, text
+from scent.ingest.formats import ocr, office, text
 
 CODE_EXTENSIONS = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".c", ".h", ".cc",
                    ".cpp", ".hpp", ".cs", ".rb", ".php", ".swift", ".scala", ".sh", ".bash", ".zsh", ".sql", ".r",
@@ -33,10 +33,11 @@ EXTRA_LOADERS: dict[str, Callable[[bytes, str], Extracted]] = {
     ".odt": office.load_odt,
     ".epub": office.load_epub,
     ".rtf": office.load_rtf,
-    ".eml": mail.load_eml,
-    ".mbox": mail.load_mbox,
     **{ext: ocr.load_image for ext in ocr.IMAGE_EXTENSIONS},
 }
 
 # zip containers: their uncompressed size is bounded like a .docx's before a parser reads them
+# mail's loaders read attachments through `scent.ingest.loaders.load`: registered there (`loader_for`), with it
+MAIL_EXTENSIONS = (".eml", ".mbox")
+
 ZIP_FORMATS = {".xlsx", ".pptx", ".ods", ".odp", ".odt", ".epub"}

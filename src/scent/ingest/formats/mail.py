@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Callable
 from email.message import EmailMessage, MIMEPart
 from pathlib import PurePath
 
@@ -13,9 +14,12 @@ from scent.ingest.extracted import Extracted, LoadError, TextBuilder, paragraph_
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 MAX_ATTACHMENTS = 20
+# reads an attachment (bytes, file name) → its text, or None for a type not read (given by scent.ingest.loaders,
+# which this module must not import: it registers these loaders)
+Attach = Callable[[bytes, str], Extracted | None]
 
 
-def _add_mail(builder: TextBuilder, message: EmailMessage, depth: int = 0) -> str:
+def _add_mail(builder: TextBuilder, message: EmailMessage, attach: Attach | None, depth: int = 0) -> str:
     subject = str(message.get("Subject", "") or "").strip() or "(no subject)"
     heading = (subject,)
     headers = "\n".join(f"{h}: {message[h]}" for h in HEADERS if message.get(h))
@@ -36,7 +40,7 @@ def _add_mail(builder: TextBuilder, message: EmailMessage, depth: int = 0) -> st
     for n, part in enumerate(message.iter_attachments()):
         if n >= MAX_ATTACHMENTS or depth > 1:
             break
-        _add_attachment(builder, part, heading, depth)
+        _add_attachment(builder, part, heading, attach, depth)
     return subject
 
 
@@ -48,23 +52,21 @@ def _text_of(part: MIMEPart) -> str:
         return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
 
 
-def _add_attachment(builder: TextBuilder, part: MIMEPart, heading: tuple[str, ...], depth: int) -> None:
-    from scent.ingest.loaders import load, supported
-
+def _add_attachment(builder: TextBuilder, part: MIMEPart, heading: tuple[str, ...], attach: Attach | None,
+                    depth: int) -> None:
     filename = part.get_filename() or ""
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload(0) if part.is_multipart() else None
         if isinstance(inner, EmailMessage):
-            _add_mail(builder, inner, depth + 1)
+            _add_mail(builder, inner, attach, depth + 1)
         return
-    if not filename or not supported(filename) or filename.lower().endswith((".eml", ".mbox", ".jsonl")):
+    if attach is None or not filename or filename.lower().endswith((".eml", ".mbox", ".jsonl")):
         return
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return
-    try:
-        attached = load(payload, filename, max_bytes=len(payload) * 20 + 1_000_000)
-    except LoadError:
+    attached = attach(payload, filename)
+    if attached is None:
         return
     for block in attached.blocks:
         builder.add(attached.text[block.start:block.end], (*heading, f"attachment: {filename}", *block.headings),
@@ -77,22 +79,22 @@ def _parse(data: bytes) -> EmailMessage:
     return message
 
 
-def load_eml(data: bytes, name: str) -> Extracted:
+def load_eml(data: bytes, name: str, attach: Attach | None = None) -> Extracted:
     if not data.strip():
         raise LoadError("empty", "the file holds no mail")
     builder = TextBuilder()
-    subject = _add_mail(builder, _parse(data))
+    subject = _add_mail(builder, _parse(data), attach)
     if not builder.blocks:
         raise LoadError("empty", "the mail holds no text")
     return Extracted(builder.text(), subject, builder.blocks)
 
 
-def load_mbox(data: bytes, name: str) -> Extracted:
+def load_mbox(data: bytes, name: str, attach: Attach | None = None) -> Extracted:
     """Every mail of the mailbox in order (split at its `From ` lines), each under its own subject."""
     builder = TextBuilder()
     mails = [m for m in _split_mbox(data) if m.strip()]
     for raw in mails:
-        _add_mail(builder, _parse(raw))
+        _add_mail(builder, _parse(raw), attach)
     if not builder.blocks:
         raise LoadError("empty", "the mailbox holds no mail")
     return Extracted(builder.text(), PurePath(name).stem, builder.blocks)
