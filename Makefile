@@ -39,6 +39,14 @@ $(BIN)/.installed: pyproject.toml
 	@touch $@
 
 install: $(BIN)/.installed
+	@if ! command -v tesseract >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing tesseract-ocr (Debian package): OCR of scanned PDFs and images (docs/ingest.md)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	  else \
+	    echo "tesseract-ocr is not installed: scanned PDFs and images are reported, not read ('sudo apt-get install tesseract-ocr')"; \
+	  fi; \
+	fi
 
 # The PostgreSQL 15 HTML docs (1,173 pages) are the demo corpus and an integration-test corpus.
 pg-docs:
