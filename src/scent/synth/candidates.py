@@ -225,6 +225,8 @@ def perturb(subject: str, donors: list[str], rng: random.Random) -> str | None:
     donor = rng.choice(donors)
     if donor == subject:
         return None
+    if any(name.replace("()", "").count(p) for name in (subject, donor) for p in "()"):
+        return None  # a name with arguments or a stray bracket ("validateHeaderName())") swaps into no name
     if subject.endswith("()") or donor.endswith("()"):  # a call: its name made up, its "()" kept
         if not (subject.endswith("()") and donor.endswith("()")) or subject.count("(") != 1:
             return None

@@ -48,6 +48,8 @@ NOT_NOUNS = {"number", "lot", "couple", "series", "set", "range", "list", "group
              "member", "part", "result", "way", "mix", "collection", "combination", "cast", "staff"}
 COMPARATIVE = {"long": "longer", "high": "higher", "tall": "taller", "wide": "wider", "deep": "deeper"}
 CLASS_CUT = re.compile(r"\b(?:who|which|that|from|in|of|for|with|by|on|at|and|known|based|located|[a-z]+ed)\b|,")
+ONE_OF_A_KIND = re.compile(r"\d|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|only|last|"
+                           r"debut)\b|\bby (?:[A-Z]|the [A-Z])")
 GLUED = re.compile(r"(?<=[a-z)\]])\.(?=[A-Z])")  # "… the Cold War.He was …": two sentences glued by a lost space
 MAX_SENTENCES = 6
 MENTION_CHARS = 1500  # of a subject's own passage, read for the other subjects it names (bridges)
@@ -166,7 +168,7 @@ def _fact(p: Passage, subject: str, relation: str, value: str, ask: str, compare
     number = as_number(value) if compare else None
     return Fact(p.id, "generic", subject, "thing", relation, value, ask, subject,
                 number=number[0] if number else None, compare=compare if number else "",
-                compare_key=f"{relation}:{number[1]}" if number else "", larger_wins=larger_wins, group="",
+                compare_key=f"{relation}:{number[1]}" if number else "", larger_wins=larger_wins, group=relation,
                 extractor=extractor, refer=refer, cue=cue)
 
 
@@ -177,8 +179,8 @@ def _class(rest: str) -> str:
         return ""
     phrase = " ".join(m.group("phrase").split())
     cut = CLASS_CUT.search(phrase)
-    if cut is not None and cut.group(0) == ",":
-        return ""  # "German theatre, film and television actress": the noun is past the comma
+    if cut is not None and cut.group(0) in (",", "and"):
+        return ""  # "German theatre, film and television actress", "theatre and film actress": the noun is past it
     kind = phrase[:cut.start()].strip() if cut is not None else phrase.rstrip(".")
     return kind if 1 <= len(kind.split()) <= 5 and kind[:1].isalnum() else ""
 
@@ -197,6 +199,8 @@ def _definition(p: Passage, title: str, rest: str) -> list[Fact]:
     specific = sum(w[:1].isupper() or w[:1].isdigit() for w in words[1:]) >= 2
     if len(words) < 7 or not specific or "(" in phrase or title.lower() in phrase.lower():
         return []
+    if m.group("article") != "the" and not ONE_OF_A_KIND.search(phrase):
+        return []  # "a mountain in the North Cascades" is one of many; "a 2013 … film directed by X" is not
     noun = _class(rest)
     verb = "What is" if m.group("aux") == "is" else "What was"
     article = "the"
