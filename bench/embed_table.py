@@ -39,7 +39,6 @@ ROWS: dict[str, tuple[str, str, int, int, int]] = {
     "numpy 256 b16 2t (before)": ("fp32-256", "numpy", 256, 16, 2),
     "numpy 128 b32 2t": ("fp32-128", "numpy", 128, 32, 2),
     "numpy 128 b32 1t": ("fp32-128", "numpy", 128, 32, 1),
-    "torch bf16 256 b16": ("bf16-256", "torch-bf16", 256, 16, 2),
     "torch bf16 256 b32": ("bf16-256", "torch-bf16", 256, 32, 2),
     "torch bf16 128 b32": ("bf16-128", "torch-bf16", 128, 32, 2),
     "torch bf16 128 b64": ("bf16-128", "torch-bf16", 128, 64, 2),

@@ -55,7 +55,7 @@ def test_degenerate_rankings():
 
 def test_fuse_follows_the_configuration():
     ids = [["a", "b", "c"], ["c", "d", "a"]]
-    assert fuse(BM25, DENSE, RetrievalConfig()) == rrf(ids, [1.0, 1.0], 60.0)
+    assert fuse(BM25, DENSE, RetrievalConfig()) == rrf(ids, [0.1, 0.9], 60.0)  # the shipped default
     config = RetrievalConfig(fusion="rrf", rrf_k=10, bm25_weight=0.3, dense_weight=0.7)
     assert fuse(BM25, DENSE, config, 2) == rrf(ids, [0.3, 0.7], 10.0, 2)
     config = RetrievalConfig(fusion="zscore", bm25_weight=0.3, dense_weight=0.7)

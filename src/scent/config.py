@@ -92,8 +92,9 @@ class RetrievalConfig(BaseModel):
         "rrf", description="How hybrid fuses BM25 and dense: weighted reciprocal rank (rrf), or a convex mix of "
         "scores normalised per ranking by min-max or z-score (weights scaled to sum to 1).")
     rrf_k: float = Field(60.0, gt=0, description="RRF constant: score = sum of weight / (rrf_k + rank).")
-    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    bm25_weight: float = Field(0.1, ge=0, description="Weight of the BM25 ranking in the fusion (0.1 : 0.9 chosen on "
+                               "the tune half of BEIR DBpedia-5k, BENCHMARKS.md 'Fusion').")
+    dense_weight: float = Field(0.9, ge=0, description="Weight of the dense ranking in the fusion.")
     depth: int = Field(100, ge=1, description="How deep each ranking goes before fusion.")
     ann_ef: int = Field(128, ge=1, description="HNSW search breadth (usearch expansion_search).")
 
