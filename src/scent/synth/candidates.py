@@ -12,54 +12,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from scent.synth.facts import Fact, Facts, extractor_of
+from scent.synth.task import UNANSWERABLE as UNANSWERABLE
+from scent.synth.task import TaskCandidate as TaskCandidate
+from scent.synth.task import make_id as make_id
+from scent.synth.task import template_of
 
 KINDS = ("single", "bridge", "comparison", "unanswerable")
-UNANSWERABLE = "unanswerable"
 PARTNERS = 2  # comparisons per fact
 TRIES = 3  # perturbations tried per fact
 TOKEN = re.compile(r"[a-z0-9_.]+")
-
-
-@dataclass(frozen=True)
-class TaskCandidate:
-    """A task before verification."""
-
-    id: str
-    kind: str
-    question: str
-    answer: str
-    gold_ids: tuple[str, ...]      # the supporting passages, in hop order (empty for unanswerable)
-    answer_passage: str            # the gold passage whose text holds the answer ("" for unanswerable)
-    template: str                  # family:attribute of the fact asked about
-    subjects: tuple[str, ...]      # the subjects the question is about (a bridge: A then B)
-    hidden: tuple[str, ...] = ()   # what the question must not name: the bridge entity
-    values: tuple[str, ...] = ()   # a comparison's compared values (must not be in the question either)
-    alternatives: tuple[str, ...] = ()  # a comparison's losing option
-    perturbed: str = ""            # unanswerable: the made-up subject
-    source_id: str = ""            # unanswerable: the passage of the fact it perturbs
-    also: tuple[str, ...] = ()     # other golden answers (another way to write the value)
-    extractor: str = ""            # the extractor of the fact asked about: techdocs, wiki, generic:<kind>
-    cue: tuple[str, ...] = ()      # unanswerable of a held subject: words that would state the relation asked
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TaskCandidate:
-        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**fields)
-
-
-def make_id(kind: str, question: str, gold_ids: Iterable[str]) -> str:
-    return hashlib.sha1("\x1f".join([kind, question, *gold_ids]).encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -106,19 +73,13 @@ def mix(candidates: list[TaskCandidate], rng: random.Random) -> list[TaskCandida
     return out
 
 
-def _template(fact: Fact) -> str:
-    if fact.extractor:  # a generic fact: its extractor and relation ("generic-table:owner")
-        return f"generic-{fact.extractor}:{fact.attribute.split('@')[0].split(':')[-1]}"
-    return f"{fact.family}:{fact.attribute.split(':')[0]}"
-
-
 def single(found: Facts, rng: random.Random) -> list[TaskCandidate]:
     out = []
     for fact in found.facts:
         question = fact.question()
         out.append(TaskCandidate(make_id("single", question, [fact.passage_id]), "single", question, fact.value,
-                                 (fact.passage_id,), fact.passage_id, _template(fact), (fact.subject,), also=fact.also,
-                                 extractor=extractor_of(fact)))
+                                 (fact.passage_id,), fact.passage_id, template_of(fact), (fact.subject,),
+                                 also=fact.also, extractor=extractor_of(fact)))
     return out
 
 
@@ -154,7 +115,7 @@ def bridge(found: Facts, rng: random.Random) -> list[TaskCandidate]:
                     fact.question(f"that {fact.noun}")
             golds = (block.passage_id, fact.passage_id)
             out.append(TaskCandidate(make_id("bridge", question, golds), "bridge", question, fact.value, golds,
-                                     fact.passage_id, _template(fact), (block.subject, fact.subject),
+                                     fact.passage_id, template_of(fact), (block.subject, fact.subject),
                                      hidden=(fact.subject,), also=fact.also, extractor=extractor_of(fact)))
     return out
 
@@ -187,7 +148,7 @@ def comparison(found: Facts, rng: random.Random) -> list[TaskCandidate]:
                 question = fact.compare.format(a=first.label, b=second.label)
                 golds = tuple(sorted((fact.passage_id, other.passage_id)))
                 out.append(TaskCandidate(make_id("comparison", question, golds), "comparison", question, winner.label,
-                                         golds, winner.passage_id, _template(fact), (first.subject, second.subject),
+                                         golds, winner.passage_id, template_of(fact), (first.subject, second.subject),
                                          values=(fact.value, other.value), alternatives=(loser.label,),
                                          extractor=extractor_of(fact)))
     return out
@@ -214,7 +175,7 @@ def unanswerable(found: Facts, rng: random.Random) -> list[TaskCandidate]:
             continue
         question = fact.question(fact.named.replace(fact.subject, made_up))
         out.append(TaskCandidate(make_id(UNANSWERABLE, question, []), UNANSWERABLE, question, UNANSWERABLE, (), "",
-                                 _template(fact), (made_up,), perturbed=made_up, source_id=fact.passage_id,
+                                 template_of(fact), (made_up,), perturbed=made_up, source_id=fact.passage_id,
                                  extractor=extractor_of(fact)))
     return out
 

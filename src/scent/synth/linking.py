@@ -17,8 +17,8 @@ import random
 import re
 from collections import Counter
 
-from scent.synth.candidates import UNANSWERABLE, TaskCandidate, _template, make_id
 from scent.synth.facts import Fact, Facts, extractor_of
+from scent.synth.task import UNANSWERABLE, TaskCandidate, make_id, template_of
 from scent.text import bare_title
 
 CODE = re.compile(r"`([^`\n]{3,60})`")
@@ -56,7 +56,7 @@ def bridges(found: Facts, rng: random.Random) -> list[TaskCandidate]:
             question = question[0].upper() + question[1:]
             golds = (first.passage_id, second.passage_id)
             out.append(TaskCandidate(make_id("bridge", question, golds), "bridge", question, second.value, golds,
-                                     second.passage_id, _template(second), (first.subject, second.subject),
+                                     second.passage_id, template_of(second), (first.subject, second.subject),
                                      hidden=(second.subject, first.value), also=second.also,
                                      extractor=f"{extractor_of(first)}>{extractor_of(second)}"))
     return out
@@ -111,7 +111,7 @@ def mentions(found: Facts, rng: random.Random) -> list[TaskCandidate]:
                             + second.question(f"that {head}"))
                 golds = (block.passage_id, second.passage_id)
                 out.append(TaskCandidate(make_id("bridge", question, golds), "bridge", question, second.value,
-                                         golds, second.passage_id, _template(second),
+                                         golds, second.passage_id, template_of(second),
                                          (block.subject, second.subject), hidden=(second.subject,),
                                          also=second.also, extractor=f"generic:mention>{extractor_of(second)}"))
     return _capped(out, rng)
@@ -154,7 +154,7 @@ def unstated(found: Facts, rng: random.Random) -> list[TaskCandidate]:
                 continue
             asked += 1
             out.append(TaskCandidate(make_id(UNANSWERABLE, question, []), UNANSWERABLE, question, UNANSWERABLE, (),
-                                     "", f"unstated:{_template(model)}", (subject,), source_id=held.passage_id,
+                                     "", f"unstated:{template_of(model)}", (subject,), source_id=held.passage_id,
                                      extractor=extractor_of(model), cue=cue))
     return out
 
