@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from scent.agent.tuning import RARE_ZIPF
-from scent.text import UNICODE_FOLD, content_words, identifiers
+from scent.agent.tuning import NAME_ZIPF, RARE_ZIPF
+from scent.text import UNICODE_FOLD, content_words, identifiers, key_terms
 from scent.types import Passage
 
 _WORD = re.compile(r"[\w'’-]+")
@@ -41,6 +41,9 @@ def subject_terms(question: str) -> list[str]:
     English (names, technical terms, made-up words)."""
     out = [i.lower() for i in identifiers(question)]
     out += [w for w in content_words(question) if zipf(w) < RARE_ZIPF and not w.isdigit()]
+    # a word written as a name ("FIFA", "Kafka") names the subject even when it is a common English word; case
+    # only adds terms here, so a question typed in lower case still gets the rarity check above
+    out += [w.lower() for w in key_terms(question) if zipf(w.lower()) < NAME_ZIPF and not w.isdigit()]
     return list(dict.fromkeys(out))
 
 

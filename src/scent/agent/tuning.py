@@ -30,3 +30,5 @@ SNAP_MIN_F1 = 0.6  # how close a reply must be to a passage span to be snapped t
 # Zipf frequency (wordfreq) below which a word is rare in English — a name, a technical term, a made-up word — and
 # so names the question's subject; 3.0 is once per million words ("postgresql" 2.3, "mysql" 2.8, "default" 4.3).
 RARE_ZIPF = 3.0
+# Below this, a word written as a name (capitalised, an acronym) is a subject term too: "FIFA" is 4.2.
+NAME_ZIPF = 4.5
