@@ -69,9 +69,10 @@ class EmbedConfig(BaseModel):
                             "model reads; the rest of a longer passage is cut off (its trained window is 256).")
     batch_size: int = Field(16, ge=1, description="Texts per forward pass (or per HTTP request).")
     backend: Literal["auto", "numpy", "torch"] = Field(
-        "auto", description="Where the bundled model runs: auto = torch (bf16 where the CPU computes it natively) "
-        "for bulk embedding when torch is installed, numpy for queries and without torch; the vectors agree "
-        "(cosine ≥ 0.9998), so either searches an index made by the other.")
+        "numpy", description="Where the bundled model runs: numpy (default: the same vectors whatever the batch or "
+        "the worker); auto = torch (bf16 where the CPU computes it natively) for bulk embedding when torch is "
+        "installed, numpy for queries — faster, vectors agree to cosine ≥ 0.9998 but not bit for bit, so batch and "
+        "Ray-worker vectors differ slightly (docs/retrieval.md).")
     checkpoint_every: int = Field(1024, ge=1, description="Passages per vector shard written to disk: a kill "
                                   "loses at most this much embedding work.")
     ann_threshold: int = Field(100_000, ge=1, description="From this many vectors on, an HNSW index (usearch) is "
