@@ -23,7 +23,7 @@ from pathlib import Path
 
 from scent.config import IngestConfig
 from scent.ingest.extracted import LoadError
-from scent.ingest.pipeline import read_document
+from scent.ingest.read import read_document
 from scent.types import Passage
 
 ZIPPED = ("docx", "xlsx", "ods", "pptx", "odp", "odt", "epub")

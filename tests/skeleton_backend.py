@@ -21,7 +21,7 @@ from scent.index.dense import VectorsError
 from scent.index.hybrid import rrf
 from scent.index.store import DocRow
 from scent.ingest.diff import diff, same_content, unchanged
-from scent.ingest.pipeline import file_sha256, read_document
+from scent.ingest.read import file_sha256, read_document
 from scent.ingest.walk import display_path
 from scent.milvus.analysis import stems
 from scent.types import Hit, IngestSummary, Passage

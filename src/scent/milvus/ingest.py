@@ -26,7 +26,7 @@ from scent.index.bm25 import indexed_text
 from scent.index.store import DocRow
 from scent.ingest.diff import diff, same_content, unchanged
 from scent.ingest.extracted import LoadError
-from scent.ingest.pipeline import file_sha256, read_document
+from scent.ingest.read import file_sha256, read_document
 from scent.ingest.walk import FileCandidate, display_path
 from scent.interrupt import catch_interrupts, checkpoint
 from scent.milvus import MilvusError, MilvusLocation, MilvusSchemaError
