@@ -65,10 +65,24 @@ class EmbedProgress(StderrBar):
 
     def columns(self, progress: Any) -> list[Any]:
         return [progress.TextColumn("embedding"), progress.BarColumn(), progress.MofNCompleteColumn(),
-                progress.TextColumn("passages"), progress.TaskProgressColumn(), progress.TimeRemainingColumn()]
+                progress.TextColumn("passages"), progress.TaskProgressColumn(), rate_column(progress, "passages"),
+                progress.TimeRemainingColumn()]
 
     def __call__(self, event: str, value: int) -> None:
         if event == "total":
             self.update(total=value)
         elif event == "embedded":
             self.update(advance=value)
+
+
+def rate_column(progress: Any, unit: str) -> Any:
+    """A column showing the task's rate, e.g. '41.3 passages/s' (rich's own speed column shows it only for
+    tasks without a total); blank until rich has two updates to estimate it from (its last 30 s)."""
+    from rich.text import Text
+
+    class RateColumn(progress.ProgressColumn):  # type: ignore[misc]
+        def render(self, task: Any) -> Any:
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:.1f} {unit}/s", style="progress.data.speed")
+
+    return RateColumn()
