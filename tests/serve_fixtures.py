@@ -17,10 +17,12 @@ import uvicorn
 from agent_fixtures import make_index, scripts
 
 from scent.agent import Agent
+from scent.config import ScentConfig
 from scent.index import Index
 from scent.ingest.pipeline import build as build_index
 from scent.serve.corpus import Corpus
 from scent.serve.http import create_app
+from scent.serve.indexing import Indexer, folder_builder
 from scent.serve.library import Library
 from scent.serve.mcp_server import build
 from scent.serve.runs import Gate, RunManager
@@ -74,7 +76,7 @@ def second_index(tmp: Path, docs: dict[str, str]) -> Index:
 @contextmanager
 def running_server(tmp: Path, extra_docs: dict[str, str] | None = None, slow: bool = False,
                    queue_limit: int = 4, second: dict[str, str] | None = None, evals: dict[str, Path] | None = None,
-                   runs_per_index: int = 10) -> Iterator[Server]:
+                   runs_per_index: int = 10, index_roots: list[Path] | None = None) -> Iterator[Server]:
     """The first index is "idx" (the agent fixtures' documents + `extra_docs`); with `second`, a second index
     named "other" holding only those documents; both share one run gate, as `scent serve` does."""
     index = make_index(tmp, extra_docs)
@@ -86,6 +88,15 @@ def running_server(tmp: Path, extra_docs: dict[str, str] | None = None, slow: bo
     for name, (i, folder) in indexes.items():
         factory: Callable[[], Any] = SlowAgent if slow else scripted_factory(folder.parent, i, runs_per_index)
         library.runs[name] = RunManager(factory, folder / "traces", gate=gate)
+    if index_roots:  # indexing from the page, as `scent serve --allow-index-root` sets it up
+        locations = {name: str(folder) for name, (_, folder) in indexes.items()}
+        opened: list[Index] = []
+
+        def reopen(name: str) -> None:  # as scent serve does after a job (open_served)
+            opened.append(Index.open(locations[name]))
+            library.corpora[name].index = opened[-1]
+
+        library.indexer = Indexer(index_roots, locations, folder_builder(ScentConfig()), reopen)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

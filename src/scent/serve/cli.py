@@ -34,8 +34,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _served(index: list[str], model: list[str], config: Path | None, local_only: bool | None,
-            retriever: str | None, agent: bool, calibration: Path | None, evals: list[str] = []  # noqa: B006
-            ) -> Library:
+            retriever: str | None, agent: bool, calibration: Path | None, evals: list[str] = [],  # noqa: B006
+            index_roots: list[Path] = []) -> Library:  # noqa: B006
     from scent.config import ConfigError, load_config
     from scent.serve.library import NamingError, parse_named
     from scent.serve.server import open_served
@@ -46,8 +46,12 @@ def _served(index: list[str], model: list[str], config: Path | None, local_only:
         missing = [str(f) for _, f in folders if not f.is_dir()]
         if missing:
             raise NamingError(f"no evaluation folder {', '.join(missing)} (scent eval --out DIR writes one)")
+        roots = [root.expanduser() for root in index_roots]
+        not_folders = [str(r) for r in roots if not r.is_dir()]
+        if not_folders:
+            raise NamingError(f"--allow-index-root {', '.join(not_folders)}: not a folder")
         cfg = load_config(config, model, local_only, [])
-        return open_served(indexes, cfg, retriever, agent, calibration, folders)
+        return open_served(indexes, cfg, retriever, agent, calibration, folders, index_roots=roots)
     except NamingError as e:
         raise _fail(str(e)) from None
     except (ConfigError, WiringError) as e:
@@ -77,6 +81,9 @@ def serve(
     evals: Annotated[list[str], typer.Option(
         "--eval", help="An evaluation folder (scent eval --out DIR) whose summary and plots to serve, or "
         "NAME=DIR; repeatable.")] = [],  # noqa: B006
+    allow_index_root: Annotated[list[Path], typer.Option(
+        "--allow-index-root", help="Let the page add folders under DIR to the served (folder) indexes; "
+        "repeatable. Without it the page cannot index.")] = [],  # noqa: B006
 ) -> None:
     """Serve the HTTP API, the web UI and MCP over HTTP for the indexes named (docs/server.md)."""
     import socket
@@ -88,7 +95,7 @@ def serve(
         token, source, created = resolve_token(token_file)
     except (ServeError, OSError) as e:
         raise _fail(str(e)) from None
-    served = _served(index, model, config, local_only, retriever, agent, calibration, evals)
+    served = _served(index, model, config, local_only, retriever, agent, calibration, evals, allow_index_root)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

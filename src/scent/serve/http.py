@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, FastAPI, Query, Request
+from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -33,6 +34,7 @@ from scent.serve.corpus import (
     SourceList,
     Verification,
 )
+from scent.serve.indexing import Indexer, IndexingBusy, IndexingOff
 from scent.serve.library import Library
 from scent.serve.runs import Busy, Run, RunManager
 from scent.tools import MAX_WINDOW
@@ -118,6 +120,12 @@ class AskRequest(BaseModel):
     index: str = Field("", max_length=64, description=INDEX_HELP)
 
 
+class AddFolderRequest(BaseModel):
+    path: str = Field(max_length=4096, description="An absolute folder path on the server, inside a root "
+                      "named by --allow-index-root.")
+    index: str = Field("", max_length=64, description=INDEX_HELP)
+
+
 class VerifyRequest(BaseModel):
     passage_id: str
     index: str = Field("", max_length=64, description=INDEX_HELP)
@@ -175,6 +183,7 @@ def create_app(library: Library, token: str, hosts: set[str], mcp: Any = None, m
                   "/api/health needs `Authorization: Bearer TOKEN`. See docs/server.md.")
     install_errors(app)
     add_api(app, library)
+    add_indexing(app, library)
     add_evals(app, library)
     app.router.routes.extend(mcp_routes)
     static = resources.files("scent.serve") / "static"
@@ -198,6 +207,14 @@ def install_errors(app: FastAPI) -> None:
     @app.exception_handler(BadRequest)
     async def bad(request: Request, exc: BadRequest) -> JSONResponse:
         return error(422, str(exc))
+
+    @app.exception_handler(IndexingOff)
+    async def off(request: Request, exc: IndexingOff) -> JSONResponse:
+        return error(403, str(exc))
+
+    @app.exception_handler(IndexingBusy)
+    async def indexing_busy(request: Request, exc: IndexingBusy) -> JSONResponse:
+        return error(409, str(exc))
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy) -> JSONResponse:
@@ -304,6 +321,35 @@ def add_api(app: FastAPI, library: Library) -> None:
         if not agent(index).cancel(run_id):
             raise NotFound(f"no running run {run_id!r}")
         return {"id": run_id, "cancelling": True}
+
+
+def add_indexing(app: FastAPI, library: Library) -> None:
+    """Adding a folder from the page (`--allow-index-root`): start, follow, and read the ingest report."""
+
+    def indexer() -> Indexer:
+        if library.indexer is None or not library.indexer.enabled:
+            raise IndexingOff("indexing from the page is off: start `scent serve` with --allow-index-root DIR")
+        return library.indexer
+
+    @app.get("/api/indexing", tags=["indexing"])
+    def indexing() -> dict[str, Any]:
+        """Whether the page may add folders, under which roots, to which indexes; the recent jobs."""
+        if library.indexer is None:
+            return {"enabled": False, "roots": [], "indexes": [], "jobs": []}
+        return library.indexer.info()
+
+    @app.post("/api/indexing", tags=["indexing"], status_code=202)
+    def add_folder(body: AddFolderRequest) -> dict[str, Any]:
+        """Index a folder (an absolute path inside an allowed root) into a served index, in the background:
+        422 says what is wrong with the path, 409 when a folder is being indexed already."""
+        name = library.corpus(body.index).name
+        return indexer().start(body.path, name).view()
+
+    @app.get("/api/indexing/{job_id}", tags=["indexing"])
+    def indexing_job(job_id: Annotated[str, Path_(max_length=64)]) -> dict[str, Any]:
+        """A job's progress (files read of the total, passages added, vectors embedded) and, when finished, its
+        summary and the files skipped and why."""
+        return indexer().job(job_id).view()
 
 
 def add_evals(app: FastAPI, library: Library) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scent.serve.corpus import Corpus, NotFound
+from scent.serve.indexing import Indexer
 from scent.serve.runs import RunManager
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -53,11 +54,13 @@ def parse_named(specs: list[str], what: str = "index") -> list[tuple[str, Path]]
 
 @dataclass
 class Library:
-    """The served indexes (name → `Corpus`, and → `RunManager` when models are loaded) and evaluation folders."""
+    """The served indexes (name → `Corpus`, and → `RunManager` when models are loaded), evaluation folders and
+    the indexing of folders from the page."""
 
     corpora: dict[str, Corpus]
     runs: dict[str, RunManager] = field(default_factory=dict)
     evals: dict[str, Path] = field(default_factory=dict)
+    indexer: Indexer | None = None  # indexing from the page (--allow-index-root); None: off
 
     @property
     def names(self) -> list[str]:

@@ -128,18 +128,33 @@ def check_bind(host: str, allow_remote: bool, token_file: Path | None) -> None:
 
 
 def open_served(indexes: list[tuple[str, Path]], cfg: ScentConfig, retriever: str | None, agent: bool,
-                calibration: Path | None = None, evals: Sequence[tuple[str, Path]] = (), queue_limit: int = 4
-                ) -> Library:
-    """The named indexes opened (and, with `agent`, the models loaded once, one run queue for all of them)."""
+                calibration: Path | None = None, evals: Sequence[tuple[str, Path]] = (), queue_limit: int = 4,
+                index_roots: Sequence[Path] = ()) -> Library:
+    """The named indexes opened (and, with `agent`, the models loaded once, one run queue for all of them);
+    with `index_roots`, folders under them may be added to the folder indexes from the page."""
     opened = {name: open_index(folder, cfg, retriever) for name, folder in indexes}
     library = Library({name: Corpus(index, name) for name, index in opened.items()},
                       evals={name: folder for name, folder in evals})
-    if agent:
-        models = load_agent_models(cfg, calibration)
+    models = load_agent_models(cfg, calibration) if agent else None
+    if models is not None:
         gate = Gate(queue_limit=queue_limit)
         for name, folder in indexes:
             factory = agent_factory(opened[name], cfg, name, models, calibration)
             library.runs[name] = RunManager(factory, app.traces_folder(folder), gate=gate)
+    if index_roots:
+        from scent.backends import FOLDER, scheme_of
+        from scent.serve.indexing import Indexer, folder_builder
+
+        folders = dict(indexes)
+
+        def reopen(name: str) -> None:  # the index as the job left it (runs under way keep the one they have)
+            index = open_index(folders[name], cfg, retriever)
+            library.corpora[name].index = index
+            if models is not None:
+                library.runs[name].agent_factory = agent_factory(index, cfg, name, models, calibration)
+
+        locations = {name: str(folder) for name, folder in indexes if scheme_of(str(folder)) == FOLDER}
+        library.indexer = Indexer(index_roots, locations, folder_builder(cfg), reopen)
     return library
 
 
