@@ -1,8 +1,9 @@
 """The web UI in real headless Chromium (Debian's `chromium`, driven by Playwright): ask → the steps in words →
 the answer with [1] → clicking it marks the quoted sentence in its document; a planted document with `<script>`
 and `<img onerror>` is shown as inert text; a run reopened from History stays with its index (issue 24); a
-report rendered and exported; the library; a 375 px phone without horizontal scroll; dark mode. Screenshots go
-to build/test-artifacts/ (and docs/images/ with SCENT_SCREENSHOTS=docs)."""
+report rendered and exported; the library, and a folder added to it from the page; a 375 px phone without
+horizontal scroll; dark mode. Screenshots go to build/test-artifacts/ (and docs/images/ with
+SCENT_SCREENSHOTS=docs)."""
 
 from __future__ import annotations
 
@@ -170,3 +171,46 @@ def test_report_library_phone_and_dark_mode(tmp_path: Path, page):
         page.emulate_media(color_scheme="light")
         light = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
         assert dark != light and dark == "rgb(20, 20, 20)"
+
+
+def test_add_a_folder_from_the_library(tmp_path: Path, page):
+    """Library → add a folder (under --allow-index-root) → progress → the ingest report → its documents in the
+    library and in search; a path outside the allowed roots is refused beside the field."""
+    allowed = tmp_path / "allowed"
+    (allowed / "field-notes").mkdir(parents=True)
+    (allowed / "field-notes" / "kestrels.md").write_text(
+        "# Kestrels\n\n## Hunting\n\nA kestrel hovers into the wind before it drops onto a vole.\n")
+    (allowed / "field-notes" / "herons.txt").write_text("Grey herons nest in colonies called heronries.\n")
+    (allowed / "field-notes" / "sketch.xcf").write_bytes(b"gimp xcf file")
+    with running_server(tmp_path, index_roots=[allowed]) as server:
+        page.goto(f"{server.url}/#token={server.token}")
+        page.wait_for_selector("#stats:has-text('passages')")
+        page.click("[data-tab=library]")
+        page.wait_for_selector("#add-folder:not([hidden])")
+        assert str(allowed.resolve()) in page.inner_text("#folder-roots")
+        page.fill("#folder", "/etc")
+        page.click("#add-folder-button")
+        page.wait_for_selector("#indexing.failed")
+        assert "not inside a folder this server may index" in page.inner_text("#indexing-status")
+        page.fill("#folder", str(allowed / "field-notes"))
+        page.click("#add-folder-button")
+        page.wait_for_selector("#indexing-status:has-text('Indexed')")
+        status = page.inner_text("#indexing-status")
+        assert "2 added" in status and "1 skipped" in status and "5 documents" in status
+        assert "sketch.xcf — unsupported-type" in page.inner_text("#indexing-skipped")
+        page.wait_for_selector("#library-stats:has-text('5 documents')")
+        page.wait_for_selector("#stats:has-text('5 documents')")
+        page.wait_for_selector("#library li:has-text('Kestrels')")
+        shot(page, "library-indexing.png")
+        page.fill("#library-filter", "heronries")
+        assert page.query_selector_all("#library li") == []  # the filter is over paths and titles
+        page.fill("#library-filter", "herons")
+        page.wait_for_selector("#library li:has-text('herons.txt')")
+        page.click("[data-tab=ask]")
+        page.fill("#query", "kestrel hovers wind")
+        page.press("#query", "Enter")
+        page.wait_for_selector("#hits li")
+        page.click("#hits li >> nth=0")
+        page.wait_for_selector("#doc p.hit")
+        assert "drops onto a vole" in page.inner_text("#doc p.hit") and "Hunting" in page.inner_text("#doc-where")
+        assert not page.is_visible("#error")

@@ -88,7 +88,7 @@
     tab.addEventListener("click", () => {
       for (const t of document.querySelectorAll(".tab")) t.setAttribute("aria-pressed", String(t === tab));
       for (const pane of document.querySelectorAll(".pane")) pane.hidden = pane.id !== "pane-" + tab.dataset.tab;
-      if (tab.dataset.tab === "library") loadLibrary();
+      if (tab.dataset.tab === "library") { loadLibrary(); document.dispatchEvent(new Event("scent:library")); }
     });
   }
 
@@ -502,6 +502,9 @@
     else if (!typing && e.key === "/") { e.preventDefault(); $("query").focus(); }
     else if (!typing && e.key === "a") { e.preventDefault(); $("question").focus(); }
   });
+
+  // what static/indexing.js (the Library's "add a folder") uses
+  window.scentUI = {api, el, current, showError, loadStats, loadLibrary};
 
   $("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
