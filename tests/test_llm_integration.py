@@ -53,6 +53,22 @@ def test_embedded_model_answers_from_a_passage_and_calls_tools(model_path: Path)
     assert isinstance(reply.tool_calls[0].arguments["query"], str)
 
 
+def test_embedded_model_scores_replies_and_then_answers_as_before(model_path: Path):
+    """Teacher-forced scores: the model's own greedy reply is its likeliest candidate, a reply cut short scores
+    lower than it with the end-of-turn token counted, and a chat call after scoring (the cache holding a scored
+    reply) answers exactly as before — it once replied '' there."""
+    llm = load_llm("llamacpp:default")
+    messages = [{"role": "user", "content": "Passage: The default value of max_connections is 100 connections.\n"
+                 "Question: What is the default value of max_connections? Answer with the number."}]
+    first = llm.complete(messages, max_tokens=16).text.strip()
+    replies = [first, "42", "max_connections", first + " and more"]
+    scores = llm.score(messages, replies)  # type: ignore[attr-defined]
+    assert len(scores) == 4 and all(s < 0 for s in scores)
+    assert scores[0] == max(scores)
+    assert llm.score(messages, [first]) == scores[:1]  # deterministic, from the cached prompt
+    assert llm.complete(messages, max_tokens=16).text.strip() == first
+
+
 def test_embedded_context_overflow_is_a_clear_error():
     from scent.config import LLMConfig
     from scent.llm import ContextOverflowError

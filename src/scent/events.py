@@ -7,7 +7,7 @@ type is one class here, its name in `EventType`, and a row in docs/server.md's t
 (no validation on the hot path); `tests/test_trace.py` validates every event of scripted runs against these.
 
 The agent writes run_start, plan, tool_call, tool_result, llm_call, error, reflect, stop, note, view, vote,
-decide, verify, calibrate, abstain, run_end; research adds outline, choose, section, diversify, cut,
+score, decide, verify, calibrate, abstain, run_end; research adds outline, choose, section, diversify, cut,
 section_done, report; `scent resume` writes resume; the server ends a cancelled or failed run with run_end.
 """
 
@@ -19,7 +19,7 @@ from typing_extensions import TypedDict
 
 EventType = Literal[
     "run_start", "run_end", "resume", "plan", "llm_call", "error", "tool_call", "tool_result", "reflect", "stop",
-    "note", "view", "vote", "decide", "verify", "calibrate", "abstain",
+    "note", "view", "vote", "score", "decide", "verify", "calibrate", "abstain",
     "outline", "choose", "section", "diversify", "cut", "section_done", "report",
 ]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
@@ -190,6 +190,17 @@ class View(TypedDict):
     holders: list[str]
 
 
+class Score(TypedDict):
+    """The candidate answers scored by the writer model's log-probability of each as its whole reply, best
+    first (`scent.agent.likelihood`)."""
+
+    seq: int
+    t: float
+    type: Literal["score"]
+    candidates: list[str]
+    logprobs: list[float]
+
+
 class Vote(TypedDict):
     seq: int
     t: float
@@ -323,7 +334,7 @@ TraceEvent = (RunStart | RunEnd | Resume | Plan | LLMCall | Error | ToolCall | T
 MODELS: dict[EventType, type[Any]] = {
     "run_start": RunStart, "run_end": RunEnd, "resume": Resume, "plan": Plan, "llm_call": LLMCall, "error": Error,
     "tool_call": ToolCall, "tool_result": ToolResult, "reflect": Reflect, "stop": Stop, "note": Note, "view": View,
-    "vote": Vote, "decide": Decide, "verify": Verify, "calibrate": Calibrate, "abstain": Abstain,
+    "vote": Vote, "score": Score, "decide": Decide, "verify": Verify, "calibrate": Calibrate, "abstain": Abstain,
     "outline": Outline, "choose": Choose, "section": Section, "diversify": Diversify, "cut": Cut,
     "section_done": SectionDone, "report": Report,
 }

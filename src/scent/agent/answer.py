@@ -216,6 +216,11 @@ def vote(candidates: list[Candidate], context: Callable[[str], float] | None = N
     return grounded[best], support[best] / len(candidates)
 
 
+def agreement_with(candidates: list[Candidate], answer: Candidate) -> float:
+    """The share of the views whose grounded answer agrees with `answer`."""
+    return sum(_agrees(answer, c) for c in candidates if c.text) / len(candidates) if candidates else 0.0
+
+
 def plurality(candidates: list[Candidate], winner: Candidate) -> bool:
     """At least two views back the winner, and more than back any answer it does not agree with."""
     grounded = [c for c in candidates if c.text]

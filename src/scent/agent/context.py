@@ -10,7 +10,7 @@ from scent.agent import prompts
 from scent.agent.budget import Budget
 from scent.agent.ledger import Ledger
 from scent.config import AgentConfig
-from scent.llm.base import Completion, LLMError
+from scent.llm.base import Completion, LLMError, ScoringUnsupportedError
 from scent.protocols import LLM
 from scent.tools import Observation, Tools
 from scent.trace import TraceWriter
@@ -52,6 +52,18 @@ class RunContext:
         model fails."""
         reply = self._call(role, prompts.messages(prompt, system="system_text", **fields), None, max_tokens, prompt)
         return reply.text if reply is not None else None
+
+    def score(self, role: str, messages: list[Any], replies: list[str]) -> list[float] | None:
+        """The role's model's log-probability of each reply to `messages`; None when it cannot score (a server
+        without log-probabilities, a replayed script) or fails — the caller then decides without scores."""
+        score = getattr(self.llms[role], "score", None)
+        try:
+            return list(score(messages, replies)) if score is not None else None
+        except ScoringUnsupportedError:
+            return None
+        except LLMError as e:
+            self.trace.emit("error", role=role, prompt="score", error=str(e))
+            return None
 
     def _call(self, role: str, messages: list[Any], schema: dict[str, Any] | None, max_tokens: int,
               prompt: str) -> Completion | None:

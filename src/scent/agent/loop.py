@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scent.agent import answerability, compare, select
+from scent.agent import answerability, compare, likelihood, select
 from scent.agent.answer import decide_same, views_abstain, write_and_vote
 from scent.agent.calibrate import Calibrator
 from scent.agent.context import AgentConfig, RunContext
@@ -106,6 +106,7 @@ class Agent:
         decision = (compare.decide(question, chosen) or compare.decide_named(question, chosen)
                     or decide_same(ctx, question, chosen)) if ctx.config.compare else None
         votes = None if decision else write_and_vote(ctx, question, chosen)
+        votes, likely = likelihood.reread(ctx, question, chosen, votes) if votes is not None else (None, {})
         if votes is not None and votes.winner is not None:
             ctx.trace.emit("vote", answer=votes.winner.text, agreement=votes.agreement, settled=votes.settled,
                            doubted=votes.doubted)
@@ -125,7 +126,7 @@ class Agent:
             cite(ctx, question, outcome, chosen), 1))) if isinstance(outcome, Answered) else []
         unknown = sum(says_unknown(c.raw) for c in votes.candidates) / len(votes.candidates) if votes and \
             votes.candidates else 0.0
-        values = signals(question, outcome, chosen, pool, citations, unknown)
+        values = signals(question, outcome, chosen, pool, citations, unknown) | likely
         confidence = self.calibrator.confidence(values) if isinstance(outcome, Answered) else 0.0
         ctx.trace.emit("calibrate", signals=values, confidence=confidence, calibrator=self.calibrator.fitted_on)
         if isinstance(outcome, Answered) and confidence < ctx.config.abstain_below:

@@ -195,6 +195,11 @@ class AgentConfig(BaseModel):
                        "passages; the answer must be grounded in them.")
     tiebreak_views: int = Field(2, ge=0, le=4, description="More writer views asked when the first ones do not "
                                 "reach `min_agreement`; the answer then needs two views and a strict plurality.")
+    read_by: Literal["vote", "fuller", "likelihood"] = Field(
+        "fuller", description="How the views' answer is read when the writer can score replies (llama.cpp): 'vote' "
+        "as voted; 'fuller' the voted answer or a fuller form of it in its sentence that the model finds likelier "
+        "('Marion' → 'Marion, South Australia'); 'likelihood' the likeliest of all candidates. With a scoring "
+        "writer the candidates' log-probabilities are calibration signals in any case (scent.agent.likelihood).")
     compare: bool = Field(True, description="Let the program decide 'A or B' questions on two extracted dates, and "
                           "'same X' questions on each subject's X read from its own passage.")
     plan: bool = Field(False, description="Ask the planner role for sub-questions before searching.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from scent.types import Completion as Completion
@@ -26,6 +27,10 @@ class ContextOverflowError(LLMError):
             f"{model}: prompt of {prompt_tokens} tokens + max_tokens {max_tokens} exceeds the context window of "
             f"{limit} tokens; shorten the prompt or lower max_tokens")
         self.prompt_tokens, self.max_tokens, self.limit = prompt_tokens, max_tokens, limit
+
+
+class ScoringUnsupportedError(LLMError):
+    """The backend cannot score given replies (no log-probabilities): the caller goes on without the scores."""
 
 
 class StructuredOutputError(LLMError):
@@ -130,6 +135,12 @@ class ChatBackend:
                 attempt_messages = repair_messages(messages, reply.text, str(e))
         raise StructuredOutputError(f"{self.spec}: no schema-valid JSON after {len(errors)} attempts: "
                                     + "; ".join(errors))
+
+    def score(self, messages: list[Message], replies: Sequence[str]) -> list[float]:
+        """The log-probability of each reply as the model's whole answer to `messages` (its end-of-turn token
+        included, so a reply cut short scores lower than the complete one). Backends without log-probabilities
+        raise ScoringUnsupportedError."""
+        raise ScoringUnsupportedError(f"{self.spec}: this backend cannot score replies")
 
     async def acomplete(self, messages: list[Message], **kwargs: Any) -> Completion:
         """`complete` without blocking the event loop (the servers run several questions at once)."""

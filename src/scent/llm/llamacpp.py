@@ -13,7 +13,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from scent.llm.base import (
     ContextOverflowError,
     LLMError,
     Message,
+    ScoringUnsupportedError,
     TokenUsage,
     ToolCall,
     split_reasoning,
@@ -147,6 +148,72 @@ class LlamaCppLLM(ChatBackend):
         if tools:
             completion.tool_calls = _parse_tool_call(text)
         return completion
+
+
+    def score(self, messages: list[Message], replies: Sequence[str]) -> list[float]:
+        """Teacher-forced log-probability of each reply (then end-of-turn) after `messages`, rendered with the
+        model's own chat template. The prompt is evaluated once, and not at all when llama.cpp's cache already
+        holds it (the writer's last call was the same prompt); each reply costs one decode per token."""
+        llama, lock = self._model()
+        prompt = _chat_prompt(llama, messages)
+        with lock:
+            prefix = llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+            if len(prefix) + 64 > llama.n_ctx():
+                raise ContextOverflowError(self.spec, len(prefix), 64, llama.n_ctx())
+            end = llama.token_eos()
+            first = _eval_prefix(llama, prefix)
+            scores = []
+            for reply in replies:
+                tokens = [*llama.tokenize(reply.encode("utf-8"), add_bos=False, special=False), end]
+                scores.append(_continuation_logprob(llama, len(prefix), first, tokens))
+            llama._requires_eval = True  # the live logits are a reply's, not the prompt's: a next call re-decodes
+            return scores
+
+
+def _chat_prompt(llama: Any, messages: list[Message]) -> str:
+    """The prompt text llama.cpp builds for a chat call (the GGUF's template, generation prompt added)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ScoringUnsupportedError("llamacpp: the model file has no chat template to score replies with")
+    text = llama._model.token_get_text
+    eos, bos = llama.token_eos(), llama.token_bos()
+    formatter = Jinja2ChatFormatter(template=template, eos_token=text(eos) if eos != -1 else "",
+                                    bos_token=text(bos) if bos != -1 else "")
+    return str(formatter(messages=messages).prompt)  # type: ignore[arg-type]
+
+
+def _last_logprobs(llama: Any) -> Any:
+    import numpy as np
+
+    logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).astype(np.float64)
+    top = logits.max()
+    return logits - top - np.log(np.exp(logits - top).sum())
+
+
+def _eval_prefix(llama: Any, prefix: list[int]) -> Any:
+    """Bring the context to exactly `prefix` (reusing the cached common start) and return the next token's
+    log-probabilities."""
+    cached = llama.input_ids[: llama.n_tokens].tolist()
+    common = 0
+    while common < min(len(cached), len(prefix)) and cached[common] == prefix[common]:
+        common += 1
+    llama.n_tokens = min(common, len(prefix) - 1)  # at least one token evaluated, for its logits
+    llama.eval(prefix[llama.n_tokens :])
+    return _last_logprobs(llama).copy()
+
+
+def _continuation_logprob(llama: Any, prefix_len: int, first: Any, tokens: list[int]) -> float:
+    llama.n_tokens = prefix_len  # drop the previous reply (eval clears the cache past n_tokens)
+    total, logprobs = 0.0, first
+    for i, token in enumerate(tokens):
+        total += float(logprobs[token])
+        if i + 1 < len(tokens):
+            llama.eval([token])
+            logprobs = _last_logprobs(llama)
+    llama.n_tokens = prefix_len
+    return round(total, 4)
 
 
 @contextmanager

@@ -12,9 +12,10 @@ ever one wrapper around a backend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from scent.llm.base import ChatBackend, Completion, Request
+from scent.llm.base import ChatBackend, Completion, Message, Request, ScoringUnsupportedError
 from scent.protocols import LLM
 
 
@@ -58,6 +59,14 @@ class HookedLLM(ChatBackend):
         for hook in reversed(ran):
             hook.after(request, reply, None)
         return reply
+
+
+    def score(self, messages: list[Message], replies: Sequence[str]) -> list[float]:
+        """The inner backend's scores (hooks see chat calls only; the agent traces what it scores)."""
+        score = getattr(self.inner, "score", None)
+        if score is None:
+            raise ScoringUnsupportedError(f"{self.spec}: this backend cannot score replies")
+        return list(score(messages, replies))
 
 
 def with_hooks(llm: LLM, *hooks: Hook) -> HookedLLM:
