@@ -85,14 +85,16 @@ def run(tmp_path: Path, llms: dict[str, Any], **config: Any):
 
 def test_the_agent_gives_the_fuller_form_the_model_finds_likelier(tmp_path: Path):
     llms: dict[str, Any] = scripts(tmp_path, {"writer": ["Marion", "Marion", "Marion"]})
-    llms["writer"] = ScoringScript(tmp_path / "writer.jsonl", {"Marion": -3.0, "Marion, South Australia": -1.0})
+    llms["writer"] = ScoringScript(tmp_path / "writer.jsonl", {"Marion": -3.0, "Marion, South Australia": -1.0,
+                                                               "unknown": -2.0})
     answer, events = run(tmp_path, llms)
     assert answer.answer == "Marion, South Australia" and not answer.abstained
-    assert llms["writer"].scored == [["Marion", "Marion, South Australia"]]
+    assert llms["writer"].scored == [["Marion", "Marion, South Australia", "unknown"]]
     scored = next(e for e in events if e["type"] == "score")
-    assert scored["candidates"] == ["Marion, South Australia", "Marion"]
+    assert scored["candidates"] == ["Marion, South Australia", "Marion"] and scored["unknown"] == -2.0
     assert answer.signals["likely"] == pytest.approx(1 / (1 + 2.718281828 ** -2), abs=1e-3)
     assert answer.signals["answer_prob"] == pytest.approx(2.718281828 ** -1, abs=1e-3)
+    assert answer.signals["answerable"] == pytest.approx(1 / (1 + 2.718281828 ** -1), abs=1e-3)
 
 
 def test_read_by_vote_keeps_the_vote_and_still_records_the_signals(tmp_path: Path):

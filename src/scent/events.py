@@ -199,6 +199,7 @@ class Score(TypedDict):
     type: Literal["score"]
     candidates: list[str]
     logprobs: list[float]
+    unknown: float | None  # the log-probability of replying "unknown" (None for a yes/no question)
 
 
 class Vote(TypedDict):

@@ -19,8 +19,10 @@ Signals (each in [0, 1]):
   "who"/"where"): 1 or 0, 0.5 when no form is asked;
 - `likely` — the answer's share of the probability the writer model gives the candidates (the views' answers and
   their fuller forms; yes and no; both options), each scored as its whole reply (`scent.agent.likelihood`);
-- `answer_prob` — the writer model's probability of the whole answer as its reply to the passages; both are
-  present only when the writer can score replies (llama.cpp), and 0 otherwise;
+- `answer_prob` — the writer model's probability of the whole answer as its reply to the passages;
+- `answerable` — the answer's probability against the reply "unknown" that the answer prompt allows (the writer's
+  graded "not in these passages"); these three are present only when the writer can score replies (llama.cpp),
+  and 0 otherwise;
 - `settled` — 1 unless the views' answer is contested (fewer than `min_agreement` agree and, after the tie-break
   views, no strict plurality of two or more backs it): a contested answer is given, and is right less often.
 """
@@ -34,7 +36,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 SIGNALS = ("agreement", "grounded", "coverage", "names", "support", "sources", "yes_no", "program", "settled",
-           "subject", "relation", "backing", "unknown", "type_match", "likely", "answer_prob")
+           "subject", "relation", "backing", "unknown", "type_match", "likely", "answer_prob",
+           "answerable")
 
 
 class Calibrator(BaseModel):

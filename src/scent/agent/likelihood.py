@@ -22,6 +22,7 @@ from scent.text import normalize_answer, sentence_spans
 from scent.types import Message, Passage
 
 MAX_CANDIDATES = 8
+UNKNOWN = "unknown"  # what the answer prompt tells the writer to reply when the passages do not hold the answer
 
 # After a grounded name: ", South Australia" (a place's region), " (born 1882)" is not taken
 _REGION = re.compile(r"^,\s+((?:[A-Z][\w.'-]*\s?){1,3})(?=[,.;:)]|\s+[a-z]|$)")
@@ -40,6 +41,7 @@ class Reading:
 
     texts: list[str]
     logprobs: list[float]
+    unknown: float | None = None  # the log-probability of replying "unknown", as the answer prompt allows
 
     @property
     def best(self) -> str:
@@ -130,13 +132,25 @@ def read(ctx: RunContext, question: str, passages: list[Passage], views: list[Ca
     if not found:
         return Reading([], []), []
     prompt = scoring_prompt(question, passages, len(views), ctx.config.passage_chars)
-    scores = ctx.score("writer", prompt, [c.text for c in found])
+    asks_unknown = not is_yes_no(question)  # the yes/no prompt offers no "unknown"
+    scores = ctx.score("writer", prompt, [c.text for c in found] + [UNKNOWN] * asks_unknown)
     if scores is None:
         return Reading([], []), []
+    unknown = scores.pop() if asks_unknown else None
     order = sorted(range(len(found)), key=lambda i: -scores[i])
-    reading = Reading([found[i].text for i in order], [scores[i] for i in order])
-    ctx.trace.emit("score", candidates=reading.texts, logprobs=reading.logprobs)
+    reading = Reading([found[i].text for i in order], [scores[i] for i in order], unknown)
+    ctx.trace.emit("score", candidates=reading.texts, logprobs=reading.logprobs, unknown=unknown)
     return reading, [found[i] for i in order]
+
+
+def signals(reading: Reading, at: int) -> dict[str, float]:
+    """The likelihood signals of the answer `reading.texts[at]`: `likely`, its share of the candidates'
+    probability; `answer_prob`, the model's probability of it as the whole reply; `answerable`, its probability
+    against replying "unknown" (the model's own graded "not in these passages"; 1 when not asked)."""
+    share = math.exp(reading.logprobs[at] - reading.logprobs[0]) * reading.probability
+    lp = reading.logprobs[at]
+    answerable = 1.0 if reading.unknown is None else 1 / (1 + math.exp(reading.unknown - lp))
+    return {"likely": round(share, 4), "answer_prob": round(math.exp(lp), 4), "answerable": round(answerable, 4)}
 
 
 RULES = ("fuller", "likelihood")
@@ -161,8 +175,7 @@ def contains(fuller: str, answer: str) -> bool:
 
 def reread(ctx: RunContext, question: str, passages: list[Passage], votes: Votes) -> tuple[Votes, dict[str, float]]:
     """The views' vote read again by likelihood (`ctx.config.read_by`), and the likelihood signals of the answer
-    it gives: `likely`, its share of the candidates' probability mass, and `answer_prob`, the model's probability
-    of the whole answer. Unchanged, with no signals, when the writer cannot score."""
+    it gives (`signals`). Unchanged, with no signals, when the writer cannot score."""
     if votes.winner is None:
         return votes, {}
     reading, ranked = read(ctx, question, passages, votes.candidates)
@@ -182,5 +195,4 @@ def reread(ctx: RunContext, question: str, passages: list[Passage], votes: Votes
         votes = replace(votes, winner=winner, agreement=max(agreement_with(votes.candidates, winner),
                                                             votes.agreement if contains(text, votes.winner.text)
                                                             else 0.0))
-    share = math.exp(reading.logprobs[at] - reading.logprobs[0]) * reading.probability
-    return votes, {"likely": round(share, 4), "answer_prob": round(math.exp(reading.logprobs[at]), 4)}
+    return votes, signals(reading, at)
