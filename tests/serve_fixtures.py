@@ -63,20 +63,24 @@ def scripted_factory(tmp: Path, index: Any, runs: int = 10) -> Callable[[], Agen
     return lambda: Agent(index, dict(llms))
 
 
-def second_index(tmp: Path, docs: dict[str, str]) -> Index:
-    """Another small index (only `docs`) at tmp/second/idx."""
+def second_index(tmp: Path, docs: dict[str, str | bytes]) -> Index:
+    """Another small index (only `docs`: text, or the bytes of a file such as a PDF) at tmp/second/idx."""
     root = tmp / "second" / "docs"
     root.mkdir(parents=True, exist_ok=True)
     for name, text in docs.items():
-        (root / name).write_text(text)
+        if isinstance(text, bytes):
+            (root / name).write_bytes(text)
+        else:
+            (root / name).write_text(text)
     build_index(tmp / "second" / "idx", [root])
     return Index.open(tmp / "second" / "idx")
 
 
 @contextmanager
 def running_server(tmp: Path, extra_docs: dict[str, str] | None = None, slow: bool = False,
-                   queue_limit: int = 4, second: dict[str, str] | None = None, evals: dict[str, Path] | None = None,
-                   runs_per_index: int = 10, index_roots: list[Path] | None = None) -> Iterator[Server]:
+                   queue_limit: int = 4, second: dict[str, str | bytes] | None = None,
+                   evals: dict[str, Path] | None = None, runs_per_index: int = 10,
+                   index_roots: list[Path] | None = None) -> Iterator[Server]:
     """The first index is "idx" (the agent fixtures' documents + `extra_docs`); with `second`, a second index
     named "other" holding only those documents; both share one run gate, as `scent serve` does."""
     index = make_index(tmp, extra_docs)

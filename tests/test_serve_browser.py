@@ -214,3 +214,36 @@ def test_add_a_folder_from_the_library(tmp_path: Path, page):
         page.wait_for_selector("#doc p.hit")
         assert "drops onto a vole" in page.inner_text("#doc p.hit") and "Hunting" in page.inner_text("#doc-where")
         assert not page.is_visible("#error")
+
+
+def test_a_pdf_citation_shows_the_page(tmp_path: Path, page):
+    """Ask over an index holding a PDF → [1] → the page rendered by the server, the quote marked on it and in
+    view, the passage's text below with the quote marked too; a Markdown citation shows no page image."""
+    from test_serve_pages import write_pdf
+
+    write_pdf(tmp_path / "handbook.pdf")
+    with running_server(tmp_path, second={"handbook.pdf": (tmp_path / "handbook.pdf").read_bytes()}) as server:
+        page.goto(f"{server.url}/#token={server.token}")
+        page.wait_for_selector("#index:not([hidden])")
+        page.select_option("#index", "other")
+        page.wait_for_selector("#stats:has-text('1 documents')")
+        page.fill("#question", QUESTION)
+        page.press("#question", "Enter")
+        page.wait_for_selector("#answer-text:has-text('42 widgets')")
+        page.click("#answer-marks button.cite >> nth=0")
+        page.wait_for_selector("#doc-page:not([hidden])")
+        caption = page.inner_text("#doc-page-caption")
+        assert caption.startswith("page 2 of 2") and "handbook.pdf" in caption and "the quote is marked" in caption
+        assert page.evaluate("() => document.getElementById('doc-page-img').naturalWidth") > 1000
+        assert page.evaluate("() => { const r = document.getElementById('doc-page-mark').getBoundingClientRect(); "
+                             "return r.top >= 0 && r.bottom <= innerHeight; }")  # the marked line is in view
+        assert "42 widgets" in page.inner_text("#doc p.hit mark.quote")
+        assert "page 2" in page.inner_text("#doc-where")
+        shot(page, "pdf-citation.png")
+        page.select_option("#index", "idx")
+        page.wait_for_selector("#doc-page", state="hidden")  # the document left with its index
+        page.fill("#query", "widgets colours blue")
+        page.press("#query", "Enter")
+        page.click("#hits li >> nth=0")
+        page.wait_for_selector("#doc p.hit")
+        assert not page.is_visible("#doc-page") and not page.is_visible("#error")

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Body, FastAPI, Query, Request
 from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
@@ -36,6 +36,7 @@ from scent.serve.corpus import (
 )
 from scent.serve.indexing import Indexer, IndexingBusy, IndexingOff
 from scent.serve.library import Library
+from scent.serve.pages import page_image
 from scent.serve.runs import Busy, Run, RunManager
 from scent.tools import MAX_WINDOW
 
@@ -266,6 +267,21 @@ def add_api(app: FastAPI, library: Library) -> None:
     def document(docid: Annotated[str, Query(min_length=1, max_length=512)], index: IndexParam = "") -> DocumentView:
         """A whole document by docid (path or path#record) or by the id of any of its passages."""
         return library.corpus(index).get_document(docid)
+
+    @app.get("/api/page", tags=["corpus"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}, "description": "The page as PNG."}})
+    def pdf_page(id: Annotated[str, Query(min_length=1, max_length=512)],
+                 quote: Annotated[str, Query(max_length=2000, description="Text to mark on the page.")] = "",
+                 index: IndexParam = "") -> Response:
+        """The PDF page a passage came from, rendered as PNG, with `quote` marked where the page's text layer
+        holds it (404 for a passage that is not from a PDF). Headers: `X-Scent-Page`, `X-Scent-Pages`,
+        `X-Scent-Marks` (rectangles marked; 0: not placed), `X-Scent-Mark-Top` (fraction of the height)."""
+        image = page_image(library.corpus(index).index, id, quote)
+        headers = {"Cache-Control": "no-store", "X-Scent-Page": str(image.page), "X-Scent-Pages": str(image.pages),
+                   "X-Scent-Marks": str(image.marks)}
+        if image.mark_top is not None:
+            headers["X-Scent-Mark-Top"] = f"{image.mark_top:.4f}"
+        return Response(image.png, media_type="image/png", headers=headers)
 
     @app.get("/api/sources", tags=["corpus"])
     def sources(limit: Annotated[int, Query(ge=1, le=1000)] = 100,

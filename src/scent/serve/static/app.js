@@ -77,6 +77,7 @@
     doc = null;
     $("doc").replaceChildren(); $("doc-title").textContent = "Document"; $("doc-path").textContent = "";
     $("doc-where").textContent = ""; $("doc-tools").hidden = true;
+    document.dispatchEvent(new Event("scent:cleared"));
   }
   $("index").addEventListener("change", () => {
     showStats(); clearRun(); $("history").replaceChildren(); loadHistory();
@@ -123,6 +124,8 @@
     (mark || box).scrollIntoView({block: "center"});
     $("doc-where").textContent = [p.headings.join(" › "), p.page ? `page ${p.page}` : "",
       `passage ${position + 1} of ${doc.passages.length}`].filter(Boolean).join(" · ");
+    // static/pages.js shows the PDF page of a passage that has one
+    document.dispatchEvent(new CustomEvent("scent:passage", {detail: {passage: p, quote: quote || "", index: doc.index}}));
   }
 
   async function openPassage(passageId, quote, index) {
@@ -503,8 +506,8 @@
     else if (!typing && e.key === "a") { e.preventDefault(); $("question").focus(); }
   });
 
-  // what static/indexing.js (the Library's "add a folder") uses
-  window.scentUI = {api, el, current, showError, loadStats, loadLibrary};
+  // what static/indexing.js (the Library's "add a folder") and static/pages.js (PDF pages) use
+  window.scentUI = {api, el, current, showError, loadStats, loadLibrary, withIndex};
 
   $("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
