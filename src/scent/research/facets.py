@@ -51,10 +51,16 @@ class Facet:
     name: str
     query: str
     cues: re.Pattern[str]
+    # phrases of which a sentence needs one to answer the facet at all: "when to use" is answered by "effective
+    # for", "appropriate for", "can handle", not by "can be used vary depending on" (its cue words "can", "used")
+    strong: re.Pattern[str] | None = None
 
     def answers(self, sentence: str) -> int:
-        """How many of the facet's cue words the sentence holds (0: it does not answer the facet)."""
-        return len(self.cues.findall(sentence))
+        """How many of the facet's cue words and phrases the sentence holds (0: it does not answer the facet)."""
+        strong = len(self.strong.findall(sentence)) if self.strong is not None else 0
+        if self.strong is not None and not strong:
+            return 0
+        return strong + len(self.cues.findall(sentence))
 
 
 def _cues(words: str) -> re.Pattern[str]:
@@ -68,7 +74,12 @@ FACETS = {
         r"use used useful usable suitable suited appropriate best better ideal prefer\w* recommended efficient"
         r" effective faster slower handle handles can only cannot support supports supported advantage\w*"
         r" benefit\w* limit\w* good well when whenever consider choose typically especially particularly"
-        r" intended designed")),
+        r" intended designed"), re.compile(
+        r"\b(?:useful|usable|suitable|suited|appropriate|ideal|best|better|prefer\w*|recommended|effective\w*"
+        r"|efficient\w*|faster|capable|designed|intended|advantage\w*|benefit\w*|helpful|whenever|consider using"
+        r"|good (?:for|choice)|speed\w* up|optimi[sz]\w*|can (?:only |also |efficiently )?handle"
+        r"|(?:is|are|be) used (?:for|to|when)|support\w*\s+(?:\S+\s+){0,3}?(?:queries|searches|lookups"
+        r"|comparisons))\b", re.I)),
     "how it works": Facet("how it works", "works how", _cues(
         r"works? when each then first after before until stores? keeps? checks? sends? reads? writes? uses?"
         r" calls? returns? runs? creates? means happens")),

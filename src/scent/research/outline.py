@@ -54,7 +54,7 @@ class Topic:
     score: float
     heading: tuple[str, ...] = ()  # the heading path it came from (clusters, structure)
     texts: tuple[str, ...] = ()  # the passages it was found in (to tell whether it is about the question's subject)
-    home: str = ""  # a passage of the page it is a section of (anchor topics)
+    home: str = ""  # a passage of the document whose subsection (`heading`, two levels) the topic is
 
 
 def clean_heading(heading: str) -> str:
@@ -157,10 +157,11 @@ def candidates(question: str, scored: list[Scored], documents: Documents, top: i
                if not junk(h[-1])]
         if len(sub) >= 3:
             topics += [Topic(clean_heading(h[-1]), f"{clean_heading(h[-1])} {clean_heading(h[0])}", "structure",
-                             0.6 + 0.4 * match / len(wanted), h, under(whole, h)) for h in sub]
+                             0.6 + 0.4 * match / len(wanted), h, under(whole, h), s.passage.id) for h in sub]
     # 3. clusters of hits by section
     clusters: dict[tuple[str, ...], list[float]] = {}
     texts: dict[tuple[str, ...], list[str]] = {}
+    homes: dict[tuple[str, ...], str] = {}
     for s in scored[:top]:
         key = section_key(s.passage, long_document(s.passage))
         deeper = tuple(h for h in s.passage.headings if not junk(h))[:2]
@@ -168,13 +169,15 @@ def candidates(question: str, scored: list[Scored], documents: Documents, top: i
             key = deeper  # the subsection names what is asked where its document does not ("4.3. Exceptions")
         clusters.setdefault(key, []).append(s.score / best)
         texts.setdefault(key, []).append(s.passage.text)
+        homes.setdefault(key, s.passage.id)
     for key, scores in clusters.items():
         top3 = sorted(scores, reverse=True)[:3]
         title = clean_heading(key[-1])
         if top3[0] < MIN_CLUSTER or (top3[0] < 1.0 and not wanted & stems(" ".join(key))):
             continue  # far below the best hit, or (unless it holds the best hit) under a heading naming nothing asked
         query = title if len(key) == 1 else f"{title} {clean_heading(key[0])}"
-        topics.append(Topic(title, query, "cluster", top3[0] + 0.25 * sum(top3[1:]), key, tuple(texts[key])))
+        topics.append(Topic(title, query, "cluster", top3[0] + 0.25 * sum(top3[1:]), key, tuple(texts[key]),
+                            homes[key] if len(key) > 1 else ""))
     return merge(topics)
 
 
@@ -225,7 +228,8 @@ def merge(topics: list[Topic]) -> list[Topic]:
             out.append(t)
             continue
         twin.score = max(twin.score, t.score)
-        twin.heading = twin.heading or t.heading
+        if not twin.heading:
+            twin.heading, twin.home = t.heading, t.home
         twin.texts = (*twin.texts, *t.texts)
     return sorted(out, key=lambda t: -t.score)
 

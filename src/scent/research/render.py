@@ -94,9 +94,10 @@ def _marked(passage: str, quote: str) -> str:
 
 
 def paragraph(claims: list[Claim]) -> list[Claim]:
-    """A section's claims in the order a paragraph reads: what the thing is first, then each facet the question
-    asks in the question's order (ordering only: every sentence stays a verified quote)."""
-    return sorted(claims, key=lambda c: bool(c.facet))
+    """A section's claims in the order a paragraph reads, as the research put them (`research_section`): the
+    section's opening sentence, what the thing is, then what the question asks of it. Not re-sorted here: the
+    opening sentence may itself answer a facet ("B-trees can handle equality and range queries …")."""
+    return list(claims)
 
 
 def _prose(claims: list[Claim], labels: bool = True) -> str:

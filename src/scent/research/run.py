@@ -146,13 +146,16 @@ def relevant(ctx: RunContext, asked: Asked, topics: list[Topic]) -> list[Topic]:
 
 
 def assemble(ctx: RunContext, drafted: list[Drafted], stopped: str | None) -> ResearchReport:
-    """Sections in the documents' order where their headings are numbered (else the outline's), references
-    numbered by first citation, the summary restating each section's first claim."""
+    """Sections of the page enumerating the subject first, in its order; then the others in the documents' order
+    where their headings are numbered (else the outline's); references numbered by first citation, the summary
+    restating each section's first claim."""
     position = {id(d): i for i, d in enumerate(drafted)}
 
     def order(d: Drafted) -> tuple[int, tuple[int, ...], int]:
+        if d.section.origin == "anchor":  # "jsonb Indexing" (8.14.4) does not come before "B-Tree" (11.2.1)
+            return (0, (), position[id(d)])
         number = section_number(d.section.heading[0]) if d.section.heading else None
-        return (0, number, position[id(d)]) if number else (1, (), position[id(d)])
+        return (1, number, position[id(d)]) if number else (2, (), position[id(d)])
 
     written = sorted([d for d in drafted if d.claims], key=order)
     refs: dict[str, Reference] = {}

@@ -52,6 +52,7 @@ class Found:
     searches: int
     absent: bool = False  # a key term of the section is absent from the corpus
     fresh: Passage | None = None  # a passage of a document the report does not cite yet, one of `passages`
+    opening: Passage | None = None  # the first passage of the section's own text, when one of `passages`
 
 
 @dataclasses.dataclass(slots=True)
@@ -83,10 +84,15 @@ def section_passages(ctx: RunContext, topic: Topic, question: str, used: set[str
         return (s.score + HEADING_BONUS * (named(topic, s.passage) + 2 * at_home(topic, s.passage))
                 - (1.0 if s.passage.id in used else 0.0))
 
-    if topic.origin == "anchor" and topic.home:  # the enumerating page's own subsection is the section's text
-        pool.add([p for p in ctx.tools.index.neighbours(topic.home, 10**6, 10**6) if at_home(topic, p)], "plan")
+    first: Passage | None = None
+    if topic.home and len(topic.heading) > 1:  # the subsection the topic is (of the enumerating page, of a
+        # document's own structure, of a cluster of hits) is the section's own text
+        mine = [p for p in ctx.tools.index.neighbours(topic.home, 10**6, 10**6) if at_home(topic, p)]
+        pool.add(mine, "plan")
         scored = pool.scored(topic.query)
-    ranked = sorted(scored, key=rank, reverse=True)
+        first = mine[0] if mine else None
+    # a table of contents or a book index has no prose to cite: left out unless nothing else was found
+    ranked = sorted([s for s in scored if not contents(s.passage)] or scored, key=rank, reverse=True)
     own = sorted([s for s in ranked if named(topic, s.passage) and s.passage.id not in used],
                  key=lambda s: not at_home(topic, s.passage))  # stable: the home subsection's passages first
     home = [s for s in own if at_home(topic, s.passage)]
@@ -96,6 +102,9 @@ def section_passages(ctx: RunContext, topic: Topic, question: str, used: set[str
     if chosen and not home and all(cited.get(s.passage.document, 0) >= HEAVY_CITES for s in chosen):
         found = follow_other_documents(ctx, topic, question, pool, chosen, used, cited, n, k)
     found.searches = ctx.counts["searches"] - before
+    # a section opens by saying what it is: the first passage of its subsection, or of its document
+    found.opening = next((p for p in found.passages if (first is not None and p.id == first.id)
+                          or (p.seq == 0 and named(topic, p))), None)
     return found
 
 
@@ -156,34 +165,52 @@ def named(topic: Topic, passage: Passage) -> bool:
 
 
 def candidate_sentences(topic: Topic, question: str, passages: list[Passage], limit: int, taken: set[str],
-                        fresh: Passage | None = None) -> list[tuple[str, Passage]]:
+                        fresh: Passage | None = None, opening: Passage | None = None) -> list[tuple[str, Passage]]:
     """The passages' sentences that bear on the section (and the question), best first; each a verbatim span of
     its passage; sentences already used in another section are left out. A `fresh` passage (of a document the
-    report does not cite yet) has its best sentence among them, in the last place if it ranked lower."""
-    out = _candidates(topic, question, passages, limit, taken)
+    report does not cite yet) has its best sentence among them, in the last place if it ranked lower; the first
+    sentence of an `opening` passage (`Found.opening`) is the first."""
+    out = _candidates(topic, question, passages, limit, taken, opening)
     if fresh is not None and not any(p.id == fresh.id for _, p in out):
         out = [*out[: limit - 1], *_candidates(topic, question, [fresh], 1, taken)]
     return out
 
 
-def _candidates(topic: Topic, question: str, passages: list[Passage], limit: int,
-                taken: set[str]) -> list[tuple[str, Passage]]:
+def _candidates(topic: Topic, question: str, passages: list[Passage], limit: int, taken: set[str],
+                opening: Passage | None = None) -> list[tuple[str, Passage]]:
     out: list[tuple[str, Passage]] = []
     spans = [(span.text, span.passage) for span in rank_spans(f"{topic.title} {topic.title} {question}", passages,
                                                              limit * 2)]
-    if passages and passages[0].seq == 0 and named(topic, passages[0]):  # a section opens by saying what it is
-        first = next(iter(sentence_spans(passages[0].text, 0, len(passages[0].text))), None)
-        if first is not None:
-            spans.insert(0, (" ".join(passages[0].text[first[0]:first[1]].split()), passages[0]))
+    first = opening_sentence(opening)
+    if first is not None:  # a section opens by saying what it is
+        spans.insert(0, first)
     for text, passage in spans:
         text = text.strip()
-        key = re.sub(r"\W+", " ", text.lower()).strip()
-        if MIN_CLAIM_CHARS <= len(text) <= MAX_CLAIM_CHARS and key not in taken and text[-1:] not in (":", ","):
+        key = sentence_key(text)
+        if MIN_CLAIM_CHARS <= len(text) <= MAX_CLAIM_CHARS and not repeats(key, taken) \
+                and text[-1:] not in (":", ","):
             out.append((text, passage))
             taken.add(key)
         if len(out) >= limit:
             break
     return out
+
+
+def opening_sentence(opening: Passage | None) -> tuple[str, Passage] | None:
+    """The first sentence of the passage that opens the section's own text, which says what the thing is ("GiST
+    indexes are not a single kind of index, but rather an infrastructure …")."""
+    first = next(iter(sentence_spans(opening.text, 0, len(opening.text))), None) if opening else None
+    return (" ".join(opening.text[first[0]:first[1]].split()), opening) if opening and first else None
+
+
+def sentence_key(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def repeats(key: str, taken: set[str]) -> bool:
+    """The sentence was taken already, alone or within a longer span (or the other way round): a span of two
+    sentences that holds a sentence another claim quotes says it twice."""
+    return key in taken or any(key in t or t in key for t in taken if min(len(t), len(key)) >= MIN_CLAIM_CHARS)
 
 
 def choose_claims(ctx: RunContext, topic: Topic, question: str, sentences: list[tuple[str, Passage]], n: int,
@@ -246,8 +273,8 @@ def facet_sentence(ctx: RunContext, topic: Topic, facet: Facet, passages: list[P
         under = named(topic, passage)
         for start, end in sentence_spans(passage.text, 0, len(passage.text)):
             text = " ".join(passage.text[start:end].split())
-            key = re.sub(r"\W+", " ", text.lower()).strip()
-            if not MIN_CLAIM_CHARS <= len(text) <= MAX_CLAIM_CHARS or key in taken or text[-1:] in (":", ","):
+            if not MIN_CLAIM_CHARS <= len(text) <= MAX_CLAIM_CHARS or repeats(sentence_key(text), taken) \
+                    or text[-1:] in (":", ","):
                 continue
             names_it = mentions(text, topic.title) or bool(terms(topic.title) & terms(text) - GENERIC_TERMS)
             cues = facet.answers(text)
@@ -276,10 +303,10 @@ def research_section(ctx: RunContext, topic: Topic, question: str, used: set[str
     section.read = [p.id for p in passages]
     used.update(section.read)
     section.heading = list(passages[0].headings) or [passages[0].title]
-    sentences = candidate_sentences(topic, question, passages, rc.candidates, taken, found.fresh)
-    chosen: list[tuple[str, Passage, str]] = [(*sentences[i], "")
-                                              for i in choose_claims(ctx, topic, question, sentences, rc.claims,
-                                                                     found.fresh)]
+    sentences = candidate_sentences(topic, question, passages, rc.candidates, taken, found.fresh, found.opening)
+    picked = choose_claims(ctx, topic, question, sentences, rc.claims, found.fresh)
+    chosen: list[tuple[str, Passage, str]] = [(*sentences[i], "") for i in picked]
+    taken.difference_update(sentence_key(text) for i, (text, _) in enumerate(sentences) if i not in picked)
     for facet in (asked.facets[1:] if asked else []):
         answered = next((i for i, (text, _, _) in enumerate(chosen) if facet.answers(text) >= FACET_CUES), None)
         if answered is not None:
@@ -289,7 +316,7 @@ def research_section(ctx: RunContext, topic: Topic, question: str, used: set[str
         extra = facet_sentence(ctx, topic, facet, passages, rc.section_k, taken)
         section.searches += ctx.counts["searches"] - before
         if extra is not None:
-            taken.add(re.sub(r"\W+", " ", extra[0].lower()).strip())
+            taken.add(sentence_key(extra[0]))
             chosen.append((*extra, facet.name))
     claims: list[tuple[Claim, Evidence]] = []
     for quote, passage, facet_name in chosen:
@@ -304,7 +331,10 @@ def research_section(ctx: RunContext, topic: Topic, question: str, used: set[str
             ctx.trace.emit("cut", section=topic.title, quote=evidence.quote)
             continue
         claims.append((Claim(text, [], text != evidence.quote, facet=facet_name), evidence))
-    claims.sort(key=lambda ce: bool(ce[0].facet))  # a paragraph says what the thing is, then what is asked of it
+    # a paragraph says what the thing is (the section's opening sentence first), then what is asked of it
+    opening = opening_sentence(found.opening)
+    first = sentence_key(opening[0]) if opening else None
+    claims.sort(key=lambda ce: (sentence_key(ce[1].quote) != first, bool(ce[0].facet)))
     if asked:
         have = {c.facet for c, _ in claims}
         section.unanswered = [f.name for f in asked.facets[1:] if f.name not in have]
