@@ -51,10 +51,19 @@ def document_key(path: str, source_id: str | None) -> str:
 
 @dataclass(slots=True, kw_only=True)
 class Hit(Passage):
-    """A passage returned by a search, with its score and (on request) a query-focused snippet."""
+    """A passage returned by a search, with its score and (on request) a query-focused snippet. `also_in`: the
+    other documents of its duplicate group (scent.index.groups), as paths are shown; left out of `to_dict` when
+    empty, so results without duplicates serialise as before."""
 
     score: float
     snippet: str = ""
+    also_in: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        if not self.also_in:
+            del out["also_in"]
+        return out
 
 
 IssueStatus = Literal["skipped", "partial"]

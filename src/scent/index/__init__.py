@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from scent.config import EmbedConfig, RetrievalConfig, SearchConfig
 from scent.index import bm25
 from scent.index.dense import DenseIndex, VectorsError, check_dim
+from scent.index.groups import has_groups
 from scent.index.hybrid import fuse
 from scent.index.layout import STORE_FILE, TANTIVY_DIR
 from scent.index.snippet import snippet
@@ -143,7 +144,10 @@ class Index:
         bm25 | dense | hybrid | auto (default: the index's configured retriever, `RetrievalConfig.retriever`)."""
         # ids missing from the store belong to a document being re-indexed right now (or vectors not yet
         # compacted after a deletion): left out
-        hits = self.store.hits(self.ranked(query, k, retriever))
+        ranked = self.ranked(query, k, retriever)
+        hits = self.store.hits(ranked)
+        if len(hits) < k and len(ranked) == k and has_groups(self.store.db):  # duplicates left out: look deeper
+            hits = self.store.hits(self.ranked(query, 3 * k, retriever))[:k]
         if snippets:
             for hit in hits:
                 hit.snippet = snippet(hit.text, query)

@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS sources (
   include TEXT NOT NULL DEFAULT '[]',
   exclude TEXT NOT NULL DEFAULT '[]'
 );
+CREATE TABLE IF NOT EXISTS signatures (doc INTEGER PRIMARY KEY, minhash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS duplicates (doc INTEGER PRIMARY KEY, standing INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS duplicates_by_standing ON duplicates (standing);
 """
 
 _PASSAGE_COLUMNS = ('p.id, d.path, p.source_id, p.title, p.headings, p.page, p.start, p."end", p.seq, p.text, '
@@ -278,9 +281,12 @@ class Store:
 
     def hits(self, ranked: Sequence[tuple[str, float]]) -> list[Hit]:
         """Hits for (id, score) pairs, in order; ids the store no longer holds are left out."""
+        from scent.index.groups import collapse
+
         rows = self._rows([pid for pid, _ in ranked])
         labels = self.labels()
-        return [_passage(rows[pid], labels, Hit, score=score) for pid, score in ranked if pid in rows]
+        hits = [_passage(rows[pid], labels, Hit, score=score) for pid, score in ranked if pid in rows]
+        return collapse(self.db, hits, self.shown)  # one member per duplicate group (scent.index.groups)
 
     def neighbours(self, passage_id: str, before: int, after: int) -> list[Passage]:
         """Passages around one in its document. A record of a corpus file is a document of its own: its
@@ -340,6 +346,7 @@ class Store:
             return int(cur.lastrowid or 0)
         doc = int(row[0])
         self.db.execute("DELETE FROM passages WHERE doc = ?", (doc,))
+        self.db.execute("DELETE FROM signatures WHERE doc = ?", (doc,))  # signed again after the run
         self.db.execute(
             "UPDATE documents SET kind=?, title=?, sha256=?, size=?, mtime_ns=?, warnings=?, text=?, "
             "state='pending', n_passages=0 WHERE doc=?", (*values, doc))
@@ -380,3 +387,6 @@ class Store:
         docs = list(docs)
         self.db.executemany("DELETE FROM passages WHERE doc = ?", [(d,) for d in docs])
         self.db.executemany("DELETE FROM documents WHERE doc = ?", [(d,) for d in docs])
+        self.db.executemany("DELETE FROM signatures WHERE doc = ?", [(d,) for d in docs])
+        if docs:  # a group may have lost its standing member: recomputed after the run
+            self.set_meta("groups", "stale")

@@ -22,6 +22,7 @@ from scent.index.layout import REPORT_FILE, STORE_FILE, TANTIVY_DIR
 from scent.index.lock import writer_lock
 from scent.index.store import DocRow, Store
 from scent.ingest.diff import diff, same_content, unchanged
+from scent.ingest.duplicates import regroup
 from scent.ingest.extracted import LoadError
 from scent.ingest.read import LoadedDocument, file_sha256, read_document
 from scent.ingest.sources import plan
@@ -106,6 +107,7 @@ class Builder:
         self._commit_group()
         checkpoint("index-removing")
         self._remove(gone)
+        regroup(self.store)  # duplicate groups of the documents now indexed (scent.ingest.duplicates)
 
     def _one(self, c: FileCandidate, row: DocRow[int] | None, gone: list[int]) -> None:
         path = display_path(c.relpath)
@@ -213,6 +215,7 @@ class Builder:
     def remove(self, docs: list[int]) -> None:
         """Remove documents outside a run (`scent forget`)."""
         self._remove(docs)
+        regroup(self.store)
 
     def close(self) -> None:
         self.writer.close()

@@ -1,0 +1,67 @@
+"""Duplicate groups at search time: one member per group in a result list, the others named as "also in".
+
+Groups are made when indexing (`scent.ingest.duplicates`) and stored in `passages.sqlite`: `duplicates(doc,
+standing)` names, for every member of a group but one, the member that stands for the group. In a result list,
+a passage of a member is left out when a passage of any other member of its group ranks higher or is the
+standing member's, so each group shows through one member: the standing one when any of its passages is in the
+list, else the best-ranked one (a passage only a member holds is still found). The shown passages carry
+`also_in`: the group's other documents, as paths are shown.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+
+from scent.types import Hit
+
+
+def has_groups(db: sqlite3.Connection) -> bool:
+    try:
+        return db.execute("SELECT 1 FROM duplicates LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError:  # an index made before duplicate groups: none
+        return False
+
+
+def collapse(db: sqlite3.Connection, hits: Sequence[Hit], shown: Callable[[str, str], str]) -> list[Hit]:
+    """`hits` with one member per duplicate group (see the module docstring), in order."""
+    if not hits or not has_groups(db):
+        return list(hits)
+    ids = [h.id for h in hits]
+    doc_of = dict(db.execute(f"SELECT id, doc FROM passages WHERE id IN ({','.join('?' * len(ids))})", ids))
+    docs = sorted(set(doc_of.values()))
+    marks = ",".join("?" * len(docs))
+    standing = dict(db.execute(f"SELECT doc, standing FROM duplicates WHERE doc IN ({marks})", docs))
+    group_of = {d: standing.get(d, d) for d in docs}
+    heads = sorted(set(group_of.values()))
+    marks = ",".join("?" * len(heads))
+    members: dict[int, list[int]] = {}
+    for doc, head in db.execute(f"SELECT doc, standing FROM duplicates WHERE standing IN ({marks}) ORDER BY doc",
+                                heads):
+        members.setdefault(head, []).append(doc)
+    if not members:
+        return list(hits)
+    everyone = sorted({d for head, group in members.items() for d in (head, *group)})
+    marks = ",".join("?" * len(everyone))
+    names = {doc: shown(root, path) for doc, root, path in db.execute(
+        f"SELECT doc, root, path FROM documents WHERE doc IN ({marks}) AND state != 'deleting'", everyone)}
+    # the member shown for each group: the standing one if it has a passage here, else the best-ranked member
+    present = set(doc_of.values())
+    chosen: dict[int, int] = {}
+    for h in hits:
+        doc = doc_of.get(h.id)
+        if doc is not None:
+            head = group_of[doc]
+            chosen.setdefault(head, head if head in present else doc)
+    kept = []
+    for h in hits:
+        doc = doc_of.get(h.id)
+        if doc is None or doc not in group_of or group_of[doc] not in members:
+            kept.append(h)
+            continue
+        head = group_of[doc]
+        if chosen[head] != doc:
+            continue
+        h.also_in = [names[d] for d in (head, *members[head]) if d != doc and d in names]
+        kept.append(h)
+    return kept
