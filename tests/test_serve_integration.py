@@ -1,5 +1,6 @@
 """Integration: the real `scent serve` command with the embedded model on the PostgreSQL docs — search, then an
-ask streamed over HTTP to a cited answer, then the run in the history."""
+ask streamed over HTTP to a cited answer, then the run in the history; and the same question asked in the web
+page in Chromium, its citation opened on the quoted sentence."""
 
 from __future__ import annotations
 
@@ -71,3 +72,41 @@ def test_http_ask_with_the_embedded_model_on_the_postgresql_docs(served: str):
         cited = answer["citations"][0]
         read = c.get("/api/passage", params={"id": cited["id"], "index": "pg"}).json()
         assert " ".join(cited["quote"].split()).lower() in " ".join(read["passage"]["text"].split()).lower()
+
+
+def test_the_page_with_the_embedded_model(served: str):
+    """The web UI in Chromium against `scent serve` with the embedded model (the browser tests' other runs use
+    the scripted model): ask → the steps in words → the answer with [1] → the quoted sentence marked in
+    runtime-config-connection.html and in view."""
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (make test installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{served}/#token={TOKEN}")
+            page.wait_for_selector("#stats:has-text('passages')")
+            page.fill("#question", "What is the default value of max_connections?")
+            page.press("#question", "Enter")
+            page.wait_for_selector("#steps li[data-type=tool_call]", timeout=120_000)
+            assert page.inner_text("#steps li[data-type=tool_call] >> nth=0").startswith("searching “")
+            page.wait_for_selector("#answer:not([hidden])", timeout=900_000)
+            assert "100" in page.inner_text("#answer-text") + page.inner_text("#citations")
+            assert page.query_selector("#answer-marks button.cite")
+            path = page.get_attribute("#answer-marks button.cite >> nth=0", "title") or ""
+            page.click("#answer-marks button.cite >> nth=0")
+            page.wait_for_selector("#doc p.hit mark.quote")
+            assert page.inner_text("#doc-path") in path
+            assert page.evaluate("() => { const r = document.querySelector('mark.quote').getBoundingClientRect(); "
+                                 "return r.top >= 0 && r.bottom <= innerHeight; }")
+            assert not page.is_visible("#error")
+            artifacts = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
+            artifacts.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(artifacts / "embedded-answer.png"))
+        finally:
+            browser.close()
