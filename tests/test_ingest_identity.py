@@ -231,3 +231,27 @@ def test_orphan_passages_are_removed_at_the_next_run(tmp_path: Path):
     with Index.open(index) as idx:
         assert idx.search("otters", 1)[0].path == "a.txt"
         assert idx.tantivy.searcher().num_docs == 1
+
+
+def test_orphans_of_a_deleted_file_are_not_attached_to_the_next_document(tmp_path: Path):
+    """Orphan passages name a document number the store no longer holds; when the file was deleted before the
+    re-run, the next document to be given that number used to inherit them."""
+    root = tmp_path / "d"
+    root.mkdir()
+    (root / "a.txt").write_text("Orphaned otters swim.")
+    index = tmp_path / "idx"
+    build(index, [root])
+    db = sqlite3.connect(index / "passages.sqlite")
+    (doc,) = db.execute("SELECT doc FROM documents").fetchone()
+    db.execute("DELETE FROM documents")  # as a Ctrl-C left it: passages of `doc`, no document row
+    db.commit()
+    db.close()
+    (root / "a.txt").unlink()
+    (root / "b.txt").write_text("Badgers dig.")
+    s = build(index, [root])
+    assert (s.added, s.documents_total, s.passages_total) == (1, 1, 1)
+    with Index.open(index) as idx:
+        assert idx.search("otters", 5) == [] and idx.tantivy.searcher().num_docs == 1
+        (b,) = idx.store.resolve("b.txt")
+        assert [p.text for p in idx.store.doc_passages(b)] == ["Badgers dig."]
+        assert b == doc or doc not in {r[0] for r in idx.store.db.execute("SELECT doc FROM passages")}
