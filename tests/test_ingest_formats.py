@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import scent
 from formats_factory import mixed_folder
 
 from scent.index import Index
@@ -94,3 +95,17 @@ def test_large_csv_is_chunked_by_rows():
     doc = load(f"id,val\n{rows}\n".encode(), "big.csv")
     assert len(doc.blocks) == 5 and doc.blocks[1].headings == ("rows 22-41",)
     assert "id: r20; val: value 20" in doc.text
+
+
+def test_include_csv_indexes_the_csv_files(tmp_path: Path):
+    """Issue 23, finding 8: `scent index --include '*.csv'` indexed 0 files without a word."""
+    root = tmp_path / "d"
+    root.mkdir()
+    (root / "birds.csv").write_text("name,habitat\nheron,marsh\npuffin,cliff\n")
+    (root / "notes.txt").write_text("Not included.")
+    out = json.loads(scent("index", root, "--index", tmp_path / "idx", "--include", "*.csv", "--no-vectors",
+                           "--json").stdout)
+    assert (out["added"], out["skipped"]) == (1, 0)
+    with Index.open(tmp_path / "idx") as idx:
+        hit = idx.search("puffin cliff", 1)[0]
+        assert hit.path == "birds.csv" and "name: puffin; habitat: cliff" in hit.text
