@@ -240,6 +240,10 @@ def test_a_pdf_citation_shows_the_page(tmp_path: Path, page):
         assert "42 widgets" in page.inner_text("#doc p.hit mark.quote")
         assert "page 2" in page.inner_text("#doc-where")
         shot(page, "pdf-citation.png")
+        with page.expect_download() as got:
+            page.click("#doc-original")
+        assert got.value.suggested_filename == "handbook.pdf"
+        assert Path(got.value.path()).read_bytes() == (tmp_path / "handbook.pdf").read_bytes()
         page.select_option("#index", "idx")
         page.wait_for_selector("#doc-page", state="hidden")  # the document left with its index
         page.fill("#query", "widgets colours blue")

@@ -1,4 +1,5 @@
-"""PDF page images (issue 24): GET /api/page renders the page a passage came from (pypdfium2) as PNG, with the
+"""Original files and PDF page images (issue 24): GET /api/original downloads the file a passage came from;
+GET /api/page renders the page a passage came from (pypdfium2) as PNG, with the
 quote's region marked from the page's text layer; a passage that is not from a PDF, an unknown id or a PDF gone
 from the disk is 404; the token is needed like everywhere else."""
 
@@ -68,4 +69,26 @@ def test_a_pdf_page_with_the_quote_marked(tmp_path: Path):
             assert anonymous.get("/api/page", params={"id": pid}).status_code == 401
         (tmp_path / "docs" / "handbook.pdf").unlink()
         gone = c.get("/api/page", params={"id": pid, "quote": "something new"})
+        assert gone.status_code == 404 and str(tmp_path) not in gone.text
+
+
+def test_the_original_file_is_a_download(tmp_path: Path):
+    planted = "<html><script>window.pwned = 1</script><p>Planted HTML with widgets.</p></html>"
+    with running_server(tmp_path, {"planted.html": planted}) as server, server.client() as c:
+        hit = c.get("/api/search", params={"q": "widgets colours blue red", "path": "widgets.md"}).json()[0]
+        got = c.get("/api/original", params={"id": hit["id"]})
+        assert got.status_code == 200 and got.content == (tmp_path / "docs" / "widgets.md").read_bytes()
+        assert got.headers["content-type"] == "application/octet-stream"
+        assert got.headers["content-disposition"].startswith('attachment; filename="widgets.md"')
+        html = c.get("/api/search", params={"q": "planted html widgets", "path": "planted.html"}).json()[0]
+        served = c.get("/api/original", params={"id": html["id"]})  # a page from the corpus: never run as one
+        assert served.headers["content-type"] == "application/octet-stream"
+        assert served.headers["content-security-policy"] == "sandbox" and "attachment" in served.headers[
+            "content-disposition"]
+        for wrong in ("../../etc/passwd", "/etc/passwd", "nope"):
+            assert c.get("/api/original", params={"id": wrong}).status_code == 404
+        with server.client(token=None) as anonymous:
+            assert anonymous.get("/api/original", params={"id": hit["id"]}).status_code == 401
+        (tmp_path / "docs" / "widgets.md").unlink()
+        gone = c.get("/api/original", params={"id": hit["id"]})
         assert gone.status_code == 404 and str(tmp_path) not in gone.text

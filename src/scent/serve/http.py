@@ -36,7 +36,7 @@ from scent.serve.corpus import (
 )
 from scent.serve.indexing import Indexer, IndexingBusy, IndexingOff
 from scent.serve.library import Library
-from scent.serve.pages import page_image
+from scent.serve.pages import page_image, source_file
 from scent.serve.runs import Busy, Run, RunManager
 from scent.tools import MAX_WINDOW
 
@@ -282,6 +282,16 @@ def add_api(app: FastAPI, library: Library) -> None:
         if image.mark_top is not None:
             headers["X-Scent-Mark-Top"] = f"{image.mark_top:.4f}"
         return Response(image.png, media_type="image/png", headers=headers)
+
+    @app.get("/api/original", tags=["corpus"], response_class=FileResponse,
+             responses={200: {"content": {"application/octet-stream": {}}, "description": "The file."}})
+    def original(id: Annotated[str, Query(min_length=1, max_length=512)], index: IndexParam = "") -> FileResponse:
+        """The original file of the document a passage came from, as a download (`Content-Disposition:
+        attachment`, `application/octet-stream`: never shown by the browser as a page of this origin)."""
+        file, _ = source_file(library.corpus(index).index, id)
+        return FileResponse(str(file), media_type="application/octet-stream", filename=file.name,
+                            content_disposition_type="attachment",
+                            headers={"Cache-Control": "no-store", "Content-Security-Policy": "sandbox"})
 
     @app.get("/api/sources", tags=["corpus"])
     def sources(limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -1,10 +1,12 @@
-"""PDF pages as images for the document view: the page a passage came from, rendered on demand by pypdfium2 to
-PNG, with the quoted sentence's region marked when the page's text layer holds it.
+"""The original file of a passage (to download), and PDF pages as images for the document view: the page a
+passage came from, rendered on demand by pypdfium2 to PNG, with the quoted sentence's region marked when the
+page's text layer holds it.
 
 The file is found from the passage id alone — the id is looked up in the index's store, which names the
 document's root and path — never from a path the client sends; the real path must still lie inside its root
-and be a regular `.pdf` file. PDFium is not thread-safe, so every call into it holds one lock. A page is drawn at
-most 1400 px wide and 2400 px high whatever its declared size. The PNG is encoded here (zlib): no image library.
+and be a regular file (`.pdf` for a page). PDFium is not thread-safe, so every call into it holds one lock. A
+page is drawn at most 1400 px wide and 2400 px high whatever its declared size. The PNG is encoded here (zlib):
+no image library.
 """
 
 from __future__ import annotations
@@ -37,23 +39,30 @@ class PageImage:
     mark_top: float | None  # where the first mark starts, as a fraction of the image's height
 
 
-def source_pdf(index: Any, passage_id: str) -> tuple[Path, int]:
-    """(the PDF file, 1-based page) a passage of a folder index came from; NotFound otherwise."""
+def source_file(index: Any, passage_id: str) -> tuple[Path, int | None]:
+    """(the file, 1-based page or None) a passage of a folder index came from, found from the passage id in the
+    index's store; NotFound for another kind of index, an unknown id, or a file no longer inside its root."""
     store = getattr(index, "store", None)
     if store is None:
-        raise NotFound("page images are served for folder indexes only")
+        raise NotFound("original files are served for folder indexes only")
     row = store.db.execute("SELECT d.root, d.path, p.page FROM passages p JOIN documents d USING (doc) "
                            "WHERE p.id = ?", (passage_id,)).fetchone()
     if row is None:
         raise NotFound(f"no passage {passage_id!r}")
     root, path, page = row
-    if page is None or not str(path).lower().endswith(".pdf"):
-        raise NotFound(f"passage {passage_id!r} is not from a page of a PDF")
     real_root = os.path.realpath(root)
     file = os.path.realpath(os.path.join(real_root, path))
     if not file.startswith(real_root.rstrip("/") + "/") or not os.path.isfile(file):
-        raise NotFound(f"the PDF of passage {passage_id!r} is no longer where it was indexed")
-    return Path(file), int(page)
+        raise NotFound(f"the file of passage {passage_id!r} is no longer where it was indexed")
+    return Path(file), page
+
+
+def source_pdf(index: Any, passage_id: str) -> tuple[Path, int]:
+    """(the PDF file, 1-based page) a passage came from; NotFound for a passage not from a page of a PDF."""
+    file, page = source_file(index, passage_id)
+    if page is None or file.suffix.lower() != ".pdf":
+        raise NotFound(f"passage {passage_id!r} is not from a page of a PDF")
+    return file, int(page)
 
 
 def page_image(index: Any, passage_id: str, quote: str = "") -> PageImage:

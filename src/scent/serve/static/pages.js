@@ -1,4 +1,4 @@
-// The PDF page of the passage on screen (GET /api/page, rendered by the server with pypdfium2), the quote's
+// The original file of the document on screen (a download), and the PDF page of the passage on screen (GET /api/page, rendered by the server with pypdfium2), the quote's
 // region marked on it by the server and scrolled into view. The image comes as a blob through the authorised
 // fetch (an <img src> could not send the token) and is shown from an object URL.
 "use strict";
@@ -47,10 +47,28 @@
     }
   }
 
+  let onScreen = null; // {passage, index}: whose original file the button downloads
+  $("doc-original").addEventListener("click", async () => {
+    if (!onScreen) return;
+    try {
+      const {passage, index} = onScreen;
+      const response = await ui.api(ui.withIndex("/api/original?id=" + encodeURIComponent(passage.id), index));
+      const blob = await response.blob();
+      const link = ui.el("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = passage.path.split("/").pop() || "document";
+      document.body.appendChild(link);
+      link.click();
+      setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+      ui.showError("");
+    } catch (e) { ui.showError(e.message); }
+  });
+
   document.addEventListener("scent:passage", (event) => {
     const {passage, quote, index} = event.detail;
+    onScreen = {passage, index};
     if (passage.page && /\.pdf$/i.test(passage.path)) show(passage, quote, index);
     else hide();
   });
-  document.addEventListener("scent:cleared", hide);
+  document.addEventListener("scent:cleared", () => { onScreen = null; hide(); });
 })();
