@@ -218,3 +218,15 @@ def test_one_section_per_core_index_type_each_saying_when_to_use_it(tmp_path: Pa
         assert "index" in (s["title"] + " " + " ".join(s["heading"])).lower(), s["title"]
     # every claim is a verified quote of its passage
     assert all(" ".join(r["quote"].split()) in " ".join(r["passage"].split()) for r in data["references"])
+
+
+def test_the_html_report_reads_as_a_document(tmp_path: Path) -> None:
+    from scent.research.render import from_dict, markdown, to_html
+
+    data, _ = report(tmp_path)
+    html = to_html(from_dict(data))
+    body = html.split("<h2>References</h2>")[0]
+    assert '<p class="lead">' in body and "<li>" not in body  # paragraphs, not bullets
+    # claims joined into a paragraph read as sentences: the quoted sentence's full stop is put back before [n]
+    assert "sorted into some ordering.<sup>" in body
+    assert "\n- " in markdown(from_dict(data))  # markdown keeps its cited bullets

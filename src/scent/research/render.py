@@ -106,8 +106,16 @@ def _prose(claims: list[Claim], labels: bool = True) -> str:
     out = []
     for c in paragraph(claims):
         lead = f"<em>{html.escape(c.facet[:1].upper() + c.facet[1:])}:</em> " if labels and c.facet else ""
-        out.append(f"{lead}{html.escape(_line(c.text))}{_cites(c)}")
+        out.append(f"{lead}{html.escape(_sentence(c.text))}{_cites(c)}")
     return " ".join(out)
+
+
+def _sentence(text: str) -> str:
+    """A claim as a sentence of a paragraph: the quote ends where the document's sentence did, its full stop
+    dropped when it was quoted; put back, so that claims joined in a paragraph read as sentences."""
+    text = _line(text)
+    end = text.rstrip(")\"”’'")
+    return text if not end or end[-1] in ".!?…:;" else text + "."
 
 
 def to_html(report: ResearchReport) -> str:
