@@ -49,6 +49,8 @@ def test_ask_trace_answer_and_cited_paragraph(tmp_path: Path, page):
         assert page.inner_text("#steps li[data-type=tool_call] >> nth=0").startswith("searching “")
         assert page.inner_text("#answer-text") == "42 widgets"
         assert float(page.inner_text("#confidence")) > 0 and "verified" in page.inner_text("#confidence-reasons")
+        # the vote's agreement: "42" agrees with "42 widgets" (an exact-text count said 2 of 3)
+        assert page.inner_text("#confidence-reasons").startswith("3 of 3 readings agree")
         page.click("#answer-marks button.cite >> nth=0")
         page.wait_for_selector("#doc p.hit mark.quote")
         quote = page.inner_text("#citations .quote-line >> nth=0").strip("“”")

@@ -249,8 +249,11 @@
     const out = [];
     const views = answer.views || [];
     if (views.length) {
-      const agree = views.filter((v) => v.answer && answer.draft && squash(String(v.answer)) === squash(answer.draft)).length;
-      out.push(`${agree || views.filter((v) => v.answer).length} of ${views.length} readings agree`);
+      // the vote's own measure (answers that agree in meaning: "100" and "100 connections"), else exact text
+      const share = (answer.signals || {}).agreement;
+      const agree = typeof share === "number" ? Math.round(share * views.length) :
+        views.filter((v) => v.answer && answer.draft && squash(String(v.answer)) === squash(answer.draft)).length;
+      out.push(`${agree} of ${views.length} readings agree`);
     }
     const cites = answer.citations || [];
     if (cites.length) {
