@@ -142,3 +142,24 @@ def test_an_index_from_before_groups_is_grouped_by_the_next_run(tmp_path: Path):
     assert summary.unchanged == 3 and summary.added == 0
     with Index.open(index) as idx:
         assert [h.path for h in idx.search("logging basicConfig", 5)] == ["library/logging.html", "library/os.html"]
+
+
+def test_a_page_ranks_where_its_source_ranked(tmp_path: Path):
+    """The source text of a page may rank above the page itself: the page takes its place in the list."""
+    site = tmp_path / "html"
+    (site / "_sources").mkdir(parents=True)
+    (site / "logging.html").write_text("<html><body><p>" + _prose(5, 60) + " A kestrel.</p></body></html>")
+    (site / "_sources" / "logging.rst.txt").write_text("Kestrel, kestrel: the kestrel.\n")
+    (site / "birds.html").write_text("<html><body><p>Kestrel and kestrel nests in spring.</p></body></html>")
+    index = tmp_path / "idx"
+    build(index, [site])
+    with Index.open(index) as idx:
+        raw = idx.store.db.execute("SELECT count(*) FROM duplicates").fetchone()[0]
+        ranked = [idx.store.shown(*idx.store.db.execute(
+            "SELECT root, path FROM documents JOIN passages USING (doc) WHERE id = ?", (pid,)).fetchone())
+            for pid, _ in idx.ranked("kestrel", 3, "bm25")]
+        assert raw == 1 and ranked == ["_sources/logging.rst.txt", "birds.html", "logging.html"]
+        hits = idx.search("kestrel", 3, retriever="bm25")
+        assert [(h.path, h.also_in) for h in hits] == [("logging.html", ["_sources/logging.rst.txt"]),
+                                                        ("birds.html", [])]
+        assert hits[0].score >= hits[1].score

@@ -1,11 +1,12 @@
 """Duplicate groups at search time: one member per group in a result list, the others named as "also in".
 
 Groups are made when indexing (`scent.ingest.duplicates`) and stored in `passages.sqlite`: `duplicates(doc,
-standing)` names, for every member of a group but one, the member that stands for the group. In a result list,
-a passage of a member is left out when a passage of any other member of its group ranks higher or is the
-standing member's, so each group shows through one member: the standing one when any of its passages is in the
-list, else the best-ranked one (a passage only a member holds is still found). The shown passages carry
-`also_in`: the group's other documents, as paths are shown.
+standing)` names, for every member of a group but one, the member that stands for the group. A result list shows
+each group through one member: the standing one when any of its passages is in the list, else the best-ranked
+member (so a passage only a member holds is still found); the other members' passages are left out. The group's
+first shown passage takes the place of the group's best-ranked passage (and its score, when higher), so a page
+whose source text ranked first still ranks first. The shown passages carry `also_in`: the group's other
+documents, as paths are shown.
 """
 
 from __future__ import annotations
@@ -53,15 +54,25 @@ def collapse(db: sqlite3.Connection, hits: Sequence[Hit], shown: Callable[[str, 
         if doc is not None:
             head = group_of[doc]
             chosen.setdefault(head, head if head in present else doc)
-    kept = []
+    visible = {head: [h for h in hits if doc_of.get(h.id) == doc] for head, doc in chosen.items() if head in members}
+    for head, group_hits in visible.items():
+        for h in group_hits:
+            h.also_in = [names[d] for d in (head, *members[head]) if d != chosen[head] and d in names]
+    kept: list[Hit] = []
+    placed: set[str] = set()
     for h in hits:
-        doc = doc_of.get(h.id)
-        if doc is None or doc not in group_of or group_of[doc] not in members:
+        head = group_of.get(doc_of.get(h.id, -1), -1)
+        if head not in visible:
             kept.append(h)
             continue
-        head = group_of[doc]
-        if chosen[head] != doc:
+        if h.id in placed:
             continue
-        h.also_in = [names[d] for d in (head, *members[head]) if d != doc and d in names]
-        kept.append(h)
+        first = visible[head][0]
+        if first.id not in placed:  # the group's first appearance: its shown member ranks here
+            first.score = max(first.score, h.score)
+            kept.append(first)
+            placed.add(first.id)
+        elif doc_of[h.id] == chosen[head]:
+            kept.append(h)
+            placed.add(h.id)
     return kept
