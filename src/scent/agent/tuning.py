@@ -15,6 +15,12 @@ PASSAGE_QUOTAS = (3, 2, 1, 1, 1)  # bridge names taken from the 1st, 2nd, … be
 PRIOR_WEIGHT = 0.3  # how much the searches' ranking counts beside term coverage (coverage is in [0, 1])
 LINK_BONUS = 0.3  # a passage a chosen one points to (or that points to it) — the second hop of a bridge
 TITLE_BONUS = 0.5  # a passage whose title the question names is about one of the question's subjects
+# Set on the tune halves of the PostgreSQL, Python-docs and HotpotQA questions (bench/passage_choice.py).
+KEEP_RANKED = 1  # the first search's best passage always read, besides the best-scored one (2: a HotpotQA pair lost)
+SECTION_BONUS = 0.2  # a passage of the best passage's section: the rest of its entry (0.4 lost a Python-docs answer)
+SECTION_LEVELS = 2  # headings that name a section: the page and its first subdivision
+SHINGLE_WORDS = 5  # words per shingle when telling two copies of one text apart from two texts
+DUPLICATE_SHARE = 0.6  # share of the smaller passage's shingles two passages share that makes them one text
 
 
 # relevance.py
