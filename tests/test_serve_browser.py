@@ -177,7 +177,8 @@ def test_report_library_phone_and_dark_mode(tmp_path: Path, page):
 
 def test_add_a_folder_from_the_library(tmp_path: Path, page):
     """Library → add a folder (under --allow-index-root) → progress → the ingest report → its documents in the
-    library and in search; a path outside the allowed roots is refused beside the field."""
+    library and in search; a path outside the allowed roots is refused beside the field; a file uploaded from
+    the browser into the folder is indexed with it, and a second upload of its name is refused."""
     allowed = tmp_path / "allowed"
     (allowed / "field-notes").mkdir(parents=True)
     (allowed / "field-notes" / "kestrels.md").write_text(
@@ -208,7 +209,20 @@ def test_add_a_folder_from_the_library(tmp_path: Path, page):
         assert page.query_selector_all("#library li") == []  # the filter is over paths and titles
         page.fill("#library-filter", "herons")
         page.wait_for_selector("#library li:has-text('herons.txt')")
+        (tmp_path / "from-my-laptop").mkdir()  # a file of the browser's computer, uploaded into the folder
+        (tmp_path / "from-my-laptop" / "swifts.md").write_text("# Swifts\n\nCommon swifts sleep on the wing.\n")
+        page.set_input_files("#upload-files", str(tmp_path / "from-my-laptop" / "swifts.md"))
+        page.click("#upload-button")
+        page.wait_for_selector("#indexing-status:has-text('1 added')")
+        assert (allowed / "field-notes" / "swifts.md").exists() and "6 documents" in page.inner_text("#indexing-status")
+        page.set_input_files("#upload-files", str(tmp_path / "from-my-laptop" / "swifts.md"))
+        page.click("#upload-button")  # the same name again: refused, nothing replaced
+        page.wait_for_selector("#indexing.failed")
+        assert "already exists" in page.inner_text("#indexing-status")
         page.click("[data-tab=ask]")
+        page.fill("#query", "swifts sleep wing")
+        page.press("#query", "Enter")
+        page.wait_for_selector("#hits li:has-text('Swifts')")
         page.fill("#query", "kestrel hovers wind")
         page.press("#query", "Enter")
         page.wait_for_selector("#hits li")

@@ -176,3 +176,46 @@ def test_the_serve_command_indexes_from_the_page(tmp_path: Path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_upload_a_file_into_an_allowed_folder(tmp_path: Path):
+    allowed = tmp_path / "allowed"
+    (allowed / "inbox").mkdir(parents=True)
+    (allowed / "inbox" / "link.txt").symlink_to(tmp_path / "elsewhere.txt")
+    with running_server(tmp_path, index_roots=[allowed]) as server, server.client() as c:
+        folder = str(allowed / "inbox")
+
+        def upload(name: str, body: bytes, where: str = folder) -> httpx.Response:
+            return c.post("/api/upload", params={"folder": where, "name": name}, content=body,
+                          headers={"Content-Type": "application/octet-stream"})
+
+        text = b"# Puffins\n\nAtlantic puffins dive to sixty metres for sand eels.\n"
+        done = upload("puffins.md", text)
+        assert done.status_code == 201 and done.json() == {"folder": folder, "name": "puffins.md", "bytes": len(text)}
+        assert (allowed / "inbox" / "puffins.md").read_bytes() == text
+        assert sorted(p.name for p in (allowed / "inbox").iterdir()) == ["link.txt", "puffins.md"]  # no temp file
+        assert upload("puffins.md", b"other").status_code == 409  # never replaced
+        assert (allowed / "inbox" / "puffins.md").read_bytes() == text
+        assert upload("link.txt", b"through the link").status_code == 409  # nor written through a link
+        assert not (tmp_path / "elsewhere.txt").exists()
+        for bad in ("../escape.md", "a/b.md", ".hidden", "", " spaced.md", "bell\x07.md"):
+            refused = upload(bad, b"x")
+            assert refused.status_code == 422, (bad, refused.text)
+        assert "not inside" in upload("x.md", b"x", str(tmp_path)).json()["error"]
+        assert not (tmp_path / "escape.md").exists() and not (allowed / "escape.md").exists()
+
+        big = b"a" * 2_000_000  # over the 1 MB cap of other requests, under the upload cap (50 MB)
+        assert upload("big.txt", big).status_code == 201
+        assert c.post("/api/verify", content=big, headers={"Content-Type": "application/json"}).status_code == 413
+        server.library.indexer.max_upload = 1000
+        too_big = upload("toobig.txt", b"b" * 2000)
+        assert too_big.status_code == 413 and "upload limit" in too_big.json()["error"]
+        assert not (allowed / "inbox" / "toobig.txt").exists()
+
+        job = wait_for(c, c.post("/api/indexing", json={"path": folder}).json()["id"])
+        assert job["status"] == "done" and job["summary"]["added"] == 2
+        assert c.get("/api/search", params={"q": "puffins sand eels"}).json()[0]["path"].endswith("puffins.md")
+    (tmp_path / "off").mkdir()
+    with running_server(tmp_path / "off") as server, server.client() as c:  # no --allow-index-root
+        off = c.post("/api/upload", params={"folder": folder, "name": "x.md"}, content=b"x")
+        assert off.status_code == 403

@@ -35,7 +35,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _served(index: list[str], model: list[str], config: Path | None, local_only: bool | None,
             retriever: str | None, agent: bool, calibration: Path | None, evals: list[str] = [],  # noqa: B006
-            index_roots: list[Path] = []) -> Library:  # noqa: B006
+            index_roots: list[Path] = [], max_upload_mb: float = 50) -> Library:  # noqa: B006
     from scent.config import ConfigError, load_config
     from scent.serve.library import NamingError, parse_named
     from scent.serve.server import open_served
@@ -51,7 +51,8 @@ def _served(index: list[str], model: list[str], config: Path | None, local_only:
         if not_folders:
             raise NamingError(f"--allow-index-root {', '.join(not_folders)}: not a folder")
         cfg = load_config(config, model, local_only, [])
-        return open_served(indexes, cfg, retriever, agent, calibration, folders, index_roots=roots)
+        return open_served(indexes, cfg, retriever, agent, calibration, folders, index_roots=roots,
+                           max_upload_mb=max_upload_mb)
     except NamingError as e:
         raise _fail(str(e)) from None
     except (ConfigError, WiringError) as e:
@@ -84,6 +85,8 @@ def serve(
     allow_index_root: Annotated[list[Path], typer.Option(
         "--allow-index-root", help="Let the page add folders under DIR to the served (folder) indexes; "
         "repeatable. Without it the page cannot index.")] = [],  # noqa: B006
+    max_upload_mb: Annotated[float, typer.Option(
+        help="Largest file the page may upload into a folder under --allow-index-root (MB).", min=0)] = 50,
 ) -> None:
     """Serve the HTTP API, the web UI and MCP over HTTP for the indexes named (docs/server.md)."""
     import socket
@@ -95,7 +98,8 @@ def serve(
         token, source, created = resolve_token(token_file)
     except (ServeError, OSError) as e:
         raise _fail(str(e)) from None
-    served = _served(index, model, config, local_only, retriever, agent, calibration, evals, allow_index_root)
+    served = _served(index, model, config, local_only, retriever, agent, calibration, evals, allow_index_root,
+                     max_upload_mb)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -34,7 +34,7 @@ from scent.serve.corpus import (
     SourceList,
     Verification,
 )
-from scent.serve.indexing import Indexer, IndexingBusy, IndexingOff
+from scent.serve.indexing import Indexer, IndexingBusy, IndexingOff, TooLarge, write_new_file
 from scent.serve.library import Library
 from scent.serve.pages import page_image, source_file
 from scent.serve.runs import Busy, Run, RunManager
@@ -44,6 +44,7 @@ Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 OPEN_PATHS = ("/api/health",)
 PROTECTED = ("/api", "/mcp")
+UPLOAD_PATH = "/api/upload"
 
 
 CSP = ("default-src 'self'; img-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; "
@@ -69,12 +70,13 @@ def with_security_headers(send: Callable[[Any], Awaitable[None]]) -> Callable[[A
 class Guard:
     """Host, Origin, body size and bearer token, checked before any route runs."""
 
-    def __init__(self, app: ASGIApp, token: str, hosts: set[str], max_body: int) -> None:
+    def __init__(self, app: ASGIApp, token: str, hosts: set[str], max_body: int, max_upload: int = 0) -> None:
         self.app = app
         self.token = token.encode()
         self.hosts = hosts
         self.origins = {f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")}  # https: via a proxy
         self.max_body = max_body
+        self.max_upload = max(max_body, max_upload)  # POST /api/upload: a file, capped by --max-upload-mb
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -98,8 +100,9 @@ class Guard:
         if origin is not None and origin not in self.origins:
             return 403, f"cross-origin requests are refused (Origin {origin!r})"
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            return 413, f"the request body is larger than {self.max_body} bytes"
+        cap = self.max_upload if path == UPLOAD_PATH else self.max_body
+        if length is not None and (not length.isdigit() or int(length) > cap):
+            return 413, f"the request body is larger than {cap} bytes"
         if "transfer-encoding" in headers and length is None:
             return 411, "a request body needs a Content-Length"
         protected = any(path == p or path.startswith(p + "/") for p in PROTECTED)
@@ -194,7 +197,7 @@ def create_app(library: Library, token: str, hosts: set[str], mcp: Any = None, m
     def page() -> FileResponse:
         return FileResponse(str(static / "index.html"), headers={"Cache-Control": "no-store"})
 
-    return Guard(app, token, hosts, max_body)
+    return Guard(app, token, hosts, max_body, library.indexer.max_upload if library.indexer is not None else 0)
 
 
 def install_errors(app: FastAPI) -> None:
@@ -212,6 +215,10 @@ def install_errors(app: FastAPI) -> None:
     @app.exception_handler(IndexingOff)
     async def off(request: Request, exc: IndexingOff) -> JSONResponse:
         return error(403, str(exc))
+
+    @app.exception_handler(TooLarge)
+    async def too_large(request: Request, exc: TooLarge) -> JSONResponse:
+        return error(413, str(exc))
 
     @app.exception_handler(IndexingBusy)
     async def indexing_busy(request: Request, exc: IndexingBusy) -> JSONResponse:
@@ -370,6 +377,16 @@ def add_indexing(app: FastAPI, library: Library) -> None:
         422 says what is wrong with the path, 409 when a folder is being indexed already."""
         name = library.corpus(body.index).name
         return indexer().start(body.path, name).view()
+
+    @app.post(UPLOAD_PATH, tags=["indexing"], status_code=201)
+    async def upload(request: Request, folder: Annotated[str, Query(max_length=4096)],
+                     name: Annotated[str, Query(max_length=255)]) -> dict[str, Any]:
+        """Put one file, the raw request body, into `folder` (inside an allowed root) as `name`, never replacing
+        a file; index the folder afterwards to read it. 413 over --max-upload-mb, 409 when the name is taken."""
+        length = request.headers.get("content-length", "")
+        target = indexer().upload_target(folder, name, int(length) if length.isdigit() else None)
+        written = await write_new_file(target, request.stream(), indexer().max_upload)
+        return {"folder": folder, "name": target.name, "bytes": written}
 
     @app.get("/api/indexing/{job_id}", tags=["indexing"])
     def indexing_job(job_id: Annotated[str, Path_(max_length=64)]) -> dict[str, Any]:

@@ -7,7 +7,9 @@ first, so the answer says nothing about what exists elsewhere on the disk — an
 and can be read. One folder is indexed at a time (indexing is CPU-bound and an index has one writer); a second
 request while one runs is refused (409). The job runs the same pipeline as `scent index FOLDER --index IDX`
 (incremental; the folder becomes one of the index's roots; vectors are synced when the index has them) and its
-progress and ingest report (skipped files and why) are read back from `/api/indexing/{id}`. Nothing in a job's
+progress and ingest report (skipped files and why) are read back from `/api/indexing/{id}`. A file may also be
+uploaded into such a folder (`/api/upload`, at most `--max-upload-mb`, never replacing a file) and then indexed
+with it. Nothing in a job's
 view names a path outside the allowed roots: the folder is one the user named, files are shown relative to it,
 and an absolute path in a skip's detail or an error (a symlink's target, the index folder) is replaced.
 """
@@ -20,7 +22,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ from typing import Any
 from scent.serve.corpus import BadRequest, NotFound
 
 MAX_PATH = 4096
+UPLOAD_MB = 50  # `--max-upload-mb`: as `scent index --max-file-mb`, which would skip a larger file anyway
+FILE_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,200}$")
 MAX_REPORTED = 200  # skipped files listed in a job's view (the count is always whole)
 KEPT_JOBS = 20
 
@@ -37,7 +41,11 @@ class IndexingOff(PermissionError):
 
 
 class IndexingBusy(RuntimeError):
-    """A folder is being indexed already (HTTP 409)."""
+    """A folder is being indexed already, or an uploaded file's name is taken (HTTP 409)."""
+
+
+class TooLarge(ValueError):
+    """An upload over the size cap (HTTP 413)."""
 
 
 @dataclass
@@ -79,8 +87,9 @@ class Indexer:
 
     def __init__(self, roots: Sequence[Path], locations: dict[str, str],
                  build: Callable[[str, Path, Callable[[str, int], None]], tuple[dict[str, Any], Path]],
-                 reopen: Callable[[str], None] | None = None) -> None:
+                 reopen: Callable[[str], None] | None = None, max_upload_mb: float = UPLOAD_MB) -> None:
         self.roots = [os.path.realpath(r) for r in roots]
+        self.max_upload = int(max_upload_mb * 1_000_000)
         self.locations = locations
         self._build = build
         self._reopen = reopen
@@ -97,7 +106,8 @@ class Indexer:
         for this purpose), the indexes that accept them, and the recent jobs, newest first."""
         with self._lock:
             jobs = [j.view() for j in reversed(self.jobs.values())]
-        return {"enabled": self.enabled, "roots": list(self.roots), "indexes": list(self.locations), "jobs": jobs}
+        return {"enabled": self.enabled, "roots": list(self.roots), "indexes": list(self.locations),
+                "max_upload_bytes": self.max_upload, "jobs": jobs}
 
     def check_folder(self, given: str) -> str:
         """The real path of a folder the page named, or BadRequest saying what is wrong with it."""
@@ -122,6 +132,25 @@ class Indexer:
         if not os.access(real, os.R_OK | os.X_OK):
             raise BadRequest(f"{text!r} cannot be read by the server (permissions)")
         return real
+
+    def upload_target(self, folder: str, name: str, size: int | None) -> Path:
+        """Where an uploaded file goes: a plain file name (no path, no leading dot) in a writable folder inside
+        an allowed root, not taken, within the size cap; else BadRequest, TooLarge or IndexingBusy."""
+        real = self.check_folder(folder)
+        if size is None:
+            raise BadRequest("an upload needs a Content-Length")
+        if size > self.max_upload:
+            raise TooLarge(f"the file is larger than the upload limit ({self.max_upload / 1e6:g} MB; "
+                           "--max-upload-mb at start)")
+        if not FILE_NAME.match(name) or name.startswith(".") or name.strip() != name:
+            raise BadRequest(f"{name[:80]!r} is not a plain file name (no '/', '\\', control characters or "
+                             "leading dot; at most 200 characters)")
+        if not os.access(real, os.W_OK):
+            raise BadRequest(f"{folder!r} cannot be written by the server (permissions)")
+        target = Path(real) / name
+        if os.path.lexists(target):
+            raise IndexingBusy(f"{name!r} already exists in {folder!r}: rename the file, or index the folder")
+        return target
 
     def start(self, given: str, index: str) -> Job:
         """Check the folder and start indexing it into `index` (a served name) in a background thread."""
@@ -197,6 +226,29 @@ class Indexer:
             out.append({"path": self.public(str(issue.get("path", ""))), "reason": issue.get("reason", ""),
                         "detail": self.public(str(issue.get("detail", "")))})
         return len(out), out[:MAX_REPORTED]
+
+
+async def write_new_file(target: Path, chunks: AsyncIterator[bytes], limit: int) -> int:
+    """Write an upload to `target`, which must not exist (never replaced, never through a link): into a hidden
+    temporary file beside it first, linked to its name only when whole, so an indexing run never reads half a
+    file. Returns the bytes written; TooLarge past `limit` (whatever Content-Length said)."""
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    written = 0
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            async for chunk in chunks:
+                written += len(chunk)
+                if written > limit:
+                    raise TooLarge(f"the file is larger than the upload limit ({limit / 1e6:g} MB)")
+                f.write(chunk)
+        try:
+            os.link(temp, target)  # fails if the name was taken meanwhile: nothing is replaced
+        except FileExistsError:
+            raise IndexingBusy(f"{target.name!r} already exists there: rename the file") from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return written
 
 
 def folder_builder(cfg: Any) -> Callable[[str, Path, Callable[[str, int], None]],

@@ -129,9 +129,10 @@ def check_bind(host: str, allow_remote: bool, token_file: Path | None) -> None:
 
 def open_served(indexes: list[tuple[str, Path]], cfg: ScentConfig, retriever: str | None, agent: bool,
                 calibration: Path | None = None, evals: Sequence[tuple[str, Path]] = (), queue_limit: int = 4,
-                index_roots: Sequence[Path] = ()) -> Library:
+                index_roots: Sequence[Path] = (), max_upload_mb: float = 50) -> Library:
     """The named indexes opened (and, with `agent`, the models loaded once, one run queue for all of them);
-    with `index_roots`, folders under them may be added to the folder indexes from the page."""
+    with `index_roots`, folders under them may be added to the folder indexes from the page, and files of at most
+    `max_upload_mb` uploaded into them."""
     opened = {name: open_index(folder, cfg, retriever) for name, folder in indexes}
     library = Library({name: Corpus(index, name) for name, index in opened.items()},
                       evals={name: folder for name, folder in evals})
@@ -154,7 +155,7 @@ def open_served(indexes: list[tuple[str, Path]], cfg: ScentConfig, retriever: st
                 library.runs[name].agent_factory = agent_factory(index, cfg, name, models, calibration)
 
         locations = {name: str(folder) for name, folder in indexes if scheme_of(str(folder)) == FOLDER}
-        library.indexer = Indexer(index_roots, locations, folder_builder(cfg), reopen)
+        library.indexer = Indexer(index_roots, locations, folder_builder(cfg), reopen, max_upload_mb)
     return library
 
 
