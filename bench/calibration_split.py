@@ -47,6 +47,39 @@ def grounded(row: dict[str, Any]) -> bool:
     return bool(row.get("signals")) and row["signals"].get("grounded", 0.0) > 0 and bool(row.get("draft"))
 
 
+STRENGTHS = (3.0, 1.0, 0.3, 0.1, 0.03)
+
+
+def only(signals: dict[str, float], names: Sequence[str]) -> dict[str, float]:
+    """The signals named (grounded always: the calibrator reads it to score at all)."""
+    return {k: v for k, v in signals.items() if k in names or k == "grounded"}
+
+
+def cv_strength(rows: Sequence[dict[str, Any]], names: Sequence[str], folds: int = 5) -> float:
+    """The prior's precision with the least held-out log-loss over `folds` folds of the tune half (by a hash of
+    the question id): less data or noisier signals want more shrinkage."""
+    import math
+
+    from scent.eval.calibration import fold_of
+
+    def loss(strength: float) -> float:
+        total = 0.0
+        for k in range(folds):
+            train = [r for r in rows if fold_of(r["id"], folds) != k]
+            held = [r for r in rows if fold_of(r["id"], folds) == k]
+            if not train or not held:
+                continue
+            bias, weights = fit_platt([only(r["signals"], names) for r in train], [label(r) for r in train],
+                                      Calibrator(bias=0.0, weights={}), strength)
+            fitted = Calibrator(bias=bias, weights=weights)
+            for r in held:
+                p = min(max(fitted.confidence(only(r["signals"], names)), 1e-4), 1 - 1e-4)
+                total -= math.log(p if label(r) else 1 - p)
+        return total
+
+    return min(STRENGTHS, key=loss)
+
+
 def decide(rows: Sequence[dict[str, Any]], calibrator: Calibrator, threshold: float) -> list[dict[str, Any]]:
     """Each agent row rescored: `conf` by the calibrator, `given` when it is grounded, verified and confident."""
     out = []
@@ -123,13 +156,18 @@ def main() -> None:
     parser.add_argument("results", type=Path, nargs="+", help="scent eval output folders")
     parser.add_argument("--out", type=Path, required=True, help="the fitted calibrator (JSON); the plot beside it")
     parser.add_argument("--threshold", type=float, default=0.5, help="abstain below this confidence")
-    parser.add_argument("--strength", type=float, default=1.0, help="precision of the prior (neutral: 0.5)")
+    parser.add_argument("--strength", default="1.0", help="precision of the prior (neutral: 0.5), or cv: the one of "
+                        f"{STRENGTHS} with the least 5-fold log-loss on the tune half")
+    parser.add_argument("--signals", default="", help="fit only these signals (comma-separated; default: all)")
     args = parser.parse_args()
     runs = {folder.name: rows_of(folder) for folder in args.results}
     agent = {name: [r for r in rows if r["system"] == "agent"] for name, rows in runs.items()}
     tune = [r for rows in agent.values() for r in rows if half(r["id"]) == "tune" and grounded(r)]
-    bias, weights = fit_platt([r["signals"] for r in tune], [label(r) for r in tune],
-                              Calibrator(bias=0.0, weights={}), args.strength)
+    used = args.signals.split(",") if args.signals else list(SIGNALS)
+    strength = float(args.strength) if args.strength != "cv" else cv_strength(tune, used)
+    print(f"signals: {','.join(used)}  strength: {strength}")
+    bias, weights = fit_platt([only(r["signals"], used) for r in tune], [label(r) for r in tune],
+                              Calibrator(bias=0.0, weights={}), strength)
     fitted = FittedCalibrator(bias=round(bias, 4), weights={k: round(v, 4) for k, v in weights.items()},
                               fitted_on=f"Platt on the tune half ({len(tune)} answers) of {', '.join(runs)}",
                               question_ids=sorted(r["id"] for r in tune), source=", ".join(map(str, args.results)))

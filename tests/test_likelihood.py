@@ -87,7 +87,7 @@ def test_the_agent_gives_the_fuller_form_the_model_finds_likelier(tmp_path: Path
     llms: dict[str, Any] = scripts(tmp_path, {"writer": ["Marion", "Marion", "Marion"]})
     llms["writer"] = ScoringScript(tmp_path / "writer.jsonl", {"Marion": -3.0, "Marion, South Australia": -1.0,
                                                                "unknown": -2.0})
-    answer, events = run(tmp_path, llms)
+    answer, events = run(tmp_path, llms, read_by="fuller")
     assert answer.answer == "Marion, South Australia" and not answer.abstained
     assert llms["writer"].scored == [["Marion", "Marion, South Australia", "unknown"]]
     scored = next(e for e in events if e["type"] == "score")
@@ -100,7 +100,7 @@ def test_the_agent_gives_the_fuller_form_the_model_finds_likelier(tmp_path: Path
 def test_read_by_vote_keeps_the_vote_and_still_records_the_signals(tmp_path: Path):
     llms: dict[str, Any] = scripts(tmp_path, {"writer": ["Marion", "Marion", "Marion"]})
     llms["writer"] = ScoringScript(tmp_path / "writer.jsonl", {"Marion": -3.0, "Marion, South Australia": -1.0})
-    answer, _ = run(tmp_path, llms, read_by="vote")
+    answer, _ = run(tmp_path, llms)  # read_by = "vote", the default
     assert answer.answer == "Marion"
     assert answer.signals["likely"] == pytest.approx(1 - 1 / (1 + 2.718281828 ** -2), abs=1e-3)
 

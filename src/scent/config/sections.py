@@ -196,7 +196,7 @@ class AgentConfig(BaseModel):
     tiebreak_views: int = Field(2, ge=0, le=4, description="More writer views asked when the first ones do not "
                                 "reach `min_agreement`; the answer then needs two views and a strict plurality.")
     read_by: Literal["vote", "fuller", "likelihood"] = Field(
-        "fuller", description="How the views' answer is read when the writer can score replies (llama.cpp): 'vote' "
+        "vote", description="How the views' answer is read when the writer can score replies (llama.cpp): 'vote' "
         "as voted; 'fuller' the voted answer or a fuller form of it in its sentence that the model finds likelier "
         "('Marion' → 'Marion, South Australia'); 'likelihood' the likeliest of all candidates. With a scoring "
         "writer the candidates' log-probabilities are calibration signals in any case (scent.agent.likelihood).")
