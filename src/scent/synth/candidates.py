@@ -204,7 +204,8 @@ def perturb(subject: str, donors: list[str], rng: random.Random) -> str | None:
     head, dot, last = subject.rpartition(".")
     parts = last.split("_")
     donor_parts = [p for p in donor.rpartition(".")[2].split("_") if p and p not in parts
-                   and p.islower() == last.islower()]  # no "prepare_PyDLL_source" from a lower-case name
+                   and p.islower() == last.islower()  # no "prepare_PyDLL_source" from a lower-case name
+                   and " " not in p]  # no "2.Project Falcon" from a version key and a title
     if not donor_parts:
         return None
     parts[rng.randrange(len(parts))] = rng.choice(donor_parts)

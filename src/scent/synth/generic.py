@@ -51,6 +51,7 @@ CLASS_CUT = re.compile(r"\b(?:who|which|that|from|in|of|for|with|by|on|at|and|kn
 ONE_OF_A_KIND = re.compile(r"\d|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|only|last|"
                            r"debut)\b|\bby (?:[A-Z]|the [A-Z])")
 GLUED = re.compile(r"(?<=[a-z)\]])\.(?=[A-Z])")  # "… the Cold War.He was …": two sentences glued by a lost space
+PARAGRAPH = re.compile(r"\S[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*")  # lines up to a blank line
 MAX_SENTENCES = 6
 MENTION_CHARS = 1500  # of a subject's own passage, read for the other subjects it names (bridges)
 STATIVE = {"located", "situated", "based", "known", "used", "found", "listed", "named", "called", "placed",
@@ -67,17 +68,26 @@ def extract(passages: list[Passage]) -> Facts:
         own = bool(title) and opening.startswith(title) and opening[len(title):len(title) + 1] in (" ", ",", "(")
         if own:
             found.blocks.append(FactBlock("generic-mention", title, "", title, p.id, p.text[:MENTION_CHARS]))
-        for start, end in sentence_spans(p.text, 0, len(p.text))[:MAX_SENTENCES]:
+        for i, (start, end) in enumerate(_sentences(p.text)[:MAX_SENTENCES]):
             sentence = p.text[start:end]
             subject, rest = _subject(sentence, title, own)
             if subject:
                 found.facts.extend(_facts(p, subject, rest))
-                if subject == title and own and start == 0:
+                if subject == title and own and i == 0:
                     found.facts.extend(_definition(p, title, rest))
                     noun = _class(rest)
                     if noun:  # what the subject is, to name it in a bridge question ("that director")
                         found.blocks.append(FactBlock("generic-class", title, noun, title, p.id, ""))
     return found
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans, a blank line ending one too: a paragraph after label lines ("Budget: 12,000 EUR") or a
+    heading's text is a sentence of its own, not the tail of the lines before it."""
+    spans: list[tuple[int, int]] = []
+    for paragraph in PARAGRAPH.finditer(text):
+        spans.extend(sentence_spans(text, paragraph.start(), paragraph.end()))
+    return spans
 
 
 def unique_definitions(facts: list[Fact]) -> list[Fact]:

@@ -93,14 +93,29 @@ def _blocks(text: str) -> list[list[re.Match[str]]]:
     number of cells; a row followed by a markdown separator (|---|) starts a table (it is a header)."""
     blocks: list[list[re.Match[str]]] = []
     rows = list(TABLE_ROW.finditer(text))
+    last = 0  # where the last row read ends
     for i, row in enumerate(rows):
         header_next = i + 1 < len(rows) and SEPARATOR.match(rows[i + 1].group(0)) is not None
-        if blocks and not header_next and text[blocks[-1][-1].end():row.start()].strip() == "" and (
+        joined = blocks and text[last:row.start()].strip() == ""
+        if joined and _rest_of_cut_row(blocks[-1], row.group(0)):
+            last = row.end()  # the rest of a row that a passage boundary cut: the table goes on after it
+            continue
+        if joined and not header_next and (
                 SEPARATOR.match(row.group(0)) or len(_cells(row.group(0))) == len(_cells(blocks[-1][0].group(0)))):
             blocks[-1].append(row)
         else:
             blocks.append([row])
+        last = row.end()
     return blocks
+
+
+def _rest_of_cut_row(block: list[re.Match[str]], line: str) -> bool:
+    """`line` ends a row that the chunker cut in two passages (joined with a blank line): the table's rows open and
+    close with "|", the row before it does not close, and `line` does not open."""
+    header, before = block[0].group(0).strip(), block[-1].group(0).strip()
+    line = line.strip()
+    return (len(block) > 1 and header.startswith("|") and header.endswith("|") and not before.endswith("|")
+            and not line.startswith("|") and line.endswith("|"))
 
 
 def _table_facts(doc: Joined, header: list[str], body: list[re.Match[str]]) -> list[Fact]:

@@ -160,7 +160,10 @@ def unstated(found: Facts, rng: random.Random) -> list[TaskCandidate]:
 
 
 def _relation(fact: Fact) -> str:
-    return fact.attribute.split("@")[0]
+    """A fact's relation as unstated relations pair them: a table's column within its table ("table:scope@Cache
+    settings"), so a row of one table is not asked a column of another ("According to the table in Cache
+    settings, what is the scope for idle_timeout?" of a row of the connection table)."""
+    return fact.attribute if fact.extractor == "table" else fact.attribute.split("@")[0]
 
 
 def _cue(fact: Fact) -> tuple[str, ...]:
