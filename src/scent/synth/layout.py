@@ -145,7 +145,7 @@ def _table_facts(doc: Joined, header: list[str], body: list[re.Match[str]]) -> l
             number = as_number(value)
             facts.append(Fact(
                 gold.id, "generic", key, "row", f"table:{relation}@{context}", value,
-                f"According to {where}, what is the {relation} for {{s}}?", key,
+                f"According to {where}, what {_be(relation)} the {relation} for {{s}}?", key,
                 number=number[0] if number else None,
                 compare=f"According to {where}, which has the larger {relation}, {{a}} or {{b}}?" if number else "",
                 compare_key=f"table:{context}:{relation}:{number[1]}" if number else "",
@@ -171,6 +171,8 @@ def _labels(doc: Joined) -> list[Fact]:
             continue
         if value.startswith("{") or subject.lower() == label.lower():
             continue
+        if len(label.split()) >= 2 and value_kind(label) == "name" and value[:1].islower():
+            continue  # "Carla Mendes: draft the on-call rota": who does what (an action item), not a field
         facts.append(_label_fact(gold, subject, subject, label, value))
     for m in TERM_ITEM.finditer(doc.text):
         gold = doc.within(m.start(), m.end())
@@ -186,10 +188,17 @@ def _labels(doc: Joined) -> list[Fact]:
     return facts
 
 
+def _be(relation: str) -> str:
+    """"are" for a plural relation ("attendees", "properties"), else "is"."""
+    last = relation.split()[-1] if relation.split() else ""
+    return "are" if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is", "as")) else "is"
+
+
 def _label_fact(gold: Passage, subject: str, named: str, label: str, value: str, short: str = "",
                 within: str = "") -> Fact:
-    """A labelled value; it compares (a version, a date, a number of one unit), a term's values only within its
-    heading ("Which has the larger default in util.inspect(), depth or maxArrayLength?")."""
+    """A labelled value; it compares (a version, a date, a number of one unit; a plain label's dates by which is
+    earlier), a term's values only within its heading ("Which has the larger default in util.inspect(), depth or
+    maxArrayLength?")."""
     relation = relation_words(label)
     kind = value_kind(value)
     number = as_number(value)
@@ -200,11 +209,12 @@ def _label_fact(gold: Passage, subject: str, named: str, label: str, value: str,
     elif PARTICIPLE.match(relation.split()[-1]):
         return Fact(gold.id, "generic", subject, "entry", "", "", "", "")  # "Named: a string" asks nothing; dropped
     else:
-        ask = f"What is the {relation} of {{s}}?"
-        compare = f"Which has the larger {relation}, {{a}} or {{b}}?" if kind == "number" else ""
+        ask = f"What {_be(relation)} the {relation} of {{s}}?"
+        larger_wins = kind not in ("date", "year")  # "Date: 4 March 2024": the earlier meeting wins
+        word = "larger" if larger_wins else "earlier"
+        compare = f"Which has the {word} {relation}, {{a}} or {{b}}?" if kind in ("number", "date", "year") else ""
         if within and compare:
-            compare = f"Which has the larger {relation} in {within}, {{a}} or {{b}}?"
-        larger_wins = True
+            compare = f"Which has the {word} {relation} in {within}, {{a}} or {{b}}?"
     return Fact(gold.id, "generic", subject, "entry", f"label:{relation}", value, ask, named,
                 number=number[0] if number and compare else None, compare=compare if number else "",
                 compare_key=f"label:{relation}:{number[1]}:{within}" if number else "", larger_wins=larger_wins,

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from scent.types import Passage
 
+ISO_DATE = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"  # 2024-03-25, as notes and logs write dates
 MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-DATE = re.compile(rf"^(?:(?:\d{{1,2}} )?{MONTH}(?: \d{{1,2}})?,? )?\d{{4}}$")
+DATE = re.compile(rf"^(?:(?:(?:\d{{1,2}} )?{MONTH}(?: \d{{1,2}})?,? )?\d{{4}}|{ISO_DATE})$")
 YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})$")
 VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 NUMBER = re.compile(r"^(-?\d{1,3}(?:,\d{3})+|-?\d+)(\.\d+)?(?: ?([A-Za-z%²³/]{1,12}))?$")
@@ -114,6 +115,9 @@ _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augu
 
 
 def _date_number(value: str) -> float:
+    if re.fullmatch(ISO_DATE, value):
+        year, month, day = (int(part) for part in value.split("-"))
+        return year * 10_000 + month * 100 + day
     year = int(re.findall(r"\d{4}", value)[-1])
     month = next((i + 1 for i, m in enumerate(_MONTHS) if m in value.lower()), 0)
     day = next((int(d) for d in re.findall(r"\b\d{1,2}\b", value)), 0) if month else 0
