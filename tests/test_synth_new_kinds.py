@@ -64,6 +64,8 @@ TABLES = {
     "## Build matrix\n\n| Feature | small | full |\n|---|---|---|\n| tracing | off | on |\n| metrics | off | on |\n\n"
     "## Change log\n\n| Version | Change |\n|---|---|\n| 2.1 | idle_timeout added |\n| 2.1 | cache_ttl added |\n"
     "| 2.0 | first release |\n\n"
+    "## Deprecated settings\n\n| Setting | Replaced by |\n|---|---|\n| cache_max | cache_size |\n"
+    "| conn_limit | max_connections |\n\n"
     "## Logging options\n\n- `log_format` The layout of each log line. **Default:** `json`\n"
     "- `log_level` The least severe level written. **Default:** `warn`\n",
     # one table longer than a passage: its rows in two passages compare
@@ -171,6 +173,10 @@ def test_candidates_from_a_table_heavy_document(tables: Path) -> None:
     table = [c for items in pools.by_kind.values() for c in items if c.extractor == "generic:table"]
     kinds = {c.kind for c in table}
     assert {"single", "comparison", "unanswerable"} <= kinds
+    # a bridge through a cell that is another table's row: the replacement of a deprecated setting
+    bridges = {(c.question, c.answer) for c in pools.by_kind["bridge"] if c.extractor == "generic:table>generic:table"}
+    assert ("According to the table in Connection settings, what is the default for the replaced by for conn_limit in "
+            "the table in Deprecated settings?", "512") in bridges
     # rows of the long table in two passages compare (within one passage a search finds both at once)
     compared = [c for c in table if c.kind == "comparison"]
     assert all(len(set(c.gold_ids)) == 2 and "Gateway limits" in c.question for c in compared)
@@ -194,6 +200,9 @@ def test_extraction_rules_reject_on_new_kinds(notes: Path, tables: Path) -> None
     assert not values & {"on", "off"}                             # a matrix of options, not relations
     # a made-up name keeps its shape: a dotted key never takes a title's words ("2.Falcon kickoff")
     assert perturb("2.1", ["Falcon kickoff"], random.Random(0)) is None
+    assert perturb("Project Falcon", ["Falcon kickoff"], random.Random(0)) is None  # not "Falcon Falcon"
+    made_up = [c.perturbed.split() for c in _pools(notes).by_kind["unanswerable"] if c.perturbed]
+    assert made_up and all(len(set(words)) == len(words) for words in made_up)
     unanswerable = _pools(tables).by_kind["unanswerable"]
     assert not any(" " in (c.perturbed.rpartition(".")[2]) for c in unanswerable if "." in c.perturbed)
     # a row is asked only its own table's columns: no "scope" of a connection setting in the cache table

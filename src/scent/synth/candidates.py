@@ -195,9 +195,9 @@ def perturb(subject: str, donors: list[str], rng: random.Random) -> str | None:
         return made + "()" if made is not None and "(" not in made else None
     if "." in subject and " " in subject:
         return None  # a dotted phrase ("dns.DNS promises API") has no part to swap that keeps it a name
-    if " " in subject:  # a title: swap the first word ("Franco Corelli" → "Giacomo Corelli")
+    if " " in subject:  # a title: swap the first word ("Franco Corelli" → "Giacomo Corelli"; not "Falcon Falcon")
         words, other = subject.split(" "), donor.split(" ")
-        if (len(words) > 4 or not other[0].isalpha() or not words[0].isalpha() or words[0] == other[0]
+        if (len(words) > 4 or not other[0].isalpha() or not words[0].isalpha() or other[0] in words
                 or not other[0][:1].isupper() or other[0].lower() in ("the", "a", "an", "in", "on", "at", "of")):
             return None
         return " ".join([other[0], *words[1:]])
