@@ -68,6 +68,13 @@ TABLES = {
     "| conn_limit | max_connections |\n\n"
     "## Logging options\n\n- `log_format` The layout of each log line. **Default:** `json`\n"
     "- `log_level` The least severe level written. **Default:** `warn`\n",
+    # an HTML table (the loader writes its rows as "a | b" lines)
+    "quotas.html": "<html><head><title>Storage quotas</title></head><body><h1>Storage quotas</h1>\n"
+    "<p>Each plan has its own storage quotas, checked every night.</p>\n<h2>Quotas per plan</h2>\n<table>\n"
+    "<tr><th>Plan</th><th>Storage</th><th>Seats</th><th>Support</th></tr>\n"
+    "<tr><td>Starter</td><td>50 GB</td><td>5</td><td>Email</td></tr>\n"
+    "<tr><td>Team</td><td>500 GB</td><td>25</td><td>Chat</td></tr>\n"
+    "<tr><td>Enterprise</td><td>5 TB</td><td>500</td><td>Phone</td></tr>\n</table></body></html>\n",
     # one table longer than a passage: its rows in two passages compare
     "gateway-limits.md": "# Gateway limits\n\nEvery request the gateway takes is checked against these limits; a "
     "request over one is refused with status 413 or 429.\n\n| Limit | Value | Scope |\n|---|---|---|\n"
@@ -137,6 +144,8 @@ def test_extractors_produce_from_a_table_heavy_document(tables: Path) -> None:
          "90 s"),
         ("generic:table", "According to the table in Cache settings, what is the scope for cache_ttl?", "entry"),
         ("generic:table", "According to the table in Gateway limits, what is the value for max_zip_ratio?", "100"),
+        ("generic:table", "According to the table in Quotas per plan, what is the storage for Team?", "500 GB"),
+        ("generic:table", "According to the table in Quotas per plan, what is the number of seats for Starter?", "5"),
         # a list item that opens with a term and holds a labelled value
         ("generic:label", "What is the default of log_format in Logging options?", "json"),
     } <= made

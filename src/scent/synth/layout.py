@@ -145,7 +145,7 @@ def _table_facts(doc: Joined, header: list[str], body: list[re.Match[str]]) -> l
             number = as_number(value)
             facts.append(Fact(
                 gold.id, "generic", key, "row", f"table:{relation}@{context}", value,
-                f"According to {where}, what {_be(relation)} the {relation} for {{s}}?", key,
+                f"According to {where}, {_what(relation, value)} for {{s}}?", key,
                 number=number[0] if number else None,
                 compare=f"According to {where}, which has the larger {relation}, {{a}} or {{b}}?" if number else "",
                 compare_key=f"table:{context}:{relation}:{number[1]}" if number else "",
@@ -188,10 +188,13 @@ def _labels(doc: Joined) -> list[Fact]:
     return facts
 
 
-def _be(relation: str) -> str:
-    """"are" for a plural relation ("attendees", "properties"), else "is"."""
+def _what(relation: str, value: str) -> str:
+    """What a question asks of a relation: "what is the owner", "what are the attendees" (a plural), "what is the
+    number of seats" (a plural whose value is a bare count)."""
     last = relation.split()[-1] if relation.split() else ""
-    return "are" if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is", "as")) else "is"
+    if not (len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is", "as"))):
+        return f"what is the {relation}"
+    return f"what is the number of {relation}" if value.replace(",", "").isdigit() else f"what are the {relation}"
 
 
 def _label_fact(gold: Passage, subject: str, named: str, label: str, value: str, short: str = "",
@@ -209,7 +212,8 @@ def _label_fact(gold: Passage, subject: str, named: str, label: str, value: str,
     elif PARTICIPLE.match(relation.split()[-1]):
         return Fact(gold.id, "generic", subject, "entry", "", "", "", "")  # "Named: a string" asks nothing; dropped
     else:
-        ask = f"What {_be(relation)} the {relation} of {{s}}?"
+        what = _what(relation, value)
+        ask = f"{what[0].upper()}{what[1:]} of {{s}}?"
         larger_wins = kind not in ("date", "year")  # "Date: 4 March 2024": the earlier meeting wins
         word = "larger" if larger_wins else "earlier"
         compare = f"Which has the {word} {relation}, {{a}} or {{b}}?" if kind in ("number", "date", "year") else ""
