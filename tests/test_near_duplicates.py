@@ -80,6 +80,8 @@ def test_a_page_and_its_sphinx_source_are_one_entry(tmp_path: Path):
     hits = json.loads(scent("search", "logging basicConfig", "--index", index, "--json").stdout)
     assert [(h["path"], h.get("also_in")) for h in hits] == [
         ("library/logging.html", ["_sources/library/logging.rst.txt"]), ("library/os.html", None)]
+    shown = scent("search", "logging basicConfig", "--index", index).stdout  # the terminal names the copy too
+    assert "also in _sources/library/logging.rst.txt" in shown and shown.count("also in") == 1
     with Index.open(index) as idx:  # the source is still a document of its own
         assert ":func:" in idx.document_passages("_sources/library/logging.rst.txt")[0].text
     # the page gone, its source stands alone again

@@ -44,6 +44,8 @@ def search(
                       f"[dim]{markup(h.path)}  {markup(h.id)}[/dim]")
         if where:
             console.print(f"   [green]{markup(where)}[/green]")
+        if h.also_in:  # the same text in other documents (a copy, a page's source): one result, not several
+            console.print(f"   [dim]also in {markup(', '.join(h.also_in))}[/dim]")
         console.print(f"   {markup(h.snippet, one_line=False)}\n")
 
 
