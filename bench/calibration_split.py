@@ -23,7 +23,7 @@ from typing import Any
 
 from scent.agent.calibrate import SIGNALS, Calibrator, FittedCalibrator
 from scent.eval.calibration import fit_platt, in_fit_part
-from scent.eval.metrics import auroc, expected_calibration_error
+from scent.eval.metrics import auroc, best_over_golds, expected_calibration_error
 from scent.eval.report import latest_rows
 from scent.eval.run import RESULTS_FILE, read_rows
 
@@ -98,8 +98,10 @@ def report(decided: Sequence[dict[str, Any]], baselines: dict[str, list[dict[str
     right_given = [r for r in given if label(r)]
     out: dict[str, Any] = {
         "questions": len(decided),
-        "agent EM (given answers)": _pct(sum(float(r["given"] and r["metrics"]["em"]) for r in answerable),
-                                         len(answerable)),
+        # the draft's EM: a run made at another threshold may have abstained on an answer this one gives
+        "agent EM (given answers)": _pct(sum(float(r["given"]) * best_over_golds("em", r["draft"] or "",
+                                                                                r["golden_answers"])
+                                             for r in answerable), len(answerable)),
         "AUROC": _round(auroc([r["conf"] for r in scored], [label(r) for r in scored])) if scored else None,
         "ECE": _round(expected_calibration_error([r["conf"] for r in scored], [label(r) for r in scored]))
         if scored else None,
