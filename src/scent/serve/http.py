@@ -16,7 +16,6 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, FastAPI, Query, Request
-from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -34,7 +33,8 @@ from scent.serve.corpus import (
     SourceList,
     Verification,
 )
-from scent.serve.indexing import Indexer, IndexingBusy, IndexingOff, TooLarge, write_new_file
+from scent.serve.http_indexing import INDEX_HELP, UPLOAD_PATH, add_indexing
+from scent.serve.indexing import IndexingBusy, IndexingOff, TooLarge
 from scent.serve.library import Library
 from scent.serve.pages import page_image, source_file
 from scent.serve.runs import Busy, Run, RunManager
@@ -44,7 +44,6 @@ Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 OPEN_PATHS = ("/api/health",)
 PROTECTED = ("/api", "/mcp")
-UPLOAD_PATH = "/api/upload"
 
 
 CSP = ("default-src 'self'; img-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; "
@@ -113,7 +112,6 @@ class Guard:
         return None
 
 
-INDEX_HELP = "The served index to use (a name from /api/indexes; empty: the first one named at start)."
 IndexParam = Annotated[str, Query(max_length=64, description=INDEX_HELP)]
 
 
@@ -121,12 +119,6 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=4000, description="The question to answer or research.")
     mode: Literal["answer", "report"] = Field("answer", description="answer (`scent ask`) | report "
                                               "(`scent research`).")
-    index: str = Field("", max_length=64, description=INDEX_HELP)
-
-
-class AddFolderRequest(BaseModel):
-    path: str = Field(max_length=4096, description="An absolute folder path on the server, inside a root "
-                      "named by --allow-index-root.")
     index: str = Field("", max_length=64, description=INDEX_HELP)
 
 
@@ -354,45 +346,6 @@ def add_api(app: FastAPI, library: Library) -> None:
         if not agent(index).cancel(run_id):
             raise NotFound(f"no running run {run_id!r}")
         return {"id": run_id, "cancelling": True}
-
-
-def add_indexing(app: FastAPI, library: Library) -> None:
-    """Adding a folder from the page (`--allow-index-root`): start, follow, and read the ingest report."""
-
-    def indexer() -> Indexer:
-        if library.indexer is None or not library.indexer.enabled:
-            raise IndexingOff("indexing from the page is off: start `scent serve` with --allow-index-root DIR")
-        return library.indexer
-
-    @app.get("/api/indexing", tags=["indexing"])
-    def indexing() -> dict[str, Any]:
-        """Whether the page may add folders, under which roots, to which indexes; the recent jobs."""
-        if library.indexer is None:
-            return {"enabled": False, "roots": [], "indexes": [], "jobs": []}
-        return library.indexer.info()
-
-    @app.post("/api/indexing", tags=["indexing"], status_code=202)
-    def add_folder(body: AddFolderRequest) -> dict[str, Any]:
-        """Index a folder (an absolute path inside an allowed root) into a served index, in the background:
-        422 says what is wrong with the path, 409 when a folder is being indexed already."""
-        name = library.corpus(body.index).name
-        return indexer().start(body.path, name).view()
-
-    @app.post(UPLOAD_PATH, tags=["indexing"], status_code=201)
-    async def upload(request: Request, folder: Annotated[str, Query(max_length=4096)],
-                     name: Annotated[str, Query(max_length=255)]) -> dict[str, Any]:
-        """Put one file, the raw request body, into `folder` (inside an allowed root) as `name`, never replacing
-        a file; index the folder afterwards to read it. 413 over --max-upload-mb, 409 when the name is taken."""
-        length = request.headers.get("content-length", "")
-        target = indexer().upload_target(folder, name, int(length) if length.isdigit() else None)
-        written = await write_new_file(target, request.stream(), indexer().max_upload)
-        return {"folder": folder, "name": target.name, "bytes": written}
-
-    @app.get("/api/indexing/{job_id}", tags=["indexing"])
-    def indexing_job(job_id: Annotated[str, Path_(max_length=64)]) -> dict[str, Any]:
-        """A job's progress (files read of the total, passages added, vectors embedded) and, when finished, its
-        summary and the files skipped and why."""
-        return indexer().job(job_id).view()
 
 
 def add_evals(app: FastAPI, library: Library) -> None:
