@@ -70,15 +70,11 @@ def report(path: Path) -> None:
     for r in rows:
         name = Path(r["run"]).name
         answerable = not r["unanswerable"]
-        vote = r["draft"] if r["decided_by"] == "writer" else ""
-        for rule in ("as-run", *RULES):
-            if rule == "as-run" or r["decided_by"] != "writer" or not r["texts"]:
-                answer = r["draft"]
-            else:
-                order = sorted(range(len(r["texts"])), key=lambda i: -r["logprobs"][i])
-                answer = choose(rule, vote, Reading([r["texts"][i] for i in order], [r["logprobs"][i] for i in order]))
+        for rule in RULES:  # "vote" is the answer as run
+            answer = choose(rule, r["draft"], Reading.ranked(r["texts"], r["logprobs"])) \
+                if r["decided_by"] == "writer" else r["draft"]
             if answerable:
-                table[(name, half(r["id"]), rule)].append(right(answer, r["golden"]))
+                table[(name, half(r["id"]), "as-run" if rule == "vote" else rule)].append(right(answer, r["golden"]))
     print("| set | half | rule | n | EM | cover-EM |")
     print("|---|---|---|--:|--:|--:|")
     for (name, part, rule), scores in sorted(table.items()):
@@ -98,9 +94,8 @@ def apply(path: Path, rule: str, out: Path) -> None:
         for row in rows_of(Path(run)):
             s = scored.get((run, row["id"])) if row["system"] == "agent" else None
             if s is not None and s["decided_by"] == "writer" and s["texts"] and row.get("draft"):
-                order = sorted(range(len(s["texts"])), key=lambda i: -s["logprobs"][i])
-                reading = Reading([s["texts"][i] for i in order], [s["logprobs"][i] for i in order], s.get("unknown"))
-                draft = choose(rule, row["draft"], reading) if rule != "vote" else row["draft"]
+                reading = Reading.ranked(s["texts"], s["logprobs"], s.get("unknown"))
+                draft = choose(rule, row["draft"], reading)
                 at = next((i for i, t in enumerate(reading.texts) if normalize_answer(t) == normalize_answer(draft)),
                           None)
                 if at is not None:
@@ -138,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("scores", type=Path)
     a = sub.add_parser("apply")
     a.add_argument("scores", type=Path)
-    a.add_argument("--rule", choices=("vote", *RULES), required=True)
+    a.add_argument("--rule", choices=RULES, required=True)
     a.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "score":

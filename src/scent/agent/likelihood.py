@@ -4,8 +4,8 @@ them, scored by the writer model's own log-probability of each as its whole repl
 Free generation from a 0.5B model often stops short ("Marion" for "Marion, South Australia", "70" for "more than
 70 countries"); teacher-forcing each candidate with the end-of-turn token after it asks the model which complete
 answer it finds most likely, so a half-answer loses to its full phrase when the model prefers the full one. The
-winner's probability and its margin over the runner-up are calibration signals: a model that hesitates between
-two readings is more often wrong than one that does not.
+given answer's share of the candidates' probability, its own probability and its probability against replying
+"unknown" are calibration signals (`signals`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ class Reading:
     texts: list[str]
     logprobs: list[float]
     unknown: float | None = None  # the log-probability of replying "unknown", as the answer prompt allows
+
+    @classmethod
+    def ranked(cls, texts: list[str], logprobs: list[float], unknown: float | None = None) -> Reading:
+        """The candidates in scoring order, put best first."""
+        order = sorted(range(len(texts)), key=lambda i: -logprobs[i])
+        return cls([texts[i] for i in order], [logprobs[i] for i in order], unknown)
 
     @property
     def best(self) -> str:
@@ -137,10 +143,10 @@ def read(ctx: RunContext, question: str, passages: list[Passage], views: list[Ca
     if scores is None:
         return Reading([], []), []
     unknown = scores.pop() if asks_unknown else None
-    order = sorted(range(len(found)), key=lambda i: -scores[i])
-    reading = Reading([found[i].text for i in order], [scores[i] for i in order], unknown)
+    reading = Reading.ranked([c.text for c in found], scores, unknown)
     ctx.trace.emit("score", candidates=reading.texts, logprobs=reading.logprobs, unknown=unknown)
-    return reading, [found[i] for i in order]
+    by_text = {c.text: c for c in found}
+    return reading, [by_text[t] for t in reading.texts]
 
 
 def signals(reading: Reading, at: int) -> dict[str, float]:
@@ -153,13 +159,13 @@ def signals(reading: Reading, at: int) -> dict[str, float]:
     return {"likely": round(share, 4), "answer_prob": round(math.exp(lp), 4), "answerable": round(answerable, 4)}
 
 
-RULES = ("fuller", "likelihood")
+RULES = ("vote", "fuller", "likelihood")
 
 
 def choose(rule: str, vote: str, reading: Reading) -> str:
-    """The answer a rule gives: "fuller" keeps the views' `vote` but takes a fuller form of it that the model
-    finds likelier ("Marion" → "Marion, South Australia"); "likelihood" takes the likeliest candidate."""
-    if not reading.texts:
+    """The answer a rule gives: "vote" the views' `vote`; "fuller" the vote or a fuller form of it that the model
+    finds likelier ("Marion" → "Marion, South Australia"); "likelihood" the likeliest candidate."""
+    if rule == "vote" or not reading.texts:
         return vote
     if rule == "likelihood":
         return reading.best
@@ -181,8 +187,7 @@ def reread(ctx: RunContext, question: str, passages: list[Passage], votes: Votes
     reading, ranked = read(ctx, question, passages, votes.candidates)
     if not reading.texts:
         return votes, {}
-    text = choose(ctx.config.read_by, votes.winner.text, reading) if ctx.config.read_by != "vote" else \
-        votes.winner.text
+    text = choose(ctx.config.read_by, votes.winner.text, reading)
     at = next((i for i, t in enumerate(reading.texts) if normalize_answer(t) == normalize_answer(text)), None)
     if at is None:  # the vote is not among the scored (a yes/no vote the views grounded differently)
         return votes, {}

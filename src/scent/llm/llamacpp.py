@@ -172,16 +172,21 @@ class LlamaCppLLM(ChatBackend):
 
 def _chat_prompt(llama: Any, messages: list[Message]) -> str:
     """The prompt text llama.cpp builds for a chat call (the GGUF's template, generation prompt added)."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
     template = llama.metadata.get("tokenizer.chat_template")
     if not template:
         raise ScoringUnsupportedError("llamacpp: the model file has no chat template to score replies with")
     text = llama._model.token_get_text
     eos, bos = llama.token_eos(), llama.token_bos()
-    formatter = Jinja2ChatFormatter(template=template, eos_token=text(eos) if eos != -1 else "",
-                                    bos_token=text(bos) if bos != -1 else "")
-    return str(formatter(messages=messages).prompt)  # type: ignore[arg-type]
+    formatter = _formatter(template, text(eos) if eos != -1 else "", text(bos) if bos != -1 else "")
+    return str(formatter(messages=messages).prompt)
+
+
+@functools.lru_cache(maxsize=4)
+def _formatter(template: str, eos: str, bos: str) -> Any:
+    """The model's chat template, compiled once per model (jinja compiles it on every construction)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
 
 
 def _last_logprobs(llama: Any) -> Any:

@@ -196,25 +196,15 @@ def install_errors(app: FastAPI) -> None:
     def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse({"error": message}, status, headers=headers)
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return error(404, str(exc))
+    # the errors whose message is the whole answer, and their status
+    plain: dict[type[Exception], int] = {NotFound: 404, BadRequest: 422, IndexingOff: 403, TooLarge: 413,
+                                         IndexingBusy: 409}
 
-    @app.exception_handler(BadRequest)
-    async def bad(request: Request, exc: BadRequest) -> JSONResponse:
-        return error(422, str(exc))
+    async def said(request: Request, exc: Exception) -> JSONResponse:
+        return error(next(status for kind, status in plain.items() if isinstance(exc, kind)), str(exc))
 
-    @app.exception_handler(IndexingOff)
-    async def off(request: Request, exc: IndexingOff) -> JSONResponse:
-        return error(403, str(exc))
-
-    @app.exception_handler(TooLarge)
-    async def too_large(request: Request, exc: TooLarge) -> JSONResponse:
-        return error(413, str(exc))
-
-    @app.exception_handler(IndexingBusy)
-    async def indexing_busy(request: Request, exc: IndexingBusy) -> JSONResponse:
-        return error(409, str(exc))
+    for kind in plain:
+        app.add_exception_handler(kind, said)
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy) -> JSONResponse:
