@@ -25,28 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from scent.rl.export import read_rollouts
-from scent.rl.sft import dataset_rows, train
+from scent.rl.sft import dataset_rows, load_model, train
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_model(spec: str) -> tuple[Any, Any]:
-    """A transformers folder or hub id, or a catalog name (`embedded`, `smollm2-135m`): its GGUF dequantized."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from scent.llm import catalog
-
-    name = catalog.DEFAULT_MODEL if spec == "embedded" else spec
-    if name not in catalog.CATALOG:
-        return AutoModelForCausalLM.from_pretrained(spec, dtype=torch.float32), AutoTokenizer.from_pretrained(spec)
-    gguf = Path(catalog.resolve_gguf(name))
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    quantizer = getattr(model, "hf_quantizer", None)  # dequantized on load; the Trainer refuses a "quantized" model
-    if quantizer is not None:
-        quantizer.remove_quantization_config(model)
-    return model, tokenizer
 
 
 def evaluate(model: Any, tokenizer: Any, index: Path, tasks: Path, n: int, max_replies: int) -> dict[str, Any]:
@@ -79,7 +60,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--accumulation", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=4096, help="longer demonstrations are dropped")
-    parser.add_argument("--max-minutes", type=float, default=20.0)
+    parser.add_argument("--max-minutes", type=float, default=20.0, help="stop after the optimizer step that passes "
+                        "this, saving a checkpoint (--resume continues it: a long run in chunks)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/trainer's last checkpoint")
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/out/rl-sft")
     parser.add_argument("--eval-index", type=Path, default=None)
@@ -95,8 +78,8 @@ def main() -> None:
 
     class StopAfter(TrainerCallback):
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
-            if time.monotonic() - started > minutes * 60:
-                control.should_training_stop = True
+            if time.monotonic() - started > minutes * 60 and state.global_step < state.max_steps:
+                control.should_training_stop = control.should_save = True  # a checkpoint to --resume from
             return control
 
     model, tokenizer = load_model(args.model)
@@ -106,19 +89,30 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     trainer = train(model, tokenizer, rows, str(args.out / "trainer"), epochs=args.epochs, lr=args.lr,
                     batch=args.batch, accumulation=args.accumulation, lora_rank=args.lora,
-                    max_length=args.max_length, callbacks=[StopAfter()], bf16=args.bf16)
-    policy = trainer.model.merge_and_unload() if args.lora else trainer.model
-    policy.save_pretrained(args.out / "policy")
-    tokenizer.save_pretrained(args.out / "policy")
+                    max_length=args.max_length, callbacks=[StopAfter()], bf16=args.bf16, resume=args.resume)
+    state = trainer.state
+    finished = state.global_step >= state.max_steps
+    if finished:
+        policy = trainer.model.merge_and_unload() if args.lora else trainer.model
+        policy.save_pretrained(args.out / "policy")
+        tokenizer.save_pretrained(args.out / "policy")
     trained = time.monotonic() - started
     summary: dict[str, Any] = {"model": args.model, "lora": args.lora, "epochs": args.epochs, **counts,
-                               "train_seconds": round(trained, 1),
-                               "loss": [e["loss"] for e in trainer.state.log_history if "loss" in e]}
-    if args.eval_tasks and args.eval_index:
+                               "step": state.global_step, "max_steps": state.max_steps, "finished": finished,
+                               "chunk_seconds": round(trained, 1),
+                               "log": [{k: e[k] for k in ("step", "epoch", "loss") if k in e}
+                                       for e in state.log_history if "loss" in e]}
+    metrics_path = args.out / "metrics.json"
+    if args.resume and metrics_path.exists():  # the chunks' times add up
+        summary["chunks_seconds"] = [*json.loads(metrics_path.read_text()).get("chunks_seconds", []), trained]
+    else:
+        summary["chunks_seconds"] = [trained]
+    if finished and args.eval_tasks and args.eval_index:
         summary["eval"] = evaluate(policy, tokenizer, args.eval_index, args.eval_tasks, args.eval_n,
                                    args.max_replies)
-    (args.out / "metrics.json").write_text(json.dumps(summary, indent=1) + "\n")
-    print(json.dumps(summary, indent=1))
+    metrics_path.write_text(json.dumps(summary, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in summary.items() if k != "log"}, indent=1))
+    print("losses: " + " ".join(f"{e['loss']:.3f}" for e in summary["log"]))
 
 
 if __name__ == "__main__":

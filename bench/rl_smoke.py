@@ -118,6 +118,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-6)
     parser.add_argument("--max-minutes", type=float, default=12.0, help="stop after the step that passes this "
                         "(the steps done are still measured and plotted)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/trainer's last checkpoint (saved "
+                        "when --max-minutes stopped a run), appending to OUT/rollouts.jsonl: a long run in chunks")
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--retriever", default="bm25")
     parser.add_argument("--set", dest="settings", action="append", default=[],
@@ -138,9 +140,9 @@ def main() -> None:
         """Ends training after the step during which the time budget ran out."""
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
-            if time.monotonic() - started > minutes * 60:
+            if time.monotonic() - started > minutes * 60 and state.global_step < state.max_steps:
                 print(f"time budget of {minutes} min spent after step {state.global_step}", flush=True)
-                control.should_training_stop = True
+                control.should_training_stop = control.should_save = True  # a checkpoint for --resume
             return control
 
     torch.manual_seed(0)
@@ -150,7 +152,8 @@ def main() -> None:
     tasks = load_questions(args.tasks, args.n_tasks)
     args.out.mkdir(parents=True, exist_ok=True)
     rollouts = args.out / "rollouts.jsonl"
-    rollouts.unlink(missing_ok=True)
+    if not args.resume:
+        rollouts.unlink(missing_ok=True)
     policy, tokenizer = load_policy(args.model)
     loaded = time.monotonic() - started  # (with the imports)
     funcs, weights = reward_funcs(rl)
@@ -170,13 +173,18 @@ def main() -> None:
                               train_dataset=Dataset.from_list(dataset_rows(tasks)),
                               environment_factory=environment_factory(index, rl, sink=sink),
                               callbacks=[StopAfter()])
-        trainer.train()
+        trainer.train(resume_from_checkpoint=args.resume or None)
+    if trainer.state.global_step >= trainer.state.max_steps:  # the trained policy, for evaluation
+        trainer.save_model(str(args.out / "policy"))
+        tokenizer.save_pretrained(args.out / "policy")
     seconds = time.monotonic() - started
     metrics = step_metrics(list(read_rollouts(rollouts)))
     summary = {"model": args.model or "embedded GGUF (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, dequantized)",
                "tasks": str(args.tasks), "n_tasks": len(tasks), "steps": args.steps, "batch": args.batch,
                "generations": args.generations, "max_completion": args.max_completion, "rl": rl.model_dump(),
                "load_seconds": round(loaded, 1), "seconds": round(seconds, 1), "per_step": metrics,
+               "chunks_seconds": [*(json.loads((args.out / "metrics.json").read_text()).get("chunks_seconds", [])
+                                    if args.resume and (args.out / "metrics.json").exists() else []), seconds],
                "trainer_log": trainer.state.log_history}
     (args.out / "metrics.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     for m in metrics:

@@ -106,10 +106,19 @@ def test_reward_filter_balance_and_the_tool_budget(corpus: tuple[Path, Path]):
     assert calls[2]["citations"] == "p-vienna, p-giovanni" and demos[0]["status"] == "answered"
 
 
+def copies(run: Any, n: int) -> list[Any]:
+    """n runs like `run` on n different tasks (the same task twice is one demonstration)."""
+    from dataclasses import replace
+
+    return [replace(run, task=run.task.model_copy(update={"id": f"{run.task.id}-{i}",
+                                                           "question": f"{run.task.question} ({i})"}))
+            for i in range(n)]
+
+
 def test_balance_caps_each_kind(corpus: tuple[Path, Path]):
     _, folder = corpus
     runs = runs_from_eval(folder)
-    many = [runs[0]] * 5 + [runs[3]]
+    many = [*copies(runs[0], 5), runs[3]]
     demos, report = build(many, ScentConfig(), min_reward=0, balance=2.0)
     assert len(demos) == 3
     assert report.passed == {"bridge": 5, "unanswerable": 1} and report.kept == {"bridge": 2, "unanswerable": 1}
@@ -149,3 +158,31 @@ def test_max_calls_keeps_the_calls_that_found_the_cited_passages(corpus: tuple[P
     right.calls = [("lookup", {"phrase": "Salzburg", "k": 5}), *right.calls]
     demos, _ = build([right], ScentConfig(), min_reward=0, max_calls=1)
     assert demos[0]["tool_calls"] == {"search": 1}  # the search showed both cited passages
+
+
+def test_several_folders_keep_each_task_once_and_a_cap_per_kind(tmp_path: Path, corpus: tuple[Path, Path]):
+    """A task run in two folders (a replay, a rerun) gives one demonstration; --max-per-kind caps a kind even
+    with --balance 0."""
+    import shutil
+
+    _, folder = corpus
+    again = tmp_path / "again"
+    shutil.copytree(folder, again)
+    from scent.rl.demos import from_eval
+
+    demos, report = from_eval([folder, again], ScentConfig(), balance=0)
+    assert sorted(d["task_id"] for d in demos) == ["q-none", "q-right"]
+    assert report.dropped["duplicate task"] == 2 and report.runs == {"bridge": 6, "unanswerable": 2}
+    runs = runs_from_eval(folder)
+    demos, report = build([*copies(runs[0], 3), runs[3]], ScentConfig(), min_reward=0, balance=0, max_per_kind=1)
+    assert report.kept == {"bridge": 1, "unanswerable": 1}
+
+
+def test_the_cli_takes_several_folders(tmp_path: Path, corpus: tuple[Path, Path]):
+    _, folder = corpus
+    out = tmp_path / "demos.jsonl"
+    result = CliRunner().invoke(cli, ["rl", "demos", "--from-eval", str(folder), "--from-eval", str(folder),
+                                      "--max-per-kind", "1", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["total_kept"] == 2 and summary["dropped"]["duplicate task"] == 2

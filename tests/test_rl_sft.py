@@ -91,3 +91,57 @@ def test_sft_steps_on_a_one_layer_model(tmp_path: Path, demos: list[dict[str, An
     assert labelled.sum().item() == sum(rows[0]["assistant_masks"])
     if lora_rank:
         assert any("lora_" in name for name, _ in trainer.model.named_parameters())
+
+
+SMOLLM2_TEMPLATE = ("{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+                    "{{ '<|im_start|>system\\nYou are a helpful AI assistant<|im_end|>\\n' }}{% endif %}"
+                    "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+                    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+
+
+def test_a_template_without_tools_gets_the_hermes_one(demos: list[dict[str, Any]], qwen_tokenizer: Any):
+    """SmolLM2's plain ChatML template writes neither the tool schemas nor a tool call (the trained turns would
+    be empty); with_tool_template gives it TRL's Qwen2.5 template, and a template that renders tools is kept."""
+    from trl.chat_template_utils import qwen2_5_chat_template
+
+    from scent.rl.sft import with_tool_template
+
+    original = qwen_tokenizer.chat_template
+    try:
+        qwen_tokenizer.chat_template = SMOLLM2_TEMPLATE
+        bare = tokenize(demos[0], qwen_tokenizer)
+        assert "<tool_call>" not in qwen_tokenizer.decode(bare["input_ids"])
+        assert with_tool_template(qwen_tokenizer).chat_template == qwen2_5_chat_template
+        row = tokenize(demos[0], qwen_tokenizer)
+        trained = qwen_tokenizer.decode([i for i, m in zip(row["input_ids"], row["assistant_masks"], strict=True)
+                                         if m])
+        assert trained.count("<tool_call>") == 2 and '"name": "search"' in trained
+        qwen_tokenizer.chat_template = original
+        assert with_tool_template(qwen_tokenizer).chat_template == original
+    finally:
+        qwen_tokenizer.chat_template = original
+
+
+@pytest.mark.integration
+def test_sft_resumes_from_a_checkpoint(tmp_path: Path, demos: list[dict[str, Any]], qwen_tokenizer: Any,
+                                       monkeypatch: pytest.MonkeyPatch):
+    """A run stopped by a callback that asks for a checkpoint (bench/rl_sft.py's --max-minutes) continues from
+    it with resume=True to the same number of steps."""
+    from transformers import TrainerCallback
+
+    monkeypatch.setenv("TRL_EXPERIMENTAL_SILENCE", "1")
+    rows, _ = dataset_rows(demos, qwen_tokenizer)
+
+    class StopAtOne(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if state.global_step == 1:
+                control.should_training_stop = control.should_save = True
+            return control
+
+    first = train(tiny_model(qwen_tokenizer), qwen_tokenizer, rows, str(tmp_path), epochs=1, lr=1e-2,
+                  accumulation=1, max_steps=3, callbacks=[StopAtOne()])
+    assert first.state.global_step == 1 and (tmp_path / "checkpoint-1").is_dir()
+    second = train(tiny_model(qwen_tokenizer), qwen_tokenizer, rows, str(tmp_path), epochs=1, lr=1e-2,
+                   accumulation=1, max_steps=3, resume=True)
+    assert second.state.global_step == 3
+    assert [e["step"] for e in second.state.log_history if "loss" in e] == [1, 2, 3]

@@ -19,8 +19,9 @@ rl_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
 @rl_app.command("demos")
 def demos(
     out: Annotated[Path, typer.Option(help="Demonstrations file (scent-rollout/1 JSONL, source 'demo').")],
-    from_eval: Annotated[Path | None, typer.Option("--from-eval", help="A `scent eval` output folder "
-                                                   "(results.jsonl and traces/agent/).")] = None,
+    from_eval: Annotated[list[Path] | None, typer.Option("--from-eval", help="A `scent eval` output folder "
+                                                         "(results.jsonl and traces/agent/); repeat it for "
+                                                         "several (a task in several is kept once).")] = None,
     from_traces: Annotated[Path | None, typer.Option("--from-traces", help="A folder of agent traces (*.jsonl, "
                                                      "searched recursively).")] = None,
     tasks: Annotated[Path | None, typer.Option(help="With --from-traces: the task file (FlashRAG JSONL) whose gold "
@@ -32,6 +33,8 @@ def demos(
                                               "this.")] = 1.0,
     balance: Annotated[float, typer.Option(help="No kind (task subset) keeps more than BALANCE × the smallest "
                                            "kind's count; 0 keeps all.")] = 2.0,
+    max_per_kind: Annotated[int | None, typer.Option(help="No kind keeps more than this many (highest reward "
+                                                     "first); with --balance 0 the only cap.", min=1)] = None,
     max_calls: Annotated[int | None, typer.Option(help="At most this many tool calls per demonstration: a longer "
                                                   "run keeps the calls that first showed a cited passage, then "
                                                   "the earliest others (default: the episode's tool budget).",
@@ -48,17 +51,18 @@ def demos(
     from scent.rl import demos as build_demos
     from scent.rl.export import write_rollouts
 
-    if (from_eval is None) == (from_traces is None):
+    if (not from_eval) == (from_traces is None):
         raise fail("give one of --from-eval DIR or --from-traces DIR")
     if tasks is not None and from_traces is None:
         raise fail("--tasks goes with --from-traces (an eval folder has its gold answers)")
     with app_errors():
         cfg = app.load(config, [], None, setting)
         options: dict[str, Any] = {"min_reward": min_reward, "balance": balance, "index": index,
-                                   "max_calls": max_calls}
-        if from_eval is not None:
-            if not (from_eval / "results.jsonl").exists():
-                raise fail(f"{from_eval} has no results.jsonl: not a `scent eval` output folder")
+                                   "max_calls": max_calls, "max_per_kind": max_per_kind}
+        if from_eval:
+            for folder in from_eval:
+                if not (folder / "results.jsonl").exists():
+                    raise fail(f"{folder} has no results.jsonl: not a `scent eval` output folder")
             records, report = build_demos.from_eval(from_eval, cfg, **options)
         else:
             assert from_traces is not None

@@ -182,7 +182,8 @@ def _within_budget(calls: list[tuple[str, dict[str, Any]]], cited: list[str], to
 
 
 def build(runs: list[Run], cfg: ScentConfig, *, min_reward: float = 1.0, balance: float = 2.0,
-          index: str | Path | None = None, max_calls: int | None = None) -> tuple[list[dict[str, Any]], Report]:
+          index: str | Path | None = None, max_calls: int | None = None, max_per_kind: int | None = None
+          ) -> tuple[list[dict[str, Any]], Report]:
     """Demonstrations of the runs that pass the filters, kinds balanced; and the report of counts. `max_calls`
     shortens long runs to the calls that found the cited passages first (short demonstrations fit a small
     policy's context and a CPU's training time)."""
@@ -190,6 +191,7 @@ def build(runs: list[Run], cfg: ScentConfig, *, min_reward: float = 1.0, balance
 
     report = Report()
     passed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    seen: dict[tuple[str, str], dict[str, Any]] = {}  # (index, question) -> the best demo of that task
     by_index: dict[tuple[str, str | None], list[Run]] = defaultdict(list)
     for run in runs:
         report.runs[run.task.subset] += 1
@@ -205,10 +207,20 @@ def build(runs: list[Run], cfg: ScentConfig, *, min_reward: float = 1.0, balance
                     demo, reason = None, f"reward below {min_reward}"
                 if demo is None:
                     report.dropped[reason] += 1
-                else:
-                    passed[run.task.subset].append(demo)
+                    continue
+                # several folders may hold runs of the same task (a replay, a rerun): one demonstration each
+                key = (path, " ".join(run.task.question.lower().split()))
+                if key in seen:
+                    report.dropped["duplicate task"] += 1
+                    if demo["rewards"]["total"] <= seen[key]["rewards"]["total"]:
+                        continue
+                    passed[run.task.subset].remove(seen[key])
+                seen[key] = demo
+                passed[run.task.subset].append(demo)
     report.passed.update({kind: len(group) for kind, group in passed.items()})
     cap = None if balance <= 0 or not passed else max(1, int(balance * min(map(len, passed.values()))))
+    if max_per_kind:  # a cap of its own when one tiny kind would make `balance` cut every other kind to a few
+        cap = min(cap or max_per_kind, max_per_kind)
     demos = []
     for kind, group in sorted(passed.items()):
         group.sort(key=lambda d: (-d["rewards"]["total"], d["task_id"]))
@@ -220,8 +232,11 @@ def build(runs: list[Run], cfg: ScentConfig, *, min_reward: float = 1.0, balance
     return demos, report
 
 
-def from_eval(folder: Path, cfg: ScentConfig, **options: Any) -> tuple[list[dict[str, Any]], Report]:
-    return build(runs_from_eval(folder), cfg, **options)
+def from_eval(folders: Path | list[Path], cfg: ScentConfig, **options: Any
+              ) -> tuple[list[dict[str, Any]], Report]:
+    """Demonstrations from one or more `scent eval` folders (a task run in several is kept once, its best run)."""
+    folders = [folders] if isinstance(folders, Path) else folders
+    return build([run for folder in folders for run in runs_from_eval(folder)], cfg, **options)
 
 
 def from_traces(folder: Path, cfg: ScentConfig, tasks: Path | None = None, **options: Any

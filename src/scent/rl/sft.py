@@ -18,6 +18,41 @@ from typing import Any
 CHAT_KEYS = ("role", "content", "tool_calls", "name")
 
 
+def with_tool_template(tokenizer: Any) -> Any:
+    """Give a tokenizer whose chat template ignores tools (SmolLM2's plain ChatML writes neither the tool schemas
+    nor an assistant's tool_calls, so a demonstration's trained turns would be empty) the Qwen2.5 template TRL
+    ships: the same <|im_start|>/<|im_end|> tokens, Hermes <tool_call> tags, and a template TRL recognises for
+    GRPO. A template that already renders tools is kept."""
+    if "tool" not in (tokenizer.chat_template or ""):
+        from trl.chat_template_utils import qwen2_5_chat_template
+
+        tokenizer.chat_template = qwen2_5_chat_template
+    return tokenizer
+
+
+def load_model(spec: str) -> tuple[Any, Any]:
+    """A policy and its tokenizer (with a tool-calling template) in float32: a catalog name (`embedded`,
+    `smollm2-135m`: its GGUF dequantized by transformers) or a transformers folder / hub id (an SFT checkpoint)."""
+    from pathlib import Path
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from scent.llm import catalog
+
+    name = catalog.DEFAULT_MODEL if spec == "embedded" else spec
+    if name not in catalog.CATALOG:
+        return (AutoModelForCausalLM.from_pretrained(spec, dtype=torch.float32),
+                with_tool_template(AutoTokenizer.from_pretrained(spec)))
+    gguf = Path(catalog.resolve_gguf(name))
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    quantizer = getattr(model, "hf_quantizer", None)  # dequantized on load; the Trainer refuses a "quantized" model
+    if quantizer is not None:
+        quantizer.remove_quantization_config(model)
+    return model, with_tool_template(tokenizer)
+
+
 def chat_messages(record: dict[str, Any]) -> list[dict[str, Any]]:
     """A rollout's messages as a chat template takes them (tool-call arguments as objects, export-only keys
     dropped)."""
@@ -78,9 +113,14 @@ def dataset_rows(records: Iterable[dict[str, Any]], tokenizer: Any, max_length: 
 
 def train(model: Any, tokenizer: Any, rows: list[dict[str, list[int]]], output_dir: str, *, epochs: float = 2.0,
           lr: float = 2e-4, batch: int = 1, accumulation: int = 4, lora_rank: int = 0, max_length: int = 4096,
-          max_steps: int = -1, seed: int = 0, callbacks: list[Any] | None = None, bf16: bool = False) -> Any:
+          max_steps: int = -1, seed: int = 0, callbacks: list[Any] | None = None, bf16: bool = False,
+          resume: bool = False, checkpointing: bool = False) -> Any:
     """SFTTrainer on the rows (loss on assistant_masks only); LoRA of rank `lora_rank` on the attention and MLP
-    projections through peft when > 0. Returns the trainer (its model is the trained policy)."""
+    projections through peft when > 0. `resume` continues from the last checkpoint in output_dir (a callback that
+    sets `should_save` and `should_training_stop` splits a long run into chunks). `checkpointing` is TRL's
+    default gradient checkpointing (activations recomputed: a third more compute, for memory a small policy does
+    not need; a large one on a GPU may want it). Returns the trainer (its model
+    is the trained policy)."""
     import torch
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer  # type: ignore[attr-defined]  # trl exports them lazily
@@ -96,8 +136,8 @@ def train(model: Any, tokenizer: Any, rows: list[dict[str, list[int]]], output_d
                      per_device_train_batch_size=batch, gradient_accumulation_steps=accumulation,
                      max_length=max_length, logging_steps=1, save_strategy="no", report_to="none",
                      use_cpu=not torch.cuda.is_available(), bf16=bf16, seed=seed, lr_scheduler_type="constant",
-                     warmup_steps=0)
+                     warmup_steps=0, gradient_checkpointing=checkpointing)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=peft_config, callbacks=callbacks)
-    trainer.train()
+    trainer.train(resume_from_checkpoint=resume or None)
     return trainer
