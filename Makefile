@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PG_DOCS := /usr/share/doc/postgresql-doc-15/html
+PY_DOCS := /usr/share/doc/python3.11-doc/html
 DEMO_CORPUS ?= $(PG_DOCS)
 DEMO_INDEX ?= .scent
 DEMO_QUERY ?= max_connections default
@@ -18,7 +19,7 @@ DEMO_INDEX_FLAGS ?= --config <(printf '[index.embed]\nbackend = "auto"\nbatch_si
 # `.venv/bin/pip cache remove llama_cpp_python` before `make clean install`.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: install demo test lint bench pg-docs chromium node clean
+.PHONY: install demo test lint bench pg-docs py-docs chromium node clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "==> creating $(VENV) and installing scent with its dev tools"
@@ -57,6 +58,19 @@ pg-docs:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-doc-15 >/dev/null; \
 	  else \
 	    echo "postgresql-doc-15 is missing: run 'sudo apt-get install postgresql-doc-15' or set DEMO_CORPUS=folder"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# The Python 3.11 HTML docs (530 pages + their Sphinx sources) are an integration-test corpus (duplicate groups,
+# two roots, API signatures as headings: tests/test_real_corpora.py).
+py-docs:
+	@if [ ! -d "$(PY_DOCS)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing python3.11-doc (Debian package)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-doc >/dev/null; \
+	  else \
+	    echo "python3.11-doc is missing: run 'sudo apt-get install python3.11-doc'"; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -108,7 +122,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: install pg-docs chromium node lint
+test: install pg-docs py-docs chromium node lint
 	$(BIN)/python -m pytest -q -m "integration or not integration"
 
 bench: install
