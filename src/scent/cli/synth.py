@@ -43,6 +43,8 @@ def synth(
                                            "so.")] = False,
     sample: Annotated[int, typer.Option(help="Random tasks shown in the report with their gold passages.",
                                         min=0)] = 10,
+    rephrase: Annotated[bool, typer.Option("--rephrase", help="Have the writer put each accepted question in "
+                                           "other words, kept only if it still verifies (docs/synth.md).")] = False,
     model: ModelOption = [],  # noqa: B006
     retriever: RetrieverOption = None,
     config: ConfigOption = None,
@@ -70,6 +72,8 @@ def synth(
         raise fail(str(e)) from None
     if out.is_dir():
         raise fail(f"--out {out} is a folder; give a file name such as {out / 'tasks.jsonl'}")
+    if rephrase and (no_model or ray_target(ray, ray_address) is not None):
+        raise fail("--rephrase needs the writer model and runs without --ray")
     with app_errors():
         cfg = app.load(config, model, local_only, setting)
         llms = {} if no_model else app.load_models(cfg, ["writer", "judge"])
@@ -80,7 +84,9 @@ def synth(
         settings: dict[str, Any] = {
             "index": app.index_label(index), "kinds": chosen_kinds, "seed": seed, "hop_k": hop_k,
             "retriever": chosen, "models": {role: llm.spec for role, llm in llms.items()}}
-        checker = Checker(idx, llms.get("writer"), llms.get("judge"), hop_k, chosen)
+        if rephrase:
+            settings["rephrase"] = True
+        checker = Checker(idx, llms.get("writer"), llms.get("judge"), hop_k, chosen, rephrase)
         if progress_path(out).exists():
             typer.echo(f"resuming from {progress_path(out)}", err=True)
         session: Any = nullcontext()

@@ -21,7 +21,7 @@ EXCERPT = 160
 def build_report(index: OpenIndex, found: Facts, pools: Pools, tasks: list[TaskCandidate],
                  accepted: dict[str, list[TaskCandidate]], rejected: dict[str, dict[str, int]],
                  examined: dict[str, int], settings: dict[str, Any], n: int, seconds: float, resumed: int,
-                 sample: list[TaskCandidate]) -> dict[str, Any]:
+                 sample: list[TaskCandidate], rephrasing: dict[str, int] | None = None) -> dict[str, Any]:
     reasons: Counter[str] = Counter()
     for counts in rejected.values():
         reasons.update(counts)
@@ -37,6 +37,8 @@ def build_report(index: OpenIndex, found: Facts, pools: Pools, tasks: list[TaskC
         "templates": dict(Counter(f"{c.kind} · {c.template}" for c in tasks).most_common()),
         "extractors": dict(Counter(f"{c.kind} · {c.extractor}" for c in tasks).most_common()),
         "sample": [_sample(index, c) for c in sample],
+        **({"rephrasing": dict(sorted(rephrasing.items(), key=lambda kv: (kv[0] != "kept", kv[0])))}
+           if rephrasing else {}),
     }
 
 
@@ -51,7 +53,7 @@ def _sample(index: OpenIndex, c: TaskCandidate) -> dict[str, Any]:
         start = max(0, at - EXCERPT // 2) if at >= 0 else 0
         gold.append({"id": pid, "title": passage.title, "excerpt": " ".join(text[start:start + EXCERPT].split())})
     return {"id": c.id, "kind": c.kind, "extractor": c.extractor, "question": c.question, "answer": c.answer,
-            "gold": gold}
+            "gold": gold, **({"rule_question": c.rule_question} if c.rule_question else {})}
 
 
 def to_markdown(report: dict[str, Any]) -> str:
@@ -65,10 +67,15 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {kind} | {row['candidates']} | {row['examined']} | {row['accepted']} | {reasons} |")
     lines += ["", "Rejections by rule: " + (", ".join(f"{r} {n}" for r, n in report["rejections"].items()) or "none"),
               "", "Tasks by template: " + ", ".join(f"{t} {n}" for t, n in report["templates"].items()), "",
-              "Tasks by extractor: " + ", ".join(f"{t} {n}" for t, n in report.get("extractors", {}).items()), "",
-              "## Sample", ""]
+              "Tasks by extractor: " + ", ".join(f"{t} {n}" for t, n in report.get("extractors", {}).items()), ""]
+    if report.get("rephrasing"):
+        lines += ["Writer's rephrasings of the tasks' questions (--rephrase): "
+                  + ", ".join(f"{r} {n}" for r, n in report["rephrasing"].items()), ""]
+    lines += ["## Sample", ""]
     for s in report["sample"]:
         lines.append(f"- **{s['kind']}** ({s.get('extractor') or 'template'}) {s['question']} → **{s['answer']}**")
+        if s.get("rule_question"):
+            lines.append(f"  - (the rule's question: {s['rule_question']})")
         for g in s["gold"]:
             lines.append(f"  - `{g['id']}` {g['title']}: “{g['excerpt']}”")
     return "\n".join(lines) + "\n"

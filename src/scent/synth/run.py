@@ -14,6 +14,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,6 +125,7 @@ def synthesize(index: OpenIndex, checker: Checker, n: int, kinds: list[str], out
     cursor = {kind: 0 for kind in kinds}
     dedup = Deduper()
     verdicts: dict[str, Verdict] = {}
+    rephrasing: dict[str, int] = {}  # --rephrase: accepted tasks by what became of the writer's rephrasing
 
     def verify(c: TaskCandidate) -> Verdict:
         if verify_many is None:
@@ -152,6 +154,11 @@ def synthesize(index: OpenIndex, checker: Checker, n: int, kinds: list[str], out
                 record = progress.record(c, verdict)
             examined[kind] += 1
             if record["reason"] is None:
+                details = record.get("details") or {}
+                if "rephrase" in details:
+                    rephrasing[details["rephrase"]] = rephrasing.get(details["rephrase"], 0) + 1
+                if details.get("rephrased"):
+                    c = replace(c, question=details["rephrased"], rule_question=c.question)
                 accepted[kind].append(c)
                 dedup.add(c)
             else:
@@ -163,7 +170,8 @@ def synthesize(index: OpenIndex, checker: Checker, n: int, kinds: list[str], out
     tasks = _interleave(accepted, kinds)
     report = build_report(index, found, pools, tasks, accepted, rejected, examined, settings, n,
                           time.monotonic() - started, resumed, random.Random(seed).sample(tasks, min(sample,
-                                                                                                   len(tasks))))
+                                                                                                   len(tasks))),
+                          rephrasing)
     _write_atomic(out, "".join(json.dumps(task_record(c), ensure_ascii=False) + "\n" for c in tasks))
     json_path, md_path = report_paths(out)
     write_report(report, json_path, md_path, _write_atomic)
@@ -189,6 +197,8 @@ def task_record(c: TaskCandidate) -> dict[str, Any]:
         metadata["answer_passage"] = c.answer_passage
     if c.perturbed:
         metadata["perturbed_from"] = c.source_id
+    if c.rule_question:
+        metadata["rule_question"] = c.rule_question
     return {"id": f"synth-{c.kind}-{c.id}", "question": c.question, "golden_answers": [c.answer, *c.also],
             "metadata": metadata}
 

@@ -33,6 +33,7 @@ class TaskCandidate:
     also: tuple[str, ...] = ()     # other golden answers (another way to write the value)
     extractor: str = ""            # the extractor of the fact asked about: techdocs, wiki, generic:<kind>
     cue: tuple[str, ...] = ()      # unanswerable of a held subject: words that would state the relation asked
+    rule_question: str = ""        # the rule's question when the writer's rephrasing replaced it (--rephrase)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,6 +17,11 @@ Rules, cheapest first; the first that fails names the rejection:
     judge_finds_answer          the judge role says a passage retrieved for an unanswerable question answers it
     closed_book_solves          the writer role, without search, answers it correctly
     model_error                 a model check could not be made (the call failed after its retries)
+
+With `rephrase` (and a writer), a candidate that passed is put in other words by the writer (synth/rephrase.py);
+the rephrasing replaces the question only if it passes its own checks and the rules above that read the question
+(details["rephrase"]: "kept" or why not; details["rephrased"]: the question kept). The candidate is accepted
+either way.
 """
 
 from __future__ import annotations
@@ -125,6 +130,7 @@ class Checker:
     judge: LLM | None = None
     hop_k: int = 5
     retriever: str | None = None
+    rephrase: bool = False
 
     def verify(self, c: TaskCandidate) -> Verdict:
         from scent.llm.base import LLMError
@@ -138,7 +144,38 @@ class Checker:
                 return Verdict("model_error", details)
             if reason is not None:
                 return Verdict(reason, details)
+        if self.rephrase and self.writer is not None:
+            self._rephrase(c, details)
         return Verdict(None, details)
+
+    def _rephrase(self, c: TaskCandidate, details: dict[str, Any]) -> None:
+        """The writer's rephrasing of an accepted candidate's question, kept in `details` if it still verifies."""
+        from dataclasses import replace
+
+        from scent.llm.base import LLMError
+        from scent.synth import rephrase
+
+        try:
+            text = rephrase.ask(self.writer, c.question)  # type: ignore[arg-type]  # checked by the caller
+        except LLMError as e:
+            details["rephrase"] = "rephrase:model_error"
+            details["rephrase_error"] = str(e)[:200]
+            return
+        details["rephrase_text"] = text[:300]
+        reason = rephrase.problem(c, text)
+        if reason is None:
+            again: dict[str, Any] = {}
+            other = replace(c, question=text)
+            try:
+                reason = next((f"rephrase:{r}" for rule in (self._leak, self._search, self._absent, self._judge,
+                                                            self._closed_book)
+                               if (r := rule(other, again)) is not None), None)
+            except LLMError:
+                reason = "rephrase:model_error"
+            details["rephrase_checks"] = again
+        details["rephrase"] = reason or "kept"
+        if reason is None:
+            details["rephrased"] = text
 
     # rules: each returns a rejection reason or None, and records what it saw in `details` -------------------------
     def _gold(self, c: TaskCandidate, details: dict[str, Any]) -> str | None:
