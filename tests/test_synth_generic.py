@@ -42,12 +42,17 @@ NOTES = {
     "| Numbers | basic | complete |\n",
     "lisbon.md": "# Lisbon\n\nLisbon's old core had a resident population of 5,000 in 2011.\n",
     "client.md": "# Client API\n\n## `client.connect(host, options)`\n\nadded: v2.1.0\n\n* `host` {string} The "
-    "server to reach.\n* `retries` {integer} How often to retry. **Default:** `3`.\n\n"
+    "server to reach.\n* `retries` {integer} How often to retry. **Default:** `3`.\n* `poolSize` {integer} "
+    "Connections kept open. **Default:** `10`.\n* `idleTimeout` {string} How long an idle connection stays open. "
+    "**Default:** `30 seconds`.\n* `connectTimeout` {string} How long to wait for the server. **Default:** "
+    "`5 seconds`.\n\n"
     "## `client.close()`\n\nadded: v1.4.0\n\nCloses the connection that [`client.connect()`][] opened.\n\n"
     "```js\nconst options = {\n  timeout: 8080,\n};\n```\n",
 }
 RECORDS = [  # an encyclopedic record the wiki template reads: the generic reading of its birth date is dropped
     {"id": "r1", "title": "Ada Quill", "text": "Ada Quill (born 4 May 1931) is a film director from Lunaria."},
+    {"id": "r2", "title": "Zephyr (brand)", "text": "Zephyr is a Lunarian radio brand owned by Kor Retail Group."},
+    {"id": "r3", "title": "Moonrise (2012 film)", "text": "Moonrise is a film. It was released on 3 May 2012."},
 ]
 
 
@@ -100,6 +105,9 @@ def test_each_extraction_rule_rejects(corpus: Path):
     assert not any(f.value in ("basic", "complete") for f in facts)               # a matrix of options, not relations
     assert not any(f.subject.startswith("Lisbon") for f in facts)                # "Lisbon's old core" is not Lisbon
     assert not any(f.value.startswith("8080") for f in facts)                    # code is not a label
+    # a title's disambiguation names its subject, unless it gives the value away
+    assert ("Who was Zephyr (brand) owned by?", "Kor Retail Group") in {(f.question(), f.value) for f in facts}
+    assert ("When was Moonrise released?", "3 May 2012") in {(f.question(), f.value) for f in facts}
 
 
 def test_candidates_of_every_kind_from_generic_facts(corpus: Path):
@@ -113,6 +121,13 @@ def test_candidates_of_every_kind_from_generic_facts(corpus: Path):
     assert ("Which has the larger budget, Project Kestrel sync or Project Falcon kickoff?", "Project Kestrel sync"
             ) in made["comparison"] or ("Which has the larger budget, Project Falcon kickoff or Project Kestrel "
                                         "sync?", "Project Kestrel sync") in made["comparison"]
+    # an API's options compare within their call when their values have one unit; two bare numbers of two options
+    # (a retry count, a pool size) count different things
+    # (a comparison needs two passages; these share one, so the facts are checked)
+    compares = {f.subject: f.compare_key if f.compare else "" for f in _facts(corpus).facts
+                if f.subject.endswith("(client.connect())")}
+    assert compares["idleTimeout (client.connect())"] == compares["connectTimeout (client.connect())"] != ""
+    assert compares["retries (client.connect())"] == compares["poolSize (client.connect())"] == ""
     # unanswerable: a held subject asked a relation its kind states elsewhere (owner and budget go together)
     unstated = {c.question: c for c in pools.by_kind["unanswerable"] if c.cue}
     assert "What is the budget of Project Osprey retro?" in unstated

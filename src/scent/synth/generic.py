@@ -176,7 +176,12 @@ def _none(p: Passage) -> Fact:
 def _fact(p: Passage, subject: str, relation: str, value: str, ask: str, compare: str, larger_wins: bool,
           extractor: str, cue: tuple[str, ...], refer: str = "") -> Fact:
     number = as_number(value) if compare else None
-    return Fact(p.id, "generic", subject, "thing", relation, value, ask, subject,
+    # a title's own disambiguation names the subject in the question: "Who was Bush (brand) owned by?", not Bush;
+    # not one that gives the value away ("Gladiators of Rome (2012 film)" asked when it opened)
+    title = p.title.strip()
+    qualifier = title[len(subject) + 2:-1] if title.startswith(f"{subject} (") and bare_title(title) == subject else ""
+    named = title if qualifier and not any(w.isdigit() and w in value for w in qualifier.split()) else subject
+    return Fact(p.id, "generic", subject, "thing", relation, value, ask, named,
                 number=number[0] if number else None, compare=compare if number else "",
                 compare_key=f"{relation}:{number[1]}" if number else "", larger_wins=larger_wins, group=relation,
                 extractor=extractor, refer=refer, cue=cue)

@@ -200,8 +200,9 @@ def _what(relation: str, value: str) -> str:
 def _label_fact(gold: Passage, subject: str, named: str, label: str, value: str, short: str = "",
                 within: str = "") -> Fact:
     """A labelled value; it compares (a version, a date, a number of one unit; a plain label's dates by which is
-    earlier), a term's values only within its heading ("Which has the larger default in util.inspect(), depth or
-    maxArrayLength?")."""
+    earlier), a term's values only within its heading and only with a unit ("Which has the larger default in
+    http2.connect(), timeout or keepAlive?": two durations; two bare numbers of two options count different
+    things)."""
     relation = relation_words(label)
     kind = value_kind(value)
     number = as_number(value)
@@ -217,6 +218,8 @@ def _label_fact(gold: Passage, subject: str, named: str, label: str, value: str,
         larger_wins = kind not in ("date", "year")  # "Date: 4 March 2024": the earlier meeting wins
         word = "larger" if larger_wins else "earlier"
         compare = f"Which has the {word} {relation}, {{a}} or {{b}}?" if kind in ("number", "date", "year") else ""
+        if within and kind == "number" and number and not number[1]:
+            compare = ""  # terms' bare numbers count different things (compact: 3 lines, maxArrayLength: 100 items)
         if within and compare:
             compare = f"Which has the {word} {relation} in {within}, {{a}} or {{b}}?"
     return Fact(gold.id, "generic", subject, "entry", f"label:{relation}", value, ask, named,
