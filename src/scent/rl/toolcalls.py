@@ -142,6 +142,9 @@ def _call(item: Any, raw: str) -> ParsedCall:
     if not isinstance(name, str) or not name.strip():
         return ParsedCall("", {}, "the call has no tool name (\"name\": \"…\")", raw)
     arguments = item.get("arguments", item.get("parameters", {}))
+    if "arguments" not in item and _is_schema(arguments):  # the prompt's tool list echoed, not a call
+        return ParsedCall(name.strip(), {}, "that is the tool's schema, not a call: give its arguments "
+                          '({"name": …, "arguments": {…}})', raw)
     if isinstance(arguments, str):  # OpenAI's shape: the arguments as a JSON string
         decoded, problem = _load(arguments) if arguments.strip() else ({}, "")
         if problem or not isinstance(decoded, dict):
@@ -152,6 +155,12 @@ def _call(item: Any, raw: str) -> ParsedCall:
     if not isinstance(arguments, dict):
         return ParsedCall(name, {}, "the arguments must be a JSON object", raw)
     return ParsedCall(name.strip(), arguments, "", raw)
+
+
+def _is_schema(value: Any) -> bool:
+    """A JSON schema of parameters (`{"type": "object", "properties": {…}}`), as the prompt lists each tool; a
+    Llama-style call's "parameters" are the argument values instead."""
+    return isinstance(value, dict) and value.get("type") == "object" and isinstance(value.get("properties"), dict)
 
 
 def _bare_calls(text: str) -> tuple[list[ParsedCall], list[tuple[int, int]]]:
