@@ -10,6 +10,7 @@ from agent_fixtures import make_index, scripts
 
 from scent.agent import Agent, AgentConfig
 from scent.agent.budget import BudgetConfig
+from scent.agent.calibrate import Calibrator
 from scent.agent.loop import NOT_FOUND
 from scent.trace import TraceWriter, read_trace
 
@@ -48,7 +49,7 @@ def test_search_choose_write_vote_cite_calibrate(tmp_path: Path):
     assert [(c.n, c.path) for c in answer.citations] == [(1, "widgets.md")]
     assert "default limit is 42 widgets per user" in answer.citations[0].quote
     assert answer.signals["agreement"] == 1.0  # "42" is inside "42 widgets": all three views agree
-    assert answer.confidence >= AgentConfig().abstain_below
+    assert answer.confidence >= Calibrator().threshold  # the scripted writer is no bundled model: classic weights
     types = [e["type"] for e in events]
     for expected in ("run_start", "tool_call", "tool_result", "note", "view", "calibrate", "run_end"):
         assert expected in types
@@ -59,6 +60,34 @@ def test_search_choose_write_vote_cite_calibrate(tmp_path: Path):
     assert answer.usage.llm_calls == 3 and answer.evidence_ids and answer.retrieved_ids
     writer_prompt = calls(events)[0]["messages"][1]["content"]
     assert "<passage>Widget manual: " in writer_prompt and "Reply with the answer only" in writer_prompt
+
+
+def test_the_default_calibrator_is_the_one_fitted_for_the_writer(tmp_path: Path):
+    llms = scripts(tmp_path, {})
+    assert Agent(make_index(tmp_path), llms).calibrator == Calibrator()  # a model no calibrator was fitted for
+    llms["writer"].spec = "llamacpp:default"  # the embedded model: its bundled calibrator reads its probabilities
+    embedded = Agent(make_index(tmp_path), llms).calibrator
+    assert embedded.model == "llamacpp:default" and embedded.weights.get("answerable", 0) > 0
+    assert embedded.threshold > Calibrator().threshold  # a threshold belongs to the weights it was chosen with
+
+
+def test_the_calibrators_threshold_decides_unless_the_config_sets_one(tmp_path: Path):
+    def answer(calibrator: Calibrator, config: AgentConfig):
+        run_dir = tmp_path / f"{calibrator.threshold}-{config.abstain_below}"
+        run_dir.mkdir()
+        agent = Agent(make_index(run_dir), scripts(run_dir, {"writer": ["42 widgets"] * 3}), config, calibrator)
+        trace = TraceWriter(run_dir / "run.jsonl")
+        try:
+            return agent.run(QUESTION, trace)
+        finally:
+            trace.close()
+
+    sure = answer(Calibrator(threshold=0.0), AgentConfig())
+    assert not sure.abstained
+    strict = answer(Calibrator(threshold=min(1.0, sure.confidence + 0.01)), AgentConfig())
+    assert strict.abstained and strict.abstain_reason == "low_confidence"
+    overridden = answer(Calibrator(threshold=min(1.0, sure.confidence + 0.01)), AgentConfig(abstain_below=0.0))
+    assert not overridden.abstained and overridden.answer == sure.answer
 
 
 def test_an_answer_found_in_no_passage_is_not_given(tmp_path: Path):

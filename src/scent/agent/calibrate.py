@@ -56,6 +56,10 @@ class Calibrator(BaseModel):
         "yes_no": -0.4133, "program": 0.85, "settled": 0.4702})
     fitted_on: str = Field("default: monotone Platt on 70 answers of the embedded model (HotpotQA dev + PostgreSQL "
                            "docs)", description="What data the weights were fitted on.")
+    threshold: float = Field(0.2, ge=0, le=1, description="Abstain below this confidence, unless `agent.abstain_below` "
+                             "says otherwise: a threshold means something only for the weights it was chosen with.")
+    model: str = Field("", description="The writer model (spec) the weights were fitted for; '' for any. A bundled "
+                       "calibrator is the default for the writer it names (`for_writer`).")
 
     def confidence(self, signals: dict[str, float]) -> float:
         if signals.get("grounded", 0.0) <= 0.0:
@@ -96,10 +100,27 @@ class IsotonicCalibrator(FittedCalibrator):
         return round(value, 4)
 
 
-def load_calibrator(path: str | Path) -> Calibrator:
-    """A calibrator file of any kind (`scent calibrate` writes them): fitted (platt | isotonic) or a plain
-    Calibrator."""
-    data = json.loads(Path(path).read_text())
+def for_writer(spec: str) -> Calibrator:
+    """The default calibrator for a writer model: the bundled one fitted for it (`scent/agent/calibration/*.json`,
+    read only when an agent is built), else the classic weights, which read no model's probabilities."""
+    from importlib import resources
+
+    for entry in resources.files("scent.agent").joinpath("calibration").iterdir():
+        if entry.name.endswith(".json"):
+            calibrator = load_calibrator_text(entry.read_text(encoding="utf-8"))
+            if calibrator.model == spec:
+                return calibrator
+    return Calibrator()
+
+
+def load_calibrator_text(text: str) -> Calibrator:
+    data = json.loads(text)
     if data.get("method") == "isotonic":
         return IsotonicCalibrator.model_validate(data)
     return FittedCalibrator.model_validate(data) if "question_ids" in data else Calibrator.model_validate(data)
+
+
+def load_calibrator(path: str | Path) -> Calibrator:
+    """A calibrator file of any kind (`scent calibrate` writes them): fitted (platt | isotonic) or a plain
+    Calibrator."""
+    return load_calibrator_text(Path(path).read_text())

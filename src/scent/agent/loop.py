@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from scent.agent import answerability, compare, likelihood, select
 from scent.agent.answer import decide_same, views_abstain, write_and_vote
-from scent.agent.calibrate import Calibrator
+from scent.agent.calibrate import Calibrator, for_writer
 from scent.agent.context import AgentConfig, RunContext
 from scent.agent.plan import make_plan
 from scent.agent.relevance import rank_spans
@@ -63,7 +63,8 @@ class Agent:
         self.index = index
         self.llms = llms
         self.config = config or AgentConfig()
-        self.calibrator = calibrator or Calibrator()
+        writer = llms.get("writer")
+        self.calibrator = calibrator or for_writer(writer.spec if writer is not None else "")
         self.run_info = run_info or {}
 
     def run(self, question: str, trace: TraceWriter) -> Answer:
@@ -129,7 +130,8 @@ class Agent:
         values = signals(question, outcome, chosen, pool, citations, unknown) | likely
         confidence = self.calibrator.confidence(values) if isinstance(outcome, Answered) else 0.0
         ctx.trace.emit("calibrate", signals=values, confidence=confidence, calibrator=self.calibrator.fitted_on)
-        if isinstance(outcome, Answered) and confidence < ctx.config.abstain_below:
+        below = self.calibrator.threshold if ctx.config.abstain_below is None else ctx.config.abstain_below
+        if isinstance(outcome, Answered) and confidence < below:
             outcome = Abstained("low_confidence", outcome.text)
         return Written(outcome, citations, confidence, values, views)
 

@@ -82,18 +82,19 @@ Retriever = Literal["auto", "bm25", "dense", "hybrid"]
 
 
 class RetrievalConfig(BaseModel):
-    """How `Index.search` ranks: BM25, dense vectors, or both fused by reciprocal rank (docs/retrieval.md)."""
+    """How `Index.search` ranks: BM25, dense vectors, or both fused (docs/retrieval.md, "Fusion")."""
 
     model_config = {"extra": "forbid"}
 
     retriever: Retriever = Field("auto", description="auto = hybrid when the index has vectors, else bm25.")
-    fusion: Literal["rrf", "minmax", "zscore"] = Field(
-        "rrf", description="How hybrid fuses BM25 and dense: weighted reciprocal rank (rrf), or a convex mix of "
-        "scores normalised per ranking by min-max or z-score (weights scaled to sum to 1).")
+    fusion: Literal["max", "rrf", "minmax", "zscore"] = Field(
+        "max", description="How hybrid fuses BM25 and dense: max = the larger of each ranking's weighted min-max "
+        "normalised score (CombMAX: keeps what either found); rrf = weighted reciprocal rank; minmax / zscore = "
+        "a convex sum of scores normalised per ranking (weights scaled to sum to 1).")
     rrf_k: float = Field(60.0, gt=0, description="RRF constant: score = sum of weight / (rrf_k + rank).")
-    bm25_weight: float = Field(0.1, ge=0, description="Weight of the BM25 ranking in the fusion (0.1 : 0.9 chosen on "
-                               "the tune half of BEIR DBpedia-5k, BENCHMARKS.md 'Fusion').")
-    dense_weight: float = Field(0.9, ge=0, description="Weight of the dense ranking in the fusion.")
+    bm25_weight: float = Field(0.3, ge=0, description="Weight of the BM25 ranking in the fusion (max 0.3 : 0.7 "
+                               "chosen on the tune half of BEIR DBpedia-5k, BENCHMARKS.md 'Embedding and fusion').")
+    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense ranking in the fusion.")
     depth: int = Field(100, ge=1, description="How deep each ranking goes before fusion.")
     ann_ef: int = Field(128, ge=1, description="HNSW search breadth (usearch expansion_search).")
 
@@ -213,8 +214,10 @@ class AgentConfig(BaseModel):
                                  "answer is still given (ties to the answer whose sentence matches the question "
                                  "best), its agreement lowering the confidence; the run abstains ('disagree') only "
                                  "when more views say 'unknown' than back it. 0 asks no tie-break views.")
-    abstain_below: float = Field(0.2, ge=0, le=1, description="Abstain when the calibrated confidence (the chance "
-                                 "that the answer is right) is lower; raise it for fewer, surer answers.")
+    abstain_below: float | None = Field(None, ge=0, le=1, description="Abstain when the calibrated confidence (the "
+                                        "chance that the answer is right) is lower; raise it for fewer, surer "
+                                        "answers. None: the calibrator's own threshold (0.55 for the embedded "
+                                        "model's, 0.2 for the classic weights).")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     research: ResearchConfig = Field(default_factory=ResearchConfig)
 
