@@ -111,6 +111,8 @@ def test_eval_scripted_end_to_end_resume_and_calibrate(tmp_path: Path):
     calib = tmp_path / "calib.json"
     fitted = json.loads(scent("calibrate", "--results", out, "--out", calib, "--json").stdout)
     assert fitted["fitted_answers"] == 2 and json.loads(calib.read_text())["question_ids"] == ["q1", "q2"]
+    writer = json.loads((out / "run.json").read_text())["models"]["writer"]
+    assert writer and json.loads(calib.read_text())["model"] == writer  # fitted for the model that answered
     refused = scent(*[a if a != out else tmp_path / "out2" for a in args], "--calibration", calib, check=False)
     assert refused.returncode == 2 and "leaving out 2 questions" in refused.stderr
     assert "no questions left" in refused.stderr

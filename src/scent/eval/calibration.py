@@ -16,6 +16,7 @@ all the data, for runs of a few dozen questions).
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -137,8 +138,11 @@ def calibrate(results: str | Path, method: Method = "platt", fit_share: float = 
     if len(usable) < 2:
         raise ValueError(f"only {len(usable)} fitted agent rows have a grounded answer; need at least 2")
     labels = [float(r["metrics"]["draft_correct"]) for r in usable]
+    run_info = Path(results) / "run.json"  # the writer the answers came from: the fit is for that model
+    writer = json.loads(run_info.read_text()).get("models", {}).get("writer", "") if run_info.exists() else ""
     common = {"question_ids": sorted(r["id"] for r in fit), "source": str(Path(results).resolve()),
-              "fitted_on": f"{len(usable)} agent answers in {results} ({method})"}
+              "fitted_on": f"{len(usable)} agent answers in {results} ({method})", "model": writer,
+              "threshold": prior.threshold}
     fitted: FittedCalibrator
     if method == "platt":
         bias, weights = fit_platt([r["signals"] for r in usable], labels, prior, strength)
