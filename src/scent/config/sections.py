@@ -82,19 +82,18 @@ Retriever = Literal["auto", "bm25", "dense", "hybrid"]
 
 
 class RetrievalConfig(BaseModel):
-    """How `Index.search` ranks: BM25, dense vectors, or both fused (docs/retrieval.md, "Fusion")."""
+    """How `Index.search` ranks: BM25, dense vectors, or both fused by reciprocal rank (docs/retrieval.md)."""
 
     model_config = {"extra": "forbid"}
 
     retriever: Retriever = Field("auto", description="auto = hybrid when the index has vectors, else bm25.")
-    fusion: Literal["max", "rrf", "minmax", "zscore"] = Field(
-        "max", description="How hybrid fuses BM25 and dense: max = the larger of each ranking's weighted min-max "
-        "normalised score (CombMAX: keeps what either found); rrf = weighted reciprocal rank; minmax / zscore = "
-        "a convex sum of scores normalised per ranking (weights scaled to sum to 1).")
+    fusion: Literal["rrf", "minmax", "zscore"] = Field(
+        "rrf", description="How hybrid fuses BM25 and dense: weighted reciprocal rank (rrf), or a convex mix of "
+        "scores normalised per ranking by min-max or z-score (weights scaled to sum to 1).")
     rrf_k: float = Field(60.0, gt=0, description="RRF constant: score = sum of weight / (rrf_k + rank).")
-    bm25_weight: float = Field(0.3, ge=0, description="Weight of the BM25 ranking in the fusion (max 0.3 : 0.7 "
-                               "chosen on the tune half of BEIR DBpedia-5k, BENCHMARKS.md 'Embedding and fusion').")
-    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense ranking in the fusion.")
+    bm25_weight: float = Field(0.1, ge=0, description="Weight of the BM25 ranking in the fusion (0.1 : 0.9 chosen on "
+                               "the tune half of BEIR DBpedia-5k, BENCHMARKS.md 'Fusion').")
+    dense_weight: float = Field(0.9, ge=0, description="Weight of the dense ranking in the fusion.")
     depth: int = Field(100, ge=1, description="How deep each ranking goes before fusion.")
     ann_ef: int = Field(128, ge=1, description="HNSW search breadth (usearch expansion_search).")
 
