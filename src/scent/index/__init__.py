@@ -59,6 +59,9 @@ class Index:
         self._embedder_checked = False
         self._dense: DenseIndex | bool | None = False  # False: not opened yet
         self._lock = threading.Lock()
+        # the fields of the BM25 layout on disk: an index of the one-field layout is searched by its text alone
+        self.bm25_fields = bm25.fields_on_disk(path / TANTIVY_DIR) or bm25.FIELDS
+        self.heading_weight = bm25.HEADING_WEIGHT
 
     @classmethod
     def open(cls, path: str | Path, config: SearchConfig | None = None, retrieval: RetrievalConfig | None = None,
@@ -131,13 +134,14 @@ class Index:
         if not query.strip() or k <= 0:
             return []
         if retriever == "bm25":
-            return bm25.search(self.tantivy, query, k)
+            return bm25.search(self.tantivy, query, k, self.bm25_fields, self.heading_weight)
         dense = self._require_dense()
         vector = self.embedder().embed([query])[0]
         if retriever == "dense":
             return dense.search(vector, k)
         depth = max(k, self.retrieval.depth)
-        return fuse(bm25.search(self.tantivy, query, depth), dense.search(vector, depth), self.retrieval, k)
+        lexical = bm25.search(self.tantivy, query, depth, self.bm25_fields, self.heading_weight)
+        return fuse(lexical, dense.search(vector, depth), self.retrieval, k)
 
     def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
         """The `k` best passages for `query`, best first; `snippets` adds a query-focused excerpt. `retriever`:

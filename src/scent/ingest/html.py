@@ -4,6 +4,11 @@ Parsing is lxml's (libxml2). Main-content extraction is DOM-based: start from <m
 the page has one, drop page chrome by element type, ARIA role and class/id tokens, then emit one block per
 block-level element with the current heading path. Measured on the PostgreSQL docs, trafilatura dropped every
 section heading (it discards DocBook's `titlepage` wrappers) and flattened <pre> synopses; see docs/ingest.md.
+
+API reference entries are sections too: a definition term marked as a signature (Sphinx's `<dt class="sig">`,
+older Sphinx's `descname`) heads the passages of its definition, under the name it defines
+("logging.basicConfig"), until its definition list ends. Without it a function's description sat under its
+module's heading and BM25 had no field saying which passage *defines* the name.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ _BLOCKS = {"p", "div", "li", "dd", "dt", "blockquote", "section", "article", "ma
            "ol", "dl", "figure", "figcaption", "caption", "address", "details", "summary", "hr", "br",
            "body", "center", "fieldset", "thead", "tbody", "tfoot", "header", "footer"}
 _CELLS = {"td", "th"}
+SIGNATURE_LEVEL = 7  # deeper than <h6>: a signature heads a section inside the current heading's
 
 
 def load_html(data: bytes, name: str) -> Extracted:
@@ -93,6 +99,7 @@ class _Walker:
         self.stack: list[tuple[int, str]] = []
         self.buffer: list[str] = []
         self.headings: list[str] = []
+        self.scopes: list[list[tuple[int, str]]] = []  # heading paths around the definition lists of signatures
 
     def flush(self) -> None:
         text = collapse_whitespace("".join(self.buffer)).removesuffix(" |")
@@ -113,6 +120,15 @@ class _Walker:
             self.flush()
             self.builder.add(el.text_content().strip("\n"), tuple(h for _, h in self.stack))
             return
+        signatures = tag == "dl" and any(child.tag == "dt" and _is_signature(child) for child in el)
+        if signatures:  # the signatures' headings end with their definition list
+            self.flush()
+            self.scopes.append(list(self.stack))
+        elif tag == "dt" and self.scopes and _is_signature(el):
+            self.flush()
+            name = _signature_name(el, nested=len(self.scopes) > 1)
+            if name:
+                self.stack = [*self.scopes[-1], (SIGNATURE_LEVEL + len(self.scopes) - 1, name)]
         block = tag in _BLOCKS
         if block:
             self.flush()
@@ -126,3 +142,28 @@ class _Walker:
             self.buffer.append(" | ")
         elif block:
             self.flush()
+        if signatures:
+            self.stack = self.scopes.pop()
+
+
+_CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' {} ')"
+_NAME_PARTS = ".//*[" + " or ".join(_CLASS.format(c) for c in ("sig-prename", "sig-name", "descclassname",
+                                                                 "descname")) + "]"
+
+
+def _is_signature(el: Any) -> bool:
+    """A definition term that is an API signature: Sphinx >= 4 marks it `sig`, older Sphinx names it `descname`."""
+    return "sig" in (el.get("class") or "").split() or bool(el.xpath(".//*[" + _CLASS.format("descname") + "]"))
+
+
+def _signature_name(el: Any, nested: bool) -> str:
+    """The name a signature defines ("logging.basicConfig"; a method, `nested` in its class's definition, by its
+    anchor's full name, "logging.Logger.setLevel", where the page shows "setLevel"), without its parameters; its
+    whole text when it marks no name."""
+    outermost: list[Any] = []
+    for part in el.xpath(_NAME_PARTS):  # Sphinx may nest one marked part in another: keep the outer one
+        if not any(part in outer.iterdescendants() for outer in outermost):
+            outermost.append(part)
+    name = collapse_whitespace("".join(p.text_content() for p in outermost) if outermost else el.text_content())
+    anchor = el.get("id") or ""
+    return anchor if nested and name and anchor.endswith("." + name) and " " not in anchor else name

@@ -11,6 +11,7 @@ with no document row); the next run also removes any passage whose document row 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,6 +49,10 @@ class Builder:
         self.progress = progress or (lambda event, value: None)
         index_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(index_dir / STORE_FILE)
+        has_documents = self.store.db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is not None
+        self._bm25_rebuild = bm25.outdated(index_dir / TANTIVY_DIR, self.store.meta(bm25.META_KEY), has_documents)
+        if self._bm25_rebuild:  # the store holds every passage: BM25 is rebuilt from it in this run (`_relayout`)
+            shutil.rmtree(index_dir / TANTIVY_DIR, ignore_errors=True)
         self.writer = bm25.Writer(bm25.open_index(index_dir / TANTIVY_DIR, create=True),
                                   (search or SearchConfig()).writer_heap_mb)
         self.summary = IngestSummary(index=str(index_dir))
@@ -88,6 +93,7 @@ class Builder:
 
     def _index(self, paths: list[Path]) -> None:
         self.notes += self.store.migrate()
+        self._relayout()
         self._recover()
         self.store.begin()
         walks = plan(self.store, paths, self.config)
@@ -235,6 +241,22 @@ class Builder:
         self.store.commit()
         self.summary.removed += len(docs)
         self.summary.passages_removed += sum(counts.values())
+
+    def _relayout(self) -> None:
+        """Bring BM25 to this layout (`bm25.FORMAT`): every indexed document goes `pending`, so `_recover` adds its
+        passages from the store to the new (empty) BM25 index — a run killed half-way is finished by the next, as
+        any replay — and HTML pages are read again (API signatures became headings). Said once, in `notes`."""
+        if not self._bm25_rebuild:
+            if self.store.meta(bm25.META_KEY) != bm25.FORMAT:
+                self.store.set_meta(bm25.META_KEY, bm25.FORMAT)  # a new index
+            return
+        self.store.begin()
+        self.store.db.execute("UPDATE documents SET state = 'pending' WHERE state = 'indexed'")
+        html = self.store.db.execute("UPDATE documents SET size = -1, sha256 = '' WHERE kind = 'html'").rowcount
+        self.store.set_meta(bm25.META_KEY, bm25.FORMAT)
+        self.store.commit()
+        self.notes.append(f"BM25 index rebuilt from the passage store in layout {bm25.FORMAT} (a second field for "
+                          f"each passage's heading); {html} HTML page(s) read again (API signatures are headings)")
 
     def _recover(self) -> None:
         """Replay documents a killed run left `pending` or `deleting` into BM25; remove passages whose document
