@@ -114,10 +114,11 @@ def test_recorded_replies_of_the_embedded_model():
     tool responses). The model wrote bare JSON objects (pretty-printed, several in one reply) and ```json fences,
     never Qwen's tags — not even when the prompt asks for them ("tags", bench/rl_record_replies.py: the tool
     list echoed, read as a malformed call; five calls in a row, a cut-off sixth; a fence of comma-separated
-    calls, read as bare objects); before the parser every one of these was read as a final text answer. Each
-    reading was checked by hand when recorded."""
+    calls, read as bare objects); before the parser every one of these was read as a final text answer. The
+    tags come from the SFT warm start ("sft-smollm2": SmolLM2-135M after bench/rl_sft.py, greedy, a whole episode
+    on a miniwiki task: search, lookup, lookup, answer). Each reading was checked by hand when recorded."""
     rows = recorded()
-    assert {r["expected"]["format"] for r in rows} == {"bare", "fenced"}
+    assert {r["expected"]["format"] for r in rows} == {"bare", "fenced", "tags"}
     assert any(len(r["expected"]["calls"]) > 1 for r in rows)  # several calls in one reply
     for row in rows:
         reply = parse(row["reply"])
@@ -130,6 +131,9 @@ def test_recorded_replies_of_the_embedded_model():
     episode = [parse(r["reply"]).calls[0].name for r in rows if r["variant"] == "episode"
                and r["task_id"] == "hotpotqa-dev-000"]
     assert episode == ["search", "lookup", "open_document", "abstain"]
+    tagged = [parse(r["reply"]) for r in rows if r["variant"] == "sft-smollm2"]
+    assert [(t.format, t.calls[0].name) for t in tagged] == [("tags", "search"), ("tags", "lookup"),
+                                                             ("tags", "lookup"), ("tags", "answer")]
 
 
 class ScriptedChat:
