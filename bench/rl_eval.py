@@ -106,7 +106,7 @@ def table(out: Path) -> str:
                                                                               kv[0][2])):
         cells = []
         for col in cols:
-            values = [r[col] for r in rows if r[col] is not None]
+            values = [float(v) for r in rows if (v := r[col]) is not None]
             cells.append(f"{statistics.fmean(values):.2f}" if values else "–")
         name = f"**{kind}**" if kind == "all" else kind
         lines.append(f"| {policy} | {corpus} | {name} | {len(rows)} | " + " | ".join(cells) + " |")

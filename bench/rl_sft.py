@@ -46,7 +46,8 @@ def evaluate(model: Any, tokenizer: Any, index: Path, tasks: Path, n: int, max_r
             replies: list[str] = []
             episode = play(env, task, chat, max_replies, replies)
             records.append(rollout(episode, replies=replies))
-    return summarize(records)
+    summary: dict[str, Any] = summarize(records)
+    return summary
 
 
 def main() -> None:
