@@ -10,10 +10,10 @@ DEMO_CORPUS ?= $(PG_DOCS)
 DEMO_INDEX ?= .scent
 DEMO_QUERY ?= max_connections default
 DEMO_QUESTION ?= What is the default value of max_connections?
-# The demo indexes with dense vectors (hybrid search), embedding in bulk on torch bf16 (embed.backend = auto,
-# batch 32): the 8.7k PostgreSQL passages take ~75 s on 2 cores, against >10 min on the default numpy path
-# (BENCHMARKS.md, issue 25). BM25 only: `make demo DEMO_INDEX_FLAGS=--no-vectors`.
-DEMO_INDEX_FLAGS ?= --config <(printf '[index.embed]\nbackend = "auto"\nbatch_size = 32\n')
+# The demo indexes with dense vectors (hybrid search) as `scent index` does by default: bulk embedding on torch
+# bf16 (embed.backend = auto, batch 32), the 8.7k PostgreSQL passages in ~75-90 s on 2 cores, against >10 min on
+# the numpy fallback (BENCHMARKS.md, issue 25). BM25 only: `make demo DEMO_INDEX_FLAGS=--no-vectors`.
+DEMO_INDEX_FLAGS ?=
 # llama.cpp is built for a portable x86-64 baseline (AVX2), not -march=native: a native build on these machines'
 # CPUs (which report AMX) crashes at the first decode. pip caches the wheel it builds: after a change here, run
 # `.venv/bin/pip cache remove llama_cpp_python` before `make clean install`.

@@ -1,6 +1,6 @@
 """A third index backend, kept in the tests to prove that one module plus one registry line is all a backend
 takes (docs/backends.md walks through it): every passage in memory, BM25 over tantivy's English stems written
-out in Python, exact phrases, dense by dot product and the shared weighted RRF. tests/test_backends.py registers
+out in Python, exact phrases, dense by dot product and the shared fusion (`fuse`). tests/test_backends.py registers
 it as `memory://NAME` and runs the conformance suite against it, beside the folder index and Milvus."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from scent.config import RetrievalConfig
 from scent.index import resolve_retriever
 from scent.index.bm25 import indexed_text
 from scent.index.dense import VectorsError
-from scent.index.hybrid import rrf
+from scent.index.hybrid import fuse
 from scent.index.store import DocRow
 from scent.ingest.diff import diff, same_content, unchanged
 from scent.ingest.read import file_sha256, read_document
@@ -80,9 +80,8 @@ class MemoryIndex:
             return []
         if retriever != "hybrid":
             return self._bm25(query, k) if retriever == "bm25" else self._dense(query, k)
-        depth, r = max(k, self.retrieval.depth), self.retrieval
-        lists = [[pid for pid, _ in self._bm25(query, depth)], [pid for pid, _ in self._dense(query, depth)]]
-        return rrf(lists, [r.bm25_weight, r.dense_weight], r.rrf_k, k)
+        depth = max(k, self.retrieval.depth)
+        return fuse(self._bm25(query, depth), self._dense(query, depth), self.retrieval, k)
 
     def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
         from scent.index.snippet import snippet

@@ -141,12 +141,13 @@ def test_three_retrievers(backend: Backend, tmp_path: Path):
         hits = idx.search("beavers build dams from branches", 3, retriever=retriever)
         assert hits[0].path == "guide.md", retriever
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    # hybrid is the RRF of the two rankings: its top k come from them, its scores are RRF sums (1/61 + 1/61 at most)
+    # hybrid fuses the two rankings (default: CombMAX of min-max scores, 0.3 : 0.7): its top k come from them,
+    # its scores are a weight times a normalised score (0.7 at most)
     query = "otters rocks"
     depth = {h.id for r in ("bm25", "dense") for h in idx.search(query, 100, retriever=r)}
     fused = idx.search(query, 5, retriever="hybrid")
     assert {h.id for h in fused} <= depth
-    assert 0 < fused[0].score <= 2 / 61 + 1e-6
+    assert 0 < fused[0].score <= 0.7 + 1e-6
     snippets = idx.search("herons", 1, snippets=True, retriever="bm25")
     assert "Herons" in snippets[0].snippet
 
@@ -197,10 +198,10 @@ def test_exact_phrase_lookup(backend: Backend, tmp_path: Path):
 @pytest.mark.parametrize(("bm25_weight", "dense_weight", "alone"), [(1.0, 0.0, "bm25"), (0.0, 1.0, "dense")])
 def test_hybrid_fusion_weights(backend: Backend, tmp_path: Path, bm25_weight: float, dense_weight: float,
                                alone: str):
-    """Hybrid is the weighted RRF of the two rankings (`retrieval.bm25_weight`, `dense_weight`, `rrf_k`): with one
-    weight at 0 it ranks as the other retriever alone, with scores weight / (rrf_k + rank)."""
+    """Hybrid follows `retrieval.fusion` (here weighted RRF: `bm25_weight`, `dense_weight`, `rrf_k`) on every
+    backend: with one weight at 0 it ranks as the other retriever alone, with scores weight / (rrf_k + rank)."""
     backend.build([_corpus(tmp_path / "docs")])
-    retrieval = RetrievalConfig(bm25_weight=bm25_weight, dense_weight=dense_weight, rrf_k=10)
+    retrieval = RetrievalConfig(fusion="rrf", bm25_weight=bm25_weight, dense_weight=dense_weight, rrf_k=10)
     cfg = ScentConfig(index=IndexConfig(retrieval=retrieval))
     idx = backend.open(cfg=cfg)
     query = "otters beavers herons"

@@ -17,9 +17,11 @@ REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
 
 @pytest.fixture(scope="module")
 def minilm():  # type: ignore[no-untyped-def]
+    from scent.config import EmbedConfig
     from scent.embed import load_embedder
 
-    return load_embedder("minilm")
+    # the numpy forward pass against the reference (the torch backend against numpy: tests/test_embed_torch.py)
+    return load_embedder("minilm", EmbedConfig(backend="numpy"))
 
 
 def test_installed_weights_are_upstream_all_minilm():

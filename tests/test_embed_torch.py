@@ -54,6 +54,25 @@ def test_auto_uses_numpy_for_queries_and_torch_for_bulk(minilm):  # type: ignore
         minilm.backend, minilm._torch = "numpy", None
 
 
+def test_default_config_embeds_in_bulk_on_torch_and_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch):
+    """`embed.backend` defaults to auto: torch for `scent index`'s bulk calls when torch is importable, numpy
+    without it (and for queries)."""
+    from scent.config import EmbedConfig
+    from scent.embed import bundled_available, load_embedder, minilm_torch
+    from scent.embed.minilm import TORCH_FROM
+
+    if not bundled_available():
+        pytest.skip("the bundled MiniLM is not installed")
+    assert EmbedConfig().backend == "auto"
+    model = load_embedder("minilm")
+    assert model.backend == "auto"  # type: ignore[attr-defined]
+    assert model._forward_for(1) == model._forward  # type: ignore[attr-defined]
+    monkeypatch.setattr(minilm_torch, "torch_available", lambda: False)
+    assert model._forward_for(TORCH_FROM) == model._forward and model._torch is None  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    assert model._forward_for(TORCH_FROM) is model._torch is not None  # type: ignore[attr-defined]
+
+
 def test_unknown_backend_is_refused():
     from scent.embed.minilm import MiniLM
 

@@ -65,12 +65,13 @@ class EmbedConfig(BaseModel):
                       "(any OpenAI-compatible /v1/embeddings). An index keeps the spec it was built with.")
     max_tokens: int = Field(256, ge=8, le=512, description="Word pieces of title + headings + text the bundled "
                             "model reads; the rest of a longer passage is cut off (its trained window is 256).")
-    batch_size: int = Field(16, ge=1, description="Texts per forward pass (or per HTTP request).")
+    batch_size: int = Field(32, ge=1, description="Texts per forward pass (or per HTTP request); 32: the torch "
+                            "bf16 rows of BENCHMARKS.md 'Embedding and fusion'.")
     backend: Literal["auto", "numpy", "torch"] = Field(
-        "numpy", description="Where the bundled model runs: numpy (default: the same vectors whatever the batch or "
-        "the worker); auto = torch (bf16 where the CPU computes it natively) for bulk embedding when torch is "
-        "installed, numpy for queries — faster, vectors agree to cosine ≥ 0.9998 but not bit for bit, so batch and "
-        "Ray-worker vectors differ slightly (docs/retrieval.md).")
+        "auto", description="Where the bundled model runs: auto (default) = torch (bf16 where the CPU computes it "
+        "natively, else fp32) for bulk embedding (`scent index`) when torch is installed, numpy for queries and "
+        "when it is not — 10x faster here, vectors within cosine 0.9995 of numpy's, not bit for bit; numpy = the "
+        "same vectors for a text whatever the batch or worker; torch = every call (docs/retrieval.md).")
     checkpoint_every: int = Field(1024, ge=1, description="Passages per vector shard written to disk: a kill "
                                   "loses at most this much embedding work.")
     ann_threshold: int = Field(100_000, ge=1, description="From this many vectors on, an HNSW index (usearch) is "
@@ -82,18 +83,19 @@ Retriever = Literal["auto", "bm25", "dense", "hybrid"]
 
 
 class RetrievalConfig(BaseModel):
-    """How `Index.search` ranks: BM25, dense vectors, or both fused by reciprocal rank (docs/retrieval.md)."""
+    """How `Index.search` ranks: BM25, dense vectors, or both fused (docs/retrieval.md, "Fusion")."""
 
     model_config = {"extra": "forbid"}
 
     retriever: Retriever = Field("auto", description="auto = hybrid when the index has vectors, else bm25.")
-    fusion: Literal["rrf", "minmax", "zscore"] = Field(
-        "rrf", description="How hybrid fuses BM25 and dense: weighted reciprocal rank (rrf), or a convex mix of "
-        "scores normalised per ranking by min-max or z-score (weights scaled to sum to 1).")
+    fusion: Literal["max", "rrf", "minmax", "zscore"] = Field(
+        "max", description="How hybrid fuses BM25 and dense: max = the larger of each ranking's weighted min-max "
+        "normalised score (CombMAX: keeps what either found); rrf = weighted reciprocal rank; minmax / zscore = "
+        "a convex sum of scores normalised per ranking (weights scaled to sum to 1).")
     rrf_k: float = Field(60.0, gt=0, description="RRF constant: score = sum of weight / (rrf_k + rank).")
-    bm25_weight: float = Field(0.1, ge=0, description="Weight of the BM25 ranking in the fusion (0.1 : 0.9 chosen on "
-                               "the tune half of BEIR DBpedia-5k, BENCHMARKS.md 'Fusion').")
-    dense_weight: float = Field(0.9, ge=0, description="Weight of the dense ranking in the fusion.")
+    bm25_weight: float = Field(0.3, ge=0, description="Weight of the BM25 ranking in the fusion (max 0.3 : 0.7 "
+                               "chosen on the tune half of BEIR DBpedia-5k, BENCHMARKS.md 'Embedding and fusion').")
+    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense ranking in the fusion.")
     depth: int = Field(100, ge=1, description="How deep each ranking goes before fusion.")
     ann_ef: int = Field(128, ge=1, description="HNSW search breadth (usearch expansion_search).")
 

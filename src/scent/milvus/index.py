@@ -2,8 +2,8 @@
 
 BM25 is Milvus's BM25 function over its analyzer's tokens; dense search uses the collection's vector index
 (HNSW by default) with cosine; hybrid fuses the two rankings, each `retrieval.depth` deep, client-side with the
-embedded index's own weighted RRF (`scent.index.hybrid.rrf`: `rrf_k`, `bm25_weight`, `dense_weight`) — Milvus's
-RRFRanker takes no weights and its WeightedRanker mixes raw scores, not ranks.
+embedded index's own fusion (`scent.index.hybrid.fuse`: `retrieval.fusion`, its weights, `rrf_k`) — Milvus's
+RRFRanker takes no weights and its WeightedRanker mixes raw scores.
 
 A "quoted phrase" in a BM25 query matches exactly, as tantivy's phrase query does on the folder index: Milvus's
 BM25 has no phrase query, so each phrase becomes a filter over the stored text — with `stem` (the default) its
@@ -155,17 +155,16 @@ class MilvusIndex:
             return []
         if retriever != "hybrid":
             return self._one(query, retriever, k)
-        from scent.index.hybrid import rrf
+        from scent.index.hybrid import fuse
 
         depth = max(k, self.retrieval.depth)
         rankings = [self._one(query, "bm25", depth), self._one(query, "dense", depth)]
         rows = {row["id"]: row for ranking in rankings for row, _ in ranking}
-        fused = rrf([[row["id"] for row, _ in ranking] for ranking in rankings],
-                    [self.retrieval.bm25_weight, self.retrieval.dense_weight], self.retrieval.rrf_k, k)
-        return [(rows[pid], score) for pid, score in fused]
+        lexical, dense = ([(row["id"], score) for row, score in ranking] for ranking in rankings)
+        return [(rows[pid], score) for pid, score in fuse(lexical, dense, self.retrieval, k)]
 
     def ranked(self, query: str, k: int, retriever: str | None = None) -> list[tuple[str, float]]:
-        """(passage id, score) pairs, best first: BM25 scores, cosines, or weighted RRF sums."""
+        """(passage id, score) pairs, best first: BM25 scores, cosines, or the configured fusion's scores."""
         return [(row["id"], score) for row, score in self._rows(query, k, retriever)]
 
     def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
