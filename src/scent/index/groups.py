@@ -12,9 +12,12 @@ documents, as paths are shown.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
 
 from scent.types import Hit
+
+D = TypeVar("D", bound=Hashable)  # a document's key: the store's number, Milvus's doc key
 
 
 def has_groups(db: sqlite3.Connection) -> bool:
@@ -46,9 +49,19 @@ def collapse(db: sqlite3.Connection, hits: Sequence[Hit], shown: Callable[[str, 
     marks = ",".join("?" * len(everyone))
     names = {doc: shown(root, path) for doc, root, path in db.execute(
         f"SELECT doc, root, path FROM documents WHERE doc IN ({marks}) AND state != 'deleting'", everyone)}
+    return collapse_groups(hits, doc_of, group_of, members, names)
+
+
+def collapse_groups(hits: Sequence[Hit], doc_of: dict[str, D], group_of: dict[D, D], members: dict[D, list[D]],
+                    names: dict[D, str]) -> list[Hit]:
+    """The rule of the module docstring over any backend's documents: `doc_of` passage id → document, `group_of`
+    document → the document standing for its group (itself when alone), `members` standing document → the
+    others of its group, `names` document → its path as shown."""
+    if not members:
+        return list(hits)
     # the member shown for each group: the standing one if it has a passage here, else the best-ranked member
     present = set(doc_of.values())
-    chosen: dict[int, int] = {}
+    chosen: dict[D, D] = {}
     for h in hits:
         doc = doc_of.get(h.id)
         if doc is not None:
@@ -61,18 +74,19 @@ def collapse(db: sqlite3.Connection, hits: Sequence[Hit], shown: Callable[[str, 
     kept: list[Hit] = []
     placed: set[str] = set()
     for h in hits:
-        head = group_of.get(doc_of.get(h.id, -1), -1)
-        if head not in visible:
+        of = doc_of.get(h.id)
+        group = group_of.get(of) if of is not None else None
+        if group is None or group not in visible:
             kept.append(h)
             continue
         if h.id in placed:
             continue
-        first = visible[head][0]
+        first = visible[group][0]
         if first.id not in placed:  # the group's first appearance: its shown member ranks here
             first.score = max(first.score, h.score)
             kept.append(first)
             placed.add(first.id)
-        elif doc_of[h.id] == chosen[head]:
+        elif doc_of[h.id] == chosen[group]:
             kept.append(h)
             placed.add(h.id)
     return kept

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,6 +44,7 @@ _SPHINX_SOURCE = re.compile(r"^(?P<prefix>(?:.*/)?)_sources/(?P<name>.+?)(?:\.rs
 _COPY = re.compile(r"(?i)(?:\(\d+\)|\bcopy\b|\bkopie\b|\bcopie\b|~$|\.bak$|\.orig$)")
 _HTML = {"html", "htm", "xhtml"}
 _DOCUMENTS = {"pdf", "docx", "odt", "epub", "pptx", "odp", "xlsx", "ods", "rtf"}
+K = TypeVar("K", bound=Hashable)  # a document's key: the store's number, Milvus's doc key
 
 
 def _hash_coefficients() -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +107,7 @@ def preference(root: str, path: str) -> tuple[int, int, int, str, str]:
     return rank, copy, len(path), path, root
 
 
-def near_pairs(docs: Sequence[int], signatures: Sequence[bytes]) -> list[tuple[int, int]]:
+def near_pairs(docs: Sequence[K], signatures: Sequence[bytes]) -> list[tuple[K, K]]:
     """Pairs of documents whose signatures are at least THRESHOLD similar (LSH candidates, then checked)."""
     import numpy as np
 
@@ -132,12 +133,12 @@ def near_pairs(docs: Sequence[int], signatures: Sequence[bytes]) -> list[tuple[i
     return [(docs[x], docs[y]) for (x, y), s in zip(pairs.tolist(), shared.tolist(), strict=True) if s >= THRESHOLD]
 
 
-def groups(documents: dict[int, tuple[str, str]], pairs: Sequence[tuple[int, int]]) -> dict[int, int]:
+def groups(documents: dict[K, tuple[str, str]], pairs: Sequence[tuple[K, K]]) -> dict[K, K]:
     """Member → the document that stands for its group, for every document in a group of two or more (the
     standing one excluded). `documents`: doc → (root, path); `pairs`: duplicates, joined transitively."""
     parent = {d: d for pair in pairs for d in pair}
 
-    def find(d: int) -> int:
+    def find(d: K) -> K:
         while parent[d] != d:
             parent[d] = parent[parent[d]]
             d = parent[d]
@@ -145,17 +146,17 @@ def groups(documents: dict[int, tuple[str, str]], pairs: Sequence[tuple[int, int
 
     for x, y in pairs:
         parent[find(x)] = find(y)
-    members: dict[int, list[int]] = {}
+    members: dict[K, list[K]] = {}
     for d in parent:
         members.setdefault(find(d), []).append(d)
-    standing: dict[int, int] = {}
+    standing: dict[K, K] = {}
     for group in members.values():
         best = min(group, key=lambda d: preference(*documents[d]))
         standing.update({d: best for d in group if d != best})
     return standing
 
 
-def sphinx_pairs(documents: dict[int, tuple[str, str]]) -> list[tuple[int, int]]:
+def sphinx_pairs(documents: dict[K, tuple[str, str]]) -> list[tuple[K, K]]:
     """(source, page) for every Sphinx source whose rendered page is indexed in the same root."""
     by_path = {key: doc for doc, key in documents.items()}
     pairs = []

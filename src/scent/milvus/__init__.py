@@ -47,6 +47,11 @@ class MilvusLocation:
         """The manifest collection: one row per indexed document and its state."""
         return f"{self.collection}__documents"
 
+    @property
+    def groups(self) -> str:
+        """Duplicate groups: one row per signed document, its MinHash and the document standing for its group."""
+        return f"{self.collection}__groups"
+
     def __str__(self) -> str:
         return f"{SCHEME}{self.host}:{self.port}/{self.collection}"
 

@@ -9,6 +9,10 @@ Collections (format `FORMAT`):
 - `COLLECTION__documents`: the manifest, one row per document: `doc`, `root`, `path`, `kind`, `title`, `sha256`,
   `size`, `mtime_ns`, `state` (pending | indexed | deleting), `n_passages`, `warnings`, and a 2-d placeholder
   vector (a Milvus collection must hold one).
+- `COLLECTION__groups` (duplicate groups, `scent.milvus.groups`; made by the first run that lacks it, so a
+  collection of before is grouped by its next run): `doc`, `minhash` (the document's MinHash signature as hex,
+  `scent.ingest.duplicates`), `standing` (the document that stands for its group; "" when it is that one or
+  alone), a 2-d placeholder vector.
 Collection properties record the format, the embedder and its vector size: an index is searched with the
 embedder that made it, and written to only with it.
 """
@@ -176,17 +180,42 @@ class Client:
                       index_params=docs_index)
         self.call("create the collection", c.create_collection, self.location.collection, schema=schema,
                   index_params=index, properties=props, num_shards=cfg.shards)
+        self.create_groups()
+
+    def has_groups(self) -> bool:
+        return bool(self.call("list collections", self.milvus.has_collection, self.location.groups))
+
+    def create_groups(self) -> None:
+        """The duplicate-groups collection, when missing (a collection made before groups has none), loaded."""
+        from pymilvus import DataType, MilvusClient
+
+        c = self.milvus
+        if not self.has_groups():
+            schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field("doc", DataType.VARCHAR, is_primary=True, max_length=64)
+            schema.add_field("minhash", DataType.VARCHAR, max_length=1024)
+            schema.add_field("standing", DataType.VARCHAR, max_length=64)
+            schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
+            index = c.prepare_index_params()
+            index.add_index(field_name="placeholder", index_type="FLAT", metric_type="L2")
+            index.add_index(field_name="standing", index_type="INVERTED")
+            self.call("create the groups collection", c.create_collection, self.location.groups, schema=schema,
+                      index_params=index)
+        self.call("load the collection", c.load_collection, self.location.groups, replica_number=self.config.replicas)
 
     def get(self, collection: str, ids: Sequence[str], fields: Sequence[str]) -> list[dict[str, Any]]:
         """Rows by primary key. A filter written here, not pymilvus's `get`: that one quotes ids with single
         quotes, which an id holding an apostrophe (DBpedia's <dbpedia:Miller's_Crossing>) breaks."""
         if not ids:
             return []
-        expr = f"{'doc' if collection == self.location.documents else 'id'} in [{', '.join(map(quote, ids))}]"
+        key = "doc" if collection in (self.location.documents, self.location.groups) else "id"
+        expr = f"{key} in [{', '.join(map(quote, ids))}]"
         return list(self.call("get rows", self.milvus.query, collection, filter=expr, output_fields=list(fields)))
 
     def load(self) -> None:
-        for name in (self.location.documents, self.location.collection):
+        names = [self.location.documents, self.location.collection] + ([self.location.groups] if self.has_groups()
+                                                                       else [])
+        for name in names:
             self.call("load the collection", self.milvus.load_collection, name, replica_number=self.config.replicas)
 
 

@@ -54,6 +54,7 @@ class MilvusIndex:
         self.local_only = local_only
         self._embedder = embedder
         self._lock = threading.Lock()
+        self.grouped = client.has_groups()  # a collection of before has no duplicate groups until its next run
 
     @classmethod
     def open(cls, location: MilvusLocation, retrieval: RetrievalConfig | None = None,
@@ -170,14 +171,27 @@ class MilvusIndex:
     def search(self, query: str, k: int = 10, snippets: bool = False, retriever: str | None = None) -> list[Hit]:
         from scent.index.snippet import snippet
 
+        rows = self._rows(query, k, retriever)
+        hits = self._collapsed(rows)
+        if len(hits) < k and len(rows) == k and self.grouped:  # duplicates left out: look deeper
+            hits = self._collapsed(self._rows(query, 3 * k, retriever))[:k]
+        if snippets:
+            for hit in hits:
+                hit.snippet = snippet(hit.text, query)
+        return hits
+
+    def _collapsed(self, rows: list[tuple[dict[str, Any], float]]) -> list[Hit]:
+        """Hits of the rows, one member per duplicate group (`scent.milvus.groups`, as the folder index)."""
         hits: list[Hit] = []
-        for row, score in self._rows(query, k, retriever):
+        for row, score in rows:
             hit = passage_of(row, Hit, score=score)
             assert isinstance(hit, Hit)
-            if snippets:
-                hit.snippet = snippet(hit.text, query)
             hits.append(hit)
-        return hits
+        if not self.grouped:
+            return hits
+        from scent.milvus.groups import collapse
+
+        return collapse(self.client, hits, {row["id"]: row["doc"] for row, _ in rows})
 
     # -- passages and documents ----------------------------------------------------------------------------
     def _query(self, collection: str, expr: str, fields: Sequence[str], limit: int | None = None) -> list[Any]:

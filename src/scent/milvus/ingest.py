@@ -32,6 +32,7 @@ from scent.interrupt import catch_interrupts, checkpoint
 from scent.milvus import MilvusError, MilvusLocation, MilvusSchemaError
 from scent.milvus.analysis import stems
 from scent.milvus.client import MAX_VARCHAR, Client, quote
+from scent.milvus.groups import regroup, signed_row
 from scent.types import IngestIssue, IngestSummary, Passage
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ class MilvusBuilder:
         props = self.client.properties()
         have_spec, have_dim = props.get("scent.embedder", ""), int(props.get("scent.dim", "0"))
         self.stem = props.get("scent.stem") == "1"
+        self._regroup = not self.client.has_groups()  # a collection of before: grouped by this run
+        self.client.create_groups()
         if (have_spec, have_dim) != (spec, dim):
             made = f"the embedder {have_spec} ({have_dim}-d)" if have_dim else "no vectors"
             asked = f"the embedder {spec} ({dim}-d)" if dim else "no vectors"
@@ -163,6 +166,11 @@ class MilvusBuilder:
         for c, row in todo.files:
             self._one(c, row, gone)
         self._remove(gone)
+        s = self.summary
+        if self._regroup or s.added or s.updated or s.removed:
+            self.client.call("flush", self.client.milvus.flush, self.location.documents)
+            regroup(self.client, {d.doc: (d.root, d.path, d.kind) for d in self._manifest().values()
+                                  if d.state == "indexed"})
 
     def _recover(self, manifest: dict[tuple[str, str], DocRow[str]]) -> dict[tuple[str, str], DocRow[str]]:
         """Finish what a killed run left: `deleting` documents go; `pending` ones lose their partial passages
@@ -201,6 +209,9 @@ class MilvusBuilder:
             if accepted == 0 and loaded.kind == "jsonl":
                 raise LoadError("no-records", f"no valid record ({len(loaded.warnings)} bad lines)")
             self._put_doc({**base, "state": "indexed", "n_passages": accepted, "warnings": loaded.warnings})
+            if loaded.text is not None:  # signed as the folder index signs its stored text (scent.milvus.groups)
+                self.client.call("write groups", self.client.milvus.upsert, self.location.groups,
+                                 [signed_row(doc, loaded.text)])
         except (OSError, LoadError) as e:
             reason, detail = (e.reason, e.detail) if isinstance(e, LoadError) else ("unreadable", e.strerror or str(e))
             self.skipped.append(IngestIssue(path=path, status="skipped", reason=reason, detail=detail))
