@@ -24,6 +24,7 @@ import argparse
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,15 @@ def probes(idx: Index) -> dict[str, int | None]:
     return out
 
 
-CORPORA = {"dbpedia": dbpedia, "hotpot": hotpot, "pg": lambda idx: docs(idx, "pg"), "py": lambda idx: docs(idx, "py")}
+def pg(idx: Index) -> dict[str, dict[str, float]]:
+    return docs(idx, "pg")
+
+
+def py(idx: Index) -> dict[str, dict[str, float]]:
+    return docs(idx, "py")
+
+
+CORPORA: dict[str, Callable[[Index], dict[str, Any]]] = {"dbpedia": dbpedia, "hotpot": hotpot, "pg": pg, "py": py}
 INDEX_OF = {"dbpedia": "dbpedia", "hotpot": "miniwiki", "pg": "pg", "py": "py"}
 
 
