@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scent.index import Index, bm25
 from scent.index.layout import STORE_FILE, TANTIVY_DIR
-from scent.index.store import Store
+from scent.index.store import Store, bm25_rebuild_pending
 from scent.ingest.html import load_html
 from scent.ingest.pipeline import build
 
@@ -112,8 +112,9 @@ def test_an_index_of_the_one_field_layout_is_searched_then_rebuilt_once(tmp_path
     _old_layout(index)
     with Index.open(index) as idx:  # a reader of the old layout searches its one field
         assert idx.bm25_fields == ("text",) and idx.search("basicConfig", 1)
-    assert bm25.outdated(index / TANTIVY_DIR, None, True)
+    assert bm25.outdated(index / TANTIVY_DIR, None, True) and bm25_rebuild_pending(index)  # the CLI's line
     summary = build(index, [docs])
+    assert not bm25_rebuild_pending(index)
     report = (index / "ingest-report.jsonl").read_text()
     assert report.count("BM25 index rebuilt") == 1 and "1 HTML page(s) read again" in report
     assert summary.passages_total == passages and summary.updated == 1  # the HTML page, read again

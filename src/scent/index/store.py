@@ -120,6 +120,26 @@ def migration_pending(folder: Path) -> bool:
     return row is not None and row[0] != FORMAT_VERSION
 
 
+def bm25_rebuild_pending(folder: Path) -> bool:
+    """True when the next `scent index` rebuilds the folder's BM25 index from the store (an index of BM25 layout 1,
+    `scent.index.bm25`): worth a line before the run, as `migration_pending`."""
+    from scent.index import bm25
+
+    path = folder / "passages.sqlite"
+    if not path.exists():
+        return False
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            has_documents = db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is not None
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (bm25.META_KEY,)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return bm25.outdated(folder / "tantivy", row[0] if row else None, has_documents)
+
+
 P = TypeVar("P", bound=Passage)
 
 
