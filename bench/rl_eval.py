@@ -110,6 +110,14 @@ def table(out: Path) -> str:
             cells.append(f"{statistics.fmean(values):.2f}" if values else "–")
         name = f"**{kind}**" if kind == "all" else kind
         lines.append(f"| {policy} | {corpus} | {name} | {len(rows)} | " + " | ".join(cells) + " |")
+    endings: dict[tuple[str, str], dict[str, int]] = {}
+    for path in sorted(out.glob("*.jsonl")):
+        for record in read_rollouts(path):
+            count = endings.setdefault((record.get("policy", "?"), record.get("corpus", "?")), {})
+            count[record["status"]] = count.get(record["status"], 0) + 1
+    lines += ["", "| policy | corpus | how episodes ended |", "|---|---|---|"]
+    lines += [f"| {p} | {c} | " + ", ".join(f"{k} {v}" for k, v in sorted(n.items())) + " |"
+              for (p, c), n in sorted(endings.items())]
     lines += ["", "| policy | subsets | tool-use rate: min / max / sd | searches per task: min / max / sd |",
               "|---|---|---|---|"]
     for policy in sorted({k[0] for k in groups}):
