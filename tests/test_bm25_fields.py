@@ -134,3 +134,21 @@ def test_a_rebuild_interrupted_before_it_was_recorded_is_done_again(tmp_path: Pa
     assert not bm25.outdated(index / TANTIVY_DIR, bm25.FORMAT, True)
     assert bm25.outdated(index / TANTIVY_DIR, None, True)
     assert not bm25.outdated(tmp_path / "none", None, False)  # a new index
+
+
+def test_a_page_stands_for_its_sphinx_source_even_when_only_the_source_ranked(tmp_path: Path):
+    """The source is cut into passages differently from its page: its passage can rank where none of the page's
+    does (Python docs, "asyncio gather": `_sources/library/asyncio-queue.rst.txt` 10th, the page's 30th). The
+    page's best passage takes its place; a query only the source matches still finds the source."""
+    docs = tmp_path / "docs"
+    (docs / "_sources").mkdir(parents=True)
+    filler = " ".join(f"filler{i}" for i in range(150))
+    (docs / "queue.html").write_text(f"<html><title>Queues</title><body><p>Workers gather results. {filler}</p>"
+                                     "</body></html>")
+    (docs / "_sources" / "queue.rst.txt").write_text("Workers gather results.\n\n" + filler + "\n\n.. rubric:: x\n")
+    build(tmp_path / "idx", [docs])
+    with Index.open(tmp_path / "idx") as idx:
+        assert idx.ranked("gather", 1)[0][0] in {p.id for p in idx.document_passages("_sources/queue.rst.txt")}
+        hit = idx.search("gather", 1)[0]
+        assert (hit.path, hit.also_in) == ("queue.html", ["_sources/queue.rst.txt"])
+        assert idx.search("rubric", 1)[0].path == "_sources/queue.rst.txt"  # only the source says it

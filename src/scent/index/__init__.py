@@ -149,9 +149,13 @@ class Index:
         # ids missing from the store belong to a document being re-indexed right now (or vectors not yet
         # compacted after a deletion): left out
         ranked = self.ranked(query, k, retriever)
-        hits = self.store.hits(ranked)
+
+        def best_in(doc: int) -> tuple[str, float] | None:  # a group's page when only its copy ranked here
+            return bm25.best_in(self.tantivy, query, doc, self.bm25_fields, self.heading_weight)
+
+        hits = self.store.hits(ranked, best_in)
         if len(hits) < k and len(ranked) == k and has_groups(self.store.db):  # duplicates left out: look deeper
-            hits = self.store.hits(self.ranked(query, 3 * k, retriever))[:k]
+            hits = self.store.hits(self.ranked(query, 3 * k, retriever), best_in)[:k]
         if snippets:
             for hit in hits:
                 hit.snippet = snippet(hit.text, query)

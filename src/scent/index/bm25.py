@@ -110,6 +110,21 @@ def search(index: Any, query: str, k: int, fields: Sequence[str] = FIELDS,
     return [(searcher.doc(address)["id"][0], float(score)) for score, address in result.hits]
 
 
+def best_in(index: Any, query: str, doc: int, fields: Sequence[str] = FIELDS,
+            heading_weight: float = HEADING_WEIGHT) -> tuple[str, float] | None:
+    """The best (passage id, score) of one document for `query`, None when none of its passages matches."""
+    import tantivy
+
+    if not query.strip():
+        return None
+    only = tantivy.Query.const_score_query(tantivy.Query.term_query(index.schema, "doc", doc), 0.0)
+    both = tantivy.Query.boolean_query([(tantivy.Occur.Must, parse(index, query, fields, heading_weight)),
+                                        (tantivy.Occur.Must, only)])
+    searcher = index.searcher()
+    result = searcher.search(both, limit=1, count=False)
+    return next(((searcher.doc(address)["id"][0], float(score)) for score, address in result.hits), None)
+
+
 class Writer:
     """Replaces or deletes a document's passages; nothing is visible until `commit()`."""
 

@@ -27,8 +27,10 @@ def has_groups(db: sqlite3.Connection) -> bool:
         return False
 
 
-def collapse(db: sqlite3.Connection, hits: Sequence[Hit], shown: Callable[[str, str], str]) -> list[Hit]:
-    """`hits` with one member per duplicate group (see the module docstring), in order."""
+def collapse(db: sqlite3.Connection, hits: Sequence[Hit], shown: Callable[[str, str], str],
+             standing_hit: Callable[[int], Hit | None] | None = None) -> list[Hit]:
+    """`hits` with one member per duplicate group (see the module docstring), in order; `standing_hit`: see
+    `collapse_groups`."""
     if not hits or not has_groups(db):
         return list(hits)
     ids = [h.id for h in hits]
@@ -49,25 +51,35 @@ def collapse(db: sqlite3.Connection, hits: Sequence[Hit], shown: Callable[[str, 
     marks = ",".join("?" * len(everyone))
     names = {doc: shown(root, path) for doc, root, path in db.execute(
         f"SELECT doc, root, path FROM documents WHERE doc IN ({marks}) AND state != 'deleting'", everyone)}
-    return collapse_groups(hits, doc_of, group_of, members, names)
+    return collapse_groups(hits, doc_of, group_of, members, names, standing_hit)
 
 
 def collapse_groups(hits: Sequence[Hit], doc_of: dict[str, D], group_of: dict[D, D], members: dict[D, list[D]],
-                    names: dict[D, str]) -> list[Hit]:
+                    names: dict[D, str], standing_hit: Callable[[D], Hit | None] | None = None) -> list[Hit]:
     """The rule of the module docstring over any backend's documents: `doc_of` passage id → document, `group_of`
     document → the document standing for its group (itself when alone), `members` standing document → the
-    others of its group, `names` document → its path as shown."""
+    others of its group, `names` document → its path as shown. `standing_hit(doc)`: the standing document's best
+    passage for the query, asked when only other members have passages here (a page's Sphinx source cut
+    differently can rank a passage where the page's own ranks lower): it takes their place, so the list shows
+    the page; when it gives None (the page does not match), the best-ranked member stands in."""
     if not members:
         return list(hits)
-    # the member shown for each group: the standing one if it has a passage here, else the best-ranked member
     present = set(doc_of.values())
+    doc_of = dict(doc_of)
     chosen: dict[D, D] = {}
+    fetched: dict[D, Hit] = {}
     for h in hits:
         doc = doc_of.get(h.id)
-        if doc is not None:
-            head = group_of[doc]
-            chosen.setdefault(head, head if head in present else doc)
-    visible = {head: [h for h in hits if doc_of.get(h.id) == doc] for head, doc in chosen.items() if head in members}
+        if doc is None or (head := group_of[doc]) in chosen:
+            continue
+        if head in present or head not in members or standing_hit is None:
+            chosen[head] = head if head in present else doc
+        elif (best := standing_hit(head)) is not None:
+            fetched[head], doc_of[best.id], chosen[head] = best, head, head
+        else:
+            chosen[head] = doc
+    visible = {head: [fetched[head]] if head in fetched else [h for h in hits if doc_of.get(h.id) == doc]
+               for head, doc in chosen.items() if head in members}
     for head, group_hits in visible.items():
         for h in group_hits:
             h.also_in = [names[d] for d in (head, *members[head]) if d != chosen[head] and d in names]

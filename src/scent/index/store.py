@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -299,14 +299,22 @@ class Store:
         labels = self.labels()
         return {pid: _passage(row, labels) for pid, row in self._rows(ids).items()}
 
-    def hits(self, ranked: Sequence[tuple[str, float]]) -> list[Hit]:
-        """Hits for (id, score) pairs, in order; ids the store no longer holds are left out."""
+    def hits(self, ranked: Sequence[tuple[str, float]],
+             best_in: Callable[[int], tuple[str, float] | None] | None = None) -> list[Hit]:
+        """Hits for (id, score) pairs, in order; ids the store no longer holds are left out. One member per
+        duplicate group (scent.index.groups); `best_in(doc)`: a document's best (id, score) for the query."""
         from scent.index.groups import collapse
 
         rows = self._rows([pid for pid, _ in ranked])
         labels = self.labels()
         hits = [_passage(rows[pid], labels, Hit, score=score) for pid, score in ranked if pid in rows]
-        return collapse(self.db, hits, self.shown)  # one member per duplicate group (scent.index.groups)
+
+        def standing_hit(doc: int) -> Hit | None:
+            found = best_in(doc) if best_in is not None else None
+            row = self._rows([found[0]]).get(found[0]) if found else None
+            return _passage(row, labels, Hit, score=found[1]) if row and found else None
+
+        return collapse(self.db, hits, self.shown, standing_hit if best_in is not None else None)
 
     def neighbours(self, passage_id: str, before: int, after: int) -> list[Passage]:
         """Passages around one in its document. A record of a corpus file is a document of its own: its
