@@ -32,6 +32,10 @@ def _folder(root: Path) -> Path:
     (root / "_sources" / "page.rst.txt").write_text("Dams\n====\n\nBeavers build dams of branches and mud "
                                                     "across streams, says the source.\n")
     (root / "other.md").write_text("# Otters\n\nOtters build no dams; they fish in streams.\n")
+    filler = " ".join(f"filler{i}" for i in range(150))  # the page's passage is long, its source's short
+    (root / "queue.html").write_text(f"<html><title>Queues</title><body><p>Workers gather results. {filler}</p>"
+                                     "</body></html>")
+    (root / "_sources" / "queue.rst.txt").write_text(f"Workers gather results.\n\n{filler}\n")
     return root
 
 
@@ -53,6 +57,10 @@ def test_milvus_groups_duplicates_as_the_folder_index(milvus_server: tuple[str, 
         assert ("page.html", ["_sources/page.rst.txt"]) in shown and ("other.md", []) in shown
         assert not [p for p, _ in shown if p.startswith("_sources/")]
         assert "says the source" in milvus.document_passages("_sources/page.rst.txt")[0].text  # still a document
+        # only the source's passage ranks: the page's best passage takes its place, in both backends
+        gather = [(h.path, h.also_in) for h in milvus.search("gather", 1, retriever="bm25")]
+        assert gather == [(h.path, h.also_in) for h in folder.search("gather", 1, retriever="bm25")]
+        assert gather == [("queue.html", ["_sources/queue.rst.txt"])]
 
     (docs / "notes (1).txt").write_text("A different text about otters and their dens. " * 5)  # no longer a copy
     scent("index", docs, "--index", uri, "--no-vectors", "-q")

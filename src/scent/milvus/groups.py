@@ -11,7 +11,7 @@ in order, by the next run. Corpus files (records, no whole text) are not signed,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from scent.milvus.client import Client, quote
@@ -73,8 +73,10 @@ def regroup(client: Client, documents: dict[str, tuple[str, str, str]]) -> int:
     return len(changed)
 
 
-def collapse(client: Client, hits: Sequence[Hit], doc_of: dict[str, str]) -> list[Hit]:
-    """`hits` (passage id → document in `doc_of`) with one member per duplicate group, in order."""
+def collapse(client: Client, hits: Sequence[Hit], doc_of: dict[str, str],
+             standing_hit: Callable[[str], Hit | None] | None = None) -> list[Hit]:
+    """`hits` (passage id → document in `doc_of`) with one member per duplicate group, in order; `standing_hit`:
+    as `scent.index.groups.collapse_groups`."""
     from scent.index.groups import collapse_groups
 
     location = client.location
@@ -94,4 +96,4 @@ def collapse(client: Client, hits: Sequence[Hit], doc_of: dict[str, str]) -> lis
     everyone = sorted({d for head, group in members.items() for d in (head, *group)})
     names = {r["doc"]: r["path"] for r in client.get(location.documents, everyone, ["doc", "path", "state"])
              if r["state"] != "deleting"}
-    return collapse_groups(hits, doc_of, group_of, members, names)
+    return collapse_groups(hits, doc_of, group_of, members, names, standing_hit)

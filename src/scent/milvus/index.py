@@ -125,8 +125,9 @@ class MilvusIndex:
                 clauses.append(f"text like {quote('%' + escaped + '%')}")
         return " and ".join(clauses)
 
-    def _one(self, query: str, retriever: str, depth: int) -> list[tuple[dict[str, Any], float]]:
-        """One ranking, best first: BM25 on the query's text (its phrases as a filter), or dense on its vector."""
+    def _one(self, query: str, retriever: str, depth: int, doc: str = "") -> list[tuple[dict[str, Any], float]]:
+        """One ranking, best first: BM25 on the query's text (its phrases as a filter), or dense on its vector;
+        within one document when `doc` is given."""
         c = self.client
         param: dict[str, Any]
         if retriever == "bm25":
@@ -143,6 +144,8 @@ class MilvusIndex:
             params = ({"ef": max(cfg.ef, depth)} if cfg.index_type == "HNSW"
                       else {"nprobe": max(1, cfg.nlist // 16)} if cfg.index_type == "IVF_FLAT" else {})
             data, field, param, expr = [vector.tolist()], "dense", {"metric_type": "COSINE", "params": params}, ""
+        if doc:
+            expr = f"doc == {quote(doc)}" + (f" and ({expr})" if expr else "")
         found = c.call("search", c.milvus.search, self.location.collection, data=data, anns_field=field,
                        search_params=param, limit=depth, output_fields=OUTPUT, filter=expr)
         # Milvus Lite reports BM25 as a negated distance; a Milvus server as the positive score: rank order is
@@ -172,16 +175,17 @@ class MilvusIndex:
         from scent.index.snippet import snippet
 
         rows = self._rows(query, k, retriever)
-        hits = self._collapsed(rows)
+        hits = self._collapsed(query, rows)
         if len(hits) < k and len(rows) == k and self.grouped:  # duplicates left out: look deeper
-            hits = self._collapsed(self._rows(query, 3 * k, retriever))[:k]
+            hits = self._collapsed(query, self._rows(query, 3 * k, retriever))[:k]
         if snippets:
             for hit in hits:
                 hit.snippet = snippet(hit.text, query)
         return hits
 
-    def _collapsed(self, rows: list[tuple[dict[str, Any], float]]) -> list[Hit]:
-        """Hits of the rows, one member per duplicate group (`scent.milvus.groups`, as the folder index)."""
+    def _collapsed(self, query: str, rows: list[tuple[dict[str, Any], float]]) -> list[Hit]:
+        """Hits of the rows, one member per duplicate group (`scent.milvus.groups`, as the folder index: a group's
+        standing document's best BM25 passage takes the place of a member's when only members ranked)."""
         hits: list[Hit] = []
         for row, score in rows:
             hit = passage_of(row, Hit, score=score)
@@ -191,7 +195,12 @@ class MilvusIndex:
             return hits
         from scent.milvus.groups import collapse
 
-        return collapse(self.client, hits, {row["id"]: row["doc"] for row, _ in rows})
+        def standing_hit(doc: str) -> Hit | None:
+            best = self._one(query, "bm25", 1, doc)
+            hit = passage_of(best[0][0], Hit, score=best[0][1]) if best else None
+            return hit if isinstance(hit, Hit) else None
+
+        return collapse(self.client, hits, {row["id"]: row["doc"] for row, _ in rows}, standing_hit)
 
     # -- passages and documents ----------------------------------------------------------------------------
     def _query(self, collection: str, expr: str, fields: Sequence[str], limit: int | None = None) -> list[Any]:
