@@ -118,3 +118,21 @@ def test_a_manual_entry_for_a_name_the_question_asks_about_is_about_it() -> None
                           select.entry_names("What is the default maxsize of functools.lru_cache?"))
     scored = select.score(question, [mention, entry], {"mention": 0.1, "entry": 0.1})
     assert [s.passage.id for s in scored] == ["entry", "mention"] and scored[0].about and not scored[1].about
+
+
+def test_a_numbered_manual_section_is_about_the_name_its_title_gives() -> None:
+    from scent.text import title_name
+
+    assert title_name("53.39. pg_proc") == "pg_proc" and title_name("Chapter 5. Data Definition") == "Data Definition"
+    assert title_name("F.24. pageinspect — low-level inspection of database pages") == "pageinspect"
+    assert title_name("logging — Logging facility for Python") == "logging"
+    # one bare number starts real names, and a disambiguation still goes
+    assert title_name("2. Bundesliga") == "2. Bundesliga" and title_name("1985 World Series") == "1985 World Series"
+    assert title_name("Kiss and Tell (1945 film)") == "Kiss and Tell"
+    question = "Which column of pg_proc holds the name of the function?"
+    catalog = passage("proc", "catalog-pg-proc.html", "proname name: Name of the function. pronamespace oid: the "
+                      "namespace.", title="53.39. pg_proc")
+    mention = passage("agg", "catalog-pg-aggregate.html", "aggfnoid regproc (references pg_proc.oid): pg_proc OID of "
+                      "the aggregate function. aggkind char: the kind of the function.", title="53.2. pg_aggregate")
+    scored = select.score(question, [mention, catalog], {"agg": 0.2, "proc": 0.1})
+    assert scored[0].passage.id == "proc" and scored[0].about and not scored[1].about

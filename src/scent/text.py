@@ -156,3 +156,15 @@ def mentions(text: str, name: str, exact_case: bool = False) -> bool:
 def bare_title(title: str) -> str:
     """A title without its disambiguation: "Kiss and Tell (1945 film)" → "Kiss and Tell"."""
     return re.sub(r"\s*\([^)]*\)\s*$", "", title).strip()
+
+
+# A manual's section number ("53.39. ", "F.24. ", "Chapter 5. "): two or more numbered levels, an appendix letter,
+# or a chapter word — never one bare number, which starts real names ("2. Bundesliga", "1985 World Series").
+_SECTION_NUMBER = re.compile(
+    r"^(?:(?:chapter|appendix|part)\s+[A-Z\d]+\.?|[A-Z]\.\d+(?:\.\d+)*\.?|\d+(?:\.\d+)+\.?)\s+", re.IGNORECASE)
+
+
+def title_name(title: str) -> str:
+    """What a title names: the bare title without a manual's section number or the description after an em dash —
+    "53.39. pg_proc" → "pg_proc", "logging — Logging facility for Python" → "logging"."""
+    return bare_title(_SECTION_NUMBER.sub("", title).split(" — ", 1)[0])

@@ -32,7 +32,7 @@ from scent.agent.tuning import (
     SHINGLE_WORDS,
     TITLE_BONUS,
 )
-from scent.text import bare_title, identifiers, mentions
+from scent.text import bare_title, identifiers, mentions, title_name
 from scent.types import Passage
 
 
@@ -155,7 +155,7 @@ def score(question: str, passages: list[Passage], prior: dict[str, float]) -> li
     top = max(prior.values(), default=0.0) or 1.0
     names = entry_names(question)
     scored = [Scored(p, sum(weights[t] for t in held(p) & weights.keys()) / total,
-                     prior.get(p.id, 0.0) / top, mentions(question, bare_title(p.title)), documents[p.document],
+                     prior.get(p.id, 0.0) / top, mentions(question, title_name(p.title)), documents[p.document],
                      found[p.id], defines(p, names))
               for p in passages]
     order = {s.passage.id: i for i, s in enumerate(scored)}
@@ -196,7 +196,7 @@ def choose(question: str, scored: list[Scored], n: int, joint: bool = True) -> l
         other side of a comparison), the best passage's section, and the passage's own score."""
         new = sum(weights[t] for t in holds[s.passage.id] - covered) / total
         link = any(linked(s.passage, c.passage, question) for c in chosen)
-        subject = s.about and bare_title(s.passage.title).lower() not in {bare_title(c.passage.title).lower()
+        subject = s.about and title_name(s.passage.title).lower() not in {title_name(c.passage.title).lower()
                                                                           for c in chosen}
         home = same_section(s, chosen[0])
         return new + LINK_BONUS * link + TITLE_BONUS * subject + SECTION_BONUS * home + 0.5 * s.score
