@@ -102,7 +102,8 @@ def main() -> None:
     for name, t in table.items():
         print(f"| {name} | " + " | ".join("" if t.get(k) is None else str(t[k]) for k in keys) + " |")
     if args.plot:
-        risk_coverage(args.plot, {n: decide(rows, fitted, threshold) for n, rows in fresh.items()})
+        risk_coverage(args.plot, {n: decide(rows, fitted, threshold) for n, rows in fresh.items()},
+                      "Risk–coverage, fresh question sets (all held out)")
 
 
 if __name__ == "__main__":

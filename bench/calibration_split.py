@@ -124,7 +124,7 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
 
-def risk_coverage(path: Path, curves: dict[str, list[dict[str, Any]]]) -> None:
+def risk_coverage(path: Path, curves: dict[str, list[dict[str, Any]]], title: str = "Risk–coverage, test half") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -147,7 +147,7 @@ def risk_coverage(path: Path, curves: dict[str, list[dict[str, Any]]]) -> None:
     ax.set_xlim(0, 1.0)
     ax.grid(alpha=0.3)
     ax.legend()
-    ax.set_title("Risk–coverage, test half")
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
