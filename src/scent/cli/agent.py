@@ -173,7 +173,7 @@ REASONS = {"absent": "a key term of the question occurs nowhere in the corpus",
            "no_evidence": "the searches found nothing",
            "ungrounded": "no answer the writer gave occurs in the passages",
            "disagree": "more of the writer's views say the passages do not hold the answer than back one",
-           "low_confidence": "the answer's confidence is below agent.abstain_below",
+           "low_confidence": "the answer's confidence is below the calibrator's threshold (or agent.abstain_below)",
            "writer_failed": "the writer model failed"}
 
 
