@@ -2,8 +2,9 @@
 
 Groups are made when indexing (`scent.ingest.duplicates`) and stored in `passages.sqlite`: `duplicates(doc,
 standing)` names, for every member of a group but one, the member that stands for the group. A result list shows
-each group through one member: the standing one when any of its passages is in the list, else the best-ranked
-member (so a passage only a member holds is still found); the other members' passages are left out. The group's
+each group through one member: the standing one when any of its passages is in the list, else the standing
+one's best passage for the query when it has one (`standing_hit`), else the best-ranked member (so a passage only
+a member holds is still found); the other members' passages are left out. The group's
 first shown passage takes the place of the group's best-ranked passage (and its score, when higher), so a page
 whose source text ranked first still ranks first. The shown passages carry `also_in`: the group's other
 documents, as paths are shown.
