@@ -24,7 +24,14 @@ REPHRASE_SYSTEM = ("You rewrite questions in plain, natural English. Keep every 
                    "only.")
 REPHRASE_TOKENS = 64
 # rejection reasons of a rephrasing (rules of verify.py that fail on it are reported as rephrase:RULE)
-REPHRASE_RULES = ("rephrase_not_a_question", "rephrase_unchanged", "rephrase_drops_subject", "rephrase_adds_name")
+REPHRASE_RULES = ("rephrase_not_a_question", "rephrase_unchanged", "rephrase_drops_subject", "rephrase_adds_name",
+                  "rephrase_adds_word")
+_WORD = re.compile(r"[a-z]{3,}")
+_FUNCTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "how", "why", "the", "and", "was", "were",
+                   "are", "does", "did", "has", "had", "have", "that", "this", "its", "for", "from", "with", "into",
+                   "than", "more", "most", "name", "named", "year", "date", "time", "tell", "can", "you", "could",
+                   "please", "there", "been", "being", "one", "first", "earlier", "later", "larger", "bigger",
+                   "greater", "higher", "value", "version", "according"}
 _PREFIX = re.compile(r"^\s*(?:(?:rewritten|rephrased|new|revised)\s+question|question|rewrite|answer)\s*:\s*",
                      re.IGNORECASE)
 # a name or number of the rephrasing: a capitalised word not opening it, a word with a digit, dot, _ or ()
@@ -62,4 +69,8 @@ def problem(c: TaskCandidate, text: str) -> str | None:
     if any(m.strip(".,:;'").lower() not in source for m in _NAMED.findall(text)
            if m.strip(".,:;'") and m.strip(".,:;'").lower() not in _ASKING):
         return "rephrase_adds_name"
+    # a content word of its own changes what is asked: "Which park has the larger area, … or Banín (a village)?"
+    stems = {w[:5] for w in _WORD.findall(source)}
+    if any(w[:5] not in stems for w in _WORD.findall(low) if w not in _FUNCTION_WORDS):
+        return "rephrase_adds_word"
     return None
