@@ -76,6 +76,15 @@ def test_a_rephrasing_is_kept_only_if_the_rules_pass_on_it(notes: Path, tmp_path
         assert found["rephrase"] == "rephrase_adds_name"  # "4" and "March" are the writer's own
         found = check("found2", ["unknown", "Who was the facilitator of Falcon kickoff?"])
         assert found["rephrase"] == "rephrase:found_by_one_search" and found["rephrase_checks"]["gold_ranks"] == [1]
+        # a bridge is not reworded (its wording carries the hop): the writer is asked closed-book only
+        class AnySearch(Checker):  # the tiny corpus's bridges are all found by one search; that rule is not tested
+            def _search(self, c: TaskCandidate, details: dict[str, Any]) -> str | None:
+                return None
+
+        writer = _script(tmp_path / "bridge.jsonl", ["unknown", "What year was Falcon kickoff started?"])
+        bridge = _pools(notes).by_kind["bridge"][0]
+        verdict = AnySearch(idx, writer=writer, hop_k=1, rephrase=True).verify(bridge)
+        assert verdict.reason is None and "rephrase" not in verdict.details and writer.calls == 1
         # without --rephrase the writer is asked closed-book only
         plain = Checker(idx, writer=_script(tmp_path / "plain.jsonl", ["unknown"]), hop_k=1).verify(c)
         assert plain.reason is None and "rephrase" not in plain.details

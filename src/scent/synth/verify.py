@@ -18,8 +18,9 @@ Rules, cheapest first; the first that fails names the rejection:
     closed_book_solves          the writer role, without search, answers it correctly
     model_error                 a model check could not be made (the call failed after its retries)
 
-With `rephrase` (and a writer), a candidate that passed is put in other words by the writer (synth/rephrase.py);
-the rephrasing replaces the question only if it passes its own checks and the rules above that read the question
+With `rephrase` (and a writer), a candidate that passed (not a bridge) is put in other words by the writer
+(synth/rephrase.py); the rephrasing replaces the question only if it passes its own checks and the rules above that
+read the question
 (details["rephrase"]: "kept" or why not; details["rephrased"]: the question kept). The candidate is accepted
 either way.
 """
@@ -144,8 +145,8 @@ class Checker:
                 return Verdict("model_error", details)
             if reason is not None:
                 return Verdict(reason, details)
-        if self.rephrase and self.writer is not None:
-            self._rephrase(c, details)
+        if self.rephrase and self.writer is not None and c.kind != "bridge":
+            self._rephrase(c, details)  # not a bridge: the 0.5B writer rewords its hop away ("What version of A …")
         return Verdict(None, details)
 
     def _rephrase(self, c: TaskCandidate, details: dict[str, Any]) -> None:
