@@ -143,8 +143,9 @@ def test_a_page_stands_for_its_sphinx_source_even_when_only_the_source_ranked(tm
     docs = tmp_path / "docs"
     (docs / "_sources").mkdir(parents=True)
     filler = " ".join(f"filler{i}" for i in range(150))
-    (docs / "queue.html").write_text(f"<html><title>Queues</title><body><p>Workers gather results. {filler}</p>"
-                                     "</body></html>")
+    tail = " ".join(f"page{i}" for i in range(60))  # the page's passage is longer: the source's ranks first (no tie)
+    (docs / "queue.html").write_text(f"<html><title>Queues</title><body><p>Workers gather results. {filler} "
+                                     f"{tail}</p></body></html>")
     (docs / "_sources" / "queue.rst.txt").write_text("Workers gather results.\n\n" + filler + "\n\n.. rubric:: x\n")
     build(tmp_path / "idx", [docs])
     with Index.open(tmp_path / "idx") as idx:
@@ -152,3 +153,16 @@ def test_a_page_stands_for_its_sphinx_source_even_when_only_the_source_ranked(tm
         hit = idx.search("gather", 1)[0]
         assert (hit.path, hit.also_in) == ("queue.html", ["_sources/queue.rst.txt"])
         assert idx.search("rubric", 1)[0].path == "_sources/queue.rst.txt"  # only the source says it
+
+
+def test_scent_index_says_so_before_it_rebuilds_an_old_layout(tmp_path: Path):
+    from conftest import scent
+
+    docs = _folder(tmp_path)
+    index = tmp_path / "idx"
+    build(index, [docs])
+    _old_layout(index)
+    first = scent("index", docs, "--index", index, "--no-vectors")
+    assert "rebuilding BM25 from the passage store" in first.stderr
+    again = scent("index", docs, "--index", index, "--no-vectors")
+    assert "rebuilding BM25" not in again.stderr  # once: the rebuilt index is of the new layout

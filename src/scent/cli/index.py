@@ -91,10 +91,13 @@ def index_cmd(
         return index_collection(index, paths, cfg, config, vectors, embedder, rebuild_vectors, ray_at,
                                 not quiet and not as_json, as_json)
     summary, dense = None, None
-    from scent.index.store import migration_pending
+    from scent.index.store import bm25_rebuild_pending, migration_pending
 
     if not quiet and not as_json and migration_pending(index):
         typer.echo(f"{index}: migrating the index in place to format 2 (a document is its root and path)", err=True)
+    if not quiet and not as_json and bm25_rebuild_pending(index):
+        typer.echo(f"{index}: rebuilding BM25 from the passage store (layout 2: a heading field); HTML pages are "
+                   "read again", err=True)
     with catch_interrupts() as ctrl_c:  # a Ctrl-C anywhere (lock, build, vectors, cleanup) ends in "interrupted"
         try:
             # one writer for the whole run: the BM25 build and the vector sync
