@@ -104,20 +104,27 @@ class DocRow(Generic[K]):
     title: str = ""
 
 
-def migration_pending(folder: Path) -> bool:
-    """True when the index folder holds a store of an older format (the next writer migrates it in place)."""
+def _peek(folder: Path, *queries: tuple[str, tuple[object, ...]]) -> list[Any] | None:
+    """The first row of each (sql, args) query on the folder's store, opened read-only, one connection for all: a
+    check before a run must not create, lock or migrate anything. None when there is no store there or SQLite
+    cannot read it."""
     path = folder / "passages.sqlite"
     if not path.exists():
-        return False
+        return None
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            return [db.execute(sql, args).fetchone() for sql, args in queries]
         finally:
             db.close()
     except sqlite3.Error:
-        return False
-    return row is not None and row[0] != FORMAT_VERSION
+        return None
+
+
+def migration_pending(folder: Path) -> bool:
+    """True when the index folder holds a store of an older format (the next writer migrates it in place)."""
+    rows = _peek(folder, ("SELECT value FROM meta WHERE key = 'format'", ()))
+    return rows is not None and rows[0] is not None and rows[0][0] != FORMAT_VERSION
 
 
 def bm25_rebuild_pending(folder: Path) -> bool:
@@ -125,19 +132,12 @@ def bm25_rebuild_pending(folder: Path) -> bool:
     `scent.index.bm25`): worth a line before the run, as `migration_pending`."""
     from scent.index import bm25
 
-    path = folder / "passages.sqlite"
-    if not path.exists():
+    rows = _peek(folder, ("SELECT 1 FROM documents LIMIT 1", ()),
+                 ("SELECT value FROM meta WHERE key = ?", (bm25.META_KEY,)))
+    if rows is None:
         return False
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            has_documents = db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is not None
-            row = db.execute("SELECT value FROM meta WHERE key = ?", (bm25.META_KEY,)).fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return False
-    return bm25.outdated(folder / "tantivy", row[0] if row else None, has_documents)
+    document, row = rows
+    return bm25.outdated(folder / "tantivy", row[0] if row else None, document is not None)
 
 
 P = TypeVar("P", bound=Passage)
