@@ -55,17 +55,12 @@ def by_half(rows: list[tuple[str, dict[str, float]]]) -> dict[str, dict[str, flo
 
 
 def dbpedia(idx: Index) -> dict[str, dict[str, float]]:
-    from csv import reader
+    from scent.eval.datasets import load_beir
 
-    folder = SHARED / "beir-dbpedia-5k"
-    qrels: dict[str, dict[str, int]] = {}
-    with (folder / "qrels" / "test.tsv").open(encoding="utf-8") as f:
-        for row in reader(f, delimiter="\t"):
-            if row[0] != "query-id":
-                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
-    queries = {q["_id"]: q["text"] for q in map(json.loads, (folder / "queries.jsonl").open()) if q["_id"] in qrels}
+    beir = load_beir(SHARED / "beir-dbpedia-5k")
+    qrels = beir.qrels
     rows = []
-    for qid, text in queries.items():
+    for qid, text in beir.queries.items():
         run = dict(idx.ranked(text, 100, "bm25"))
         rows.append((qid, {"ndcg@10": ndcg(run, qrels[qid]), "recall@100": recall(run, qrels[qid])}))
     return by_half(rows)

@@ -93,14 +93,10 @@ def throughput(corpus: Path, n: int) -> dict[str, Any]:
 
 # -- evaluations ---------------------------------------------------------------------------------------------------
 def dbpedia(idx: Index, folder: Path) -> dict[str, Any]:
-    from csv import reader
+    from scent.eval.datasets import load_beir
 
-    qrels: dict[str, dict[str, int]] = {}
-    with (folder / "qrels" / "test.tsv").open(encoding="utf-8") as f:
-        for row in reader(f, delimiter="\t"):
-            if row[0] != "query-id":
-                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
-    queries = {q["_id"]: q["text"] for q in map(json.loads, (folder / "queries.jsonl").open()) if q["_id"] in qrels}
+    beir = load_beir(folder)
+    qrels, queries = beir.qrels, beir.queries
     out: dict[str, Any] = {"queries": len(queries)}
     for retriever in RETRIEVERS:
         run = {qid: dict(idx.ranked(text, 100, retriever)) for qid, text in queries.items()}
