@@ -21,6 +21,7 @@ from typing import Any
 
 from bench.calibration_split import (
     STRENGTHS,
+    cv_confidences,
     cv_strength,
     decide,
     grounded,
@@ -31,7 +32,7 @@ from bench.calibration_split import (
     rows_of,
 )
 from scent.agent.calibrate import SIGNALS, Calibrator, FittedCalibrator
-from scent.eval.calibration import fit_platt, fold_of
+from scent.eval.calibration import fit_platt
 
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
@@ -39,19 +40,6 @@ THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 def agent_rows(folders: list[Path]) -> dict[str, list[dict[str, Any]]]:
     return {f"{folder.parent.name}/{folder.name}": [r for r in rows_of(folder) if r["system"] == "agent"]
             for folder in folders}
-
-
-def cv_confidences(rows: list[dict[str, Any]], names: list[str], strength: float) -> list[dict[str, Any]]:
-    """Each row with `conf` from a calibrator fitted on the other four folds (by a hash of the question id)."""
-    out = []
-    for k in range(5):
-        train = [r for r in rows if fold_of(r["id"], 5) != k and grounded(r)]
-        bias, weights = fit_platt([only(r["signals"], names) for r in train], [label(r) for r in train],
-                                  Calibrator(bias=0.0, weights={}), strength)
-        fold = Calibrator(bias=bias, weights=weights)
-        out += [{**r, "conf": fold.confidence(r["signals"]) if grounded(r) else 0.0}
-                for r in rows if fold_of(r["id"], 5) == k]
-    return out
 
 
 def cv_threshold(rows: list[dict[str, Any]]) -> float:

@@ -55,26 +55,36 @@ def only(signals: dict[str, float], names: Sequence[str]) -> dict[str, float]:
     return {k: v for k, v in signals.items() if k in names or k == "grounded"}
 
 
+def cv_confidences(rows: Sequence[dict[str, Any]], names: Sequence[str], strength: float,
+                   folds: int = 5) -> list[dict[str, Any]]:
+    """Each row with `conf` from a calibrator of `names` fitted on the grounded rows of the other `folds` - 1 folds
+    (by a hash of the question id), 0 for a row without a grounded answer; a fold with nothing to fit on, or
+    nothing held out, is left out."""
+    from scent.eval.calibration import fold_of
+
+    out = []
+    for k in range(folds):
+        train = [r for r in rows if fold_of(r["id"], folds) != k and grounded(r)]
+        held = [r for r in rows if fold_of(r["id"], folds) == k]
+        if not train or not held:
+            continue
+        bias, weights = fit_platt([only(r["signals"], names) for r in train], [label(r) for r in train],
+                                  Calibrator(bias=0.0, weights={}), strength)
+        fitted = Calibrator(bias=bias, weights=weights)
+        out += [{**r, "conf": fitted.confidence(only(r["signals"], names)) if grounded(r) else 0.0} for r in held]
+    return out
+
+
 def cv_strength(rows: Sequence[dict[str, Any]], names: Sequence[str], folds: int = 5) -> float:
     """The prior's precision with the least held-out log-loss over `folds` folds of the tune half (by a hash of
     the question id): less data or noisier signals want more shrinkage."""
     import math
 
-    from scent.eval.calibration import fold_of
-
     def loss(strength: float) -> float:
         total = 0.0
-        for k in range(folds):
-            train = [r for r in rows if fold_of(r["id"], folds) != k]
-            held = [r for r in rows if fold_of(r["id"], folds) == k]
-            if not train or not held:
-                continue
-            bias, weights = fit_platt([only(r["signals"], names) for r in train], [label(r) for r in train],
-                                      Calibrator(bias=0.0, weights={}), strength)
-            fitted = Calibrator(bias=bias, weights=weights)
-            for r in held:
-                p = min(max(fitted.confidence(only(r["signals"], names)), 1e-4), 1 - 1e-4)
-                total -= math.log(p if label(r) else 1 - p)
+        for r in cv_confidences(rows, names, strength, folds):
+            p = min(max(r["conf"], 1e-4), 1 - 1e-4)
+            total -= math.log(p if label(r) else 1 - p)
         return total
 
     return min(STRENGTHS, key=loss)
