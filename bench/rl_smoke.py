@@ -116,6 +116,9 @@ def main() -> None:
     parser.add_argument("--max-completion", type=int, default=512, help="tokens per rollout, tool output included")
     parser.add_argument("--tool-iterations", type=int, default=3)
     parser.add_argument("--lr", type=float, default=5e-6)
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature of the rollouts")
+    parser.add_argument("--abstain-needs-search", action="store_true", help="an abstention before any search or "
+                        "lookup scores its abstention reward as a guess (scent.rl.rewards.abstention_reward)")
     parser.add_argument("--max-minutes", type=float, default=12.0, help="stop after the step that passes this "
                         "(the steps done are still measured and plotted)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/trainer's last checkpoint (saved "
@@ -161,8 +164,9 @@ def main() -> None:
     grpo = GRPOConfig(output_dir=str(args.out / "trainer"), max_steps=args.steps, learning_rate=args.lr,
                       per_device_train_batch_size=args.batch, num_generations=args.generations,
                       max_completion_length=args.max_completion, max_tool_calling_iterations=args.tool_iterations,
-                      reward_weights=weights, beta=0.0, temperature=1.0, logging_steps=1, save_strategy="no",
-                      report_to="none", use_cpu=not torch.cuda.is_available(), bf16=args.bf16, seed=0)
+                      reward_weights=weights, beta=0.0, temperature=args.temperature, logging_steps=1,
+                      save_strategy="no", report_to="none", use_cpu=not torch.cuda.is_available(), bf16=args.bf16,
+                      seed=0)
     trainer: Any = None
     index = app.open_index(args.index, cfg, args.retriever)
     with index:
@@ -171,7 +175,8 @@ def main() -> None:
 
         trainer = GRPOTrainer(model=policy, reward_funcs=rewards, args=grpo, processing_class=tokenizer,
                               train_dataset=Dataset.from_list(dataset_rows(tasks)),
-                              environment_factory=environment_factory(index, rl, sink=sink),
+                              environment_factory=environment_factory(index, rl, sink=sink,
+                                                                       abstain_needs_search=args.abstain_needs_search),
                               callbacks=[StopAfter()])
         trainer.train(resume_from_checkpoint=args.resume or None)
     if trainer.state.global_step >= trainer.state.max_steps:  # the trained policy, for evaluation
@@ -182,6 +187,7 @@ def main() -> None:
     summary = {"model": args.model or "embedded GGUF (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, dequantized)",
                "tasks": str(args.tasks), "n_tasks": len(tasks), "steps": args.steps, "batch": args.batch,
                "generations": args.generations, "max_completion": args.max_completion, "rl": rl.model_dump(),
+               "temperature": args.temperature, "abstain_needs_search": args.abstain_needs_search,
                "load_seconds": round(loaded, 1), "seconds": round(seconds, 1), "per_step": metrics,
                "chunks_seconds": [*(json.loads((args.out / "metrics.json").read_text()).get("chunks_seconds", [])
                                     if args.resume and (args.out / "metrics.json").exists() else []), seconds],
@@ -194,7 +200,8 @@ def main() -> None:
     print(f"{len(metrics)} steps in {seconds:.0f} s (model load {loaded:.0f} s); rollouts: {rollouts}")
     if args.plot:
         plot(metrics, args.plot, f"GRPO smoke run on CPU: {summary['model']}, {len(tasks)} tasks from "
-                                 f"{args.tasks.name}, {args.batch} completions/step")
+                                 f"{args.tasks.name}, {args.batch} completions/step, temperature {args.temperature}"
+                                 + (", abstention needs a search" if args.abstain_needs_search else ""))
         print(f"plot: {args.plot}")
 
 

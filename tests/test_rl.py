@@ -83,6 +83,32 @@ def test_abstaining_on_an_answerable_task(index: Index):
                                              "total": 0.2})
 
 
+def test_abstaining_needs_a_search_when_asked(index: Index):
+    def abstention(task, *actions: Action, needs_search: bool = True) -> dict[str, float]:
+        env = SearchEnv(index, abstain_needs_search=needs_search)
+        env.reset(task)
+        for action in actions:
+            env.step(action)
+        return env.episode.rewards
+
+    quit_ = Action("abstain", {})
+    # at once: a guess, scored as an answer at rl.default_confidence 1 -> Brier -(1 - 0)^2 on an answerable task,
+    # -(1 - 1)^2 = 0 (not +1) on an unanswerable one; the answer and format components are unchanged
+    assert abstention(BRIDGE, quit_) == pytest.approx({"answer": 0.0, "citation": 0.0, "abstention": -1.0,
+                                                       "format": 1.0, "total": -0.5 + 0.2})
+    assert abstention(UNANSWERABLE, quit_) == pytest.approx({"answer": 1.0, "citation": 0.0, "abstention": 0.0,
+                                                             "format": 1.0, "total": 1.0 + 0.2})
+    # a search call that failed (no query) is no evidence; a lookup is
+    assert abstention(UNANSWERABLE, Action("search", {}), quit_)["abstention"] == 0.0
+    assert abstention(UNANSWERABLE, Action("lookup", {"phrase": "closed"}), quit_)["abstention"] == 1.0
+    # after a search: as without the option (1.7 and 0.2, the tests above)
+    assert abstention(UNANSWERABLE, search("Vienna State Opera closed"), quit_)["total"] == pytest.approx(1.7)
+    assert abstention(BRIDGE, search("Don Giovanni"), quit_)["total"] == pytest.approx(0.2)
+    # off by default; an answer is scored the same either way
+    assert abstention(BRIDGE, quit_, needs_search=False)["abstention"] == 0.0
+    assert abstention(BRIDGE, answer("Mozart", "p-giovanni"))["abstention"] == -1.0
+
+
 def test_malformed_actions_are_observations_and_lower_the_format_reward(index: Index):
     episode, policy = play(index, BRIDGE, Action("search", {}), Action("delete_all", {"x": 1}),
                            answer("", "p-vienna"), answer("Mozart", 42), answer("Mozart", "", 3),

@@ -184,6 +184,20 @@ def test_trl_reads_fenced_and_bare_json_calls_through_the_installed_parser(
                                                  "format": 2 / 3, "total": 1.0 + 0.5 + 0.2 * 2 / 3})
 
 
+def test_the_factory_passes_abstain_needs_search_to_each_environment(index: Index):
+    rows = dataset_rows([UNANSWERABLE])
+    funcs, _ = reward_funcs(RLConfig())
+    guessed, searched = (environment_factory(index, RLConfig(), abstain_needs_search=True)() for _ in range(2))
+    for env in (guessed, searched):
+        env.reset(**rows[0])
+    searched.lookup(phrase="closed for good")
+    for env in (guessed, searched):
+        env.abstain(reason="not in the documents")
+    done = [[{"role": "assistant", "content": ""}]] * 2
+    # the abstention component: a guess scores -(1 - 1)^2 = 0, an abstention after a lookup +1
+    assert funcs[2](prompts=[None, None], completions=done, environments=[guessed, searched]) == [0.0, 1.0]
+
+
 def test_malformed_and_unknown_calls_reach_the_episode(index: Index):
     from scent.rl.toolcalls import MALFORMED_KEY
 

@@ -131,11 +131,15 @@ class Episode:
 
 
 class SearchEnv:
-    """reset(task) → observation; step(action) → observation, reward, done. One episode at a time."""
+    """reset(task) → observation; step(action) → observation, reward, done. One episode at a time.
 
-    def __init__(self, index: Index, config: RLConfig | None = None) -> None:
+    `abstain_needs_search`: an abstention before any search or lookup ran scores its abstention reward as a guess
+    (`scent.rl.rewards.abstention_reward`); off by default."""
+
+    def __init__(self, index: Index, config: RLConfig | None = None, *, abstain_needs_search: bool = False) -> None:
         self.index = index
         self.config = config or RLConfig()
+        self.abstain_needs_search = abstain_needs_search
         self.tools = Tools(index, max_k=self.config.k)
         self._episode: Episode | None = None
 
@@ -174,6 +178,7 @@ class SearchEnv:
             result = self.tools.call(action.tool, action.arguments)
             observation, error, ids = _clip(result.text, self.config.observation_chars), result.error, result.ids
             outcome.seen.update(ids)
+            outcome.searches += action.tool in SEARCH_TOOLS and not error
         outcome.malformed += error
         episode.turns.append(Turn(action.tool, dict(action.arguments), observation, ids, error, action.text))
         episode.tokens += estimate_tokens(observation) + estimate_tokens(
@@ -255,7 +260,8 @@ class SearchEnv:
                 outcome.passages[cited.id] = passage.text
 
     def _score(self) -> None:
-        self.episode.rewards = rewards(self.episode.task, self.episode.outcome, self.config)
+        self.episode.rewards = rewards(self.episode.task, self.episode.outcome, self.config,
+                                       abstain_needs_search=self.abstain_needs_search)
 
 
 def run_episode(task: Question, policy: Policy, index: Index | Path | str, config: ScentConfig | None = None
