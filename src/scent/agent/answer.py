@@ -11,13 +11,14 @@ not hold the answer ("unknown") than back the best grounded one.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scent.agent import compare
+from scent.agent import compare, entries
 from scent.agent.compare import Decision, same_value
 from scent.agent.context import RunContext
 from scent.agent.prompts import numbered_passages, template
@@ -63,8 +64,12 @@ def arrangements(passages: list[Passage], views: int) -> list[list[Passage]]:
 
 
 def excerpt(passage: Passage, question: str, limit: int) -> str:
-    """The passage text, or when longer than `limit`, a window around its sentence most relevant to the
-    question."""
+    """The passage text — only the entries the question names when it is a list of reference entries
+    (`scent.agent.entries.scope`) — or when longer than `limit`, a window around its sentence most relevant to
+    the question."""
+    scoped = entries.scope(question, passage.text)
+    if scoped != passage.text:
+        passage = dataclasses.replace(passage, text=scoped)
     text = " ".join(passage.text.split())
     if len(text) <= limit:
         return text

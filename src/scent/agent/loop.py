@@ -8,11 +8,12 @@ How a run ends is a typed outcome: `Answered` or `Abstained` with its reason.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scent.agent import answerability, compare, likelihood, select
+from scent.agent import answerability, compare, entries, likelihood, select
 from scent.agent.answer import decide_same, views_abstain, write_and_vote
 from scent.agent.calibrate import Calibrator, for_writer
 from scent.agent.context import AgentConfig, RunContext
@@ -106,6 +107,7 @@ class Agent:
             return Written(Abstained("no_evidence"))
         decision = (compare.decide(question, chosen) or compare.decide_named(question, chosen)
                     or decide_same(ctx, question, chosen)) if ctx.config.compare else None
+        decision = decision or entries.decide_default(question, chosen)
         votes = None if decision else write_and_vote(ctx, question, chosen)
         votes, likely = likelihood.reread(ctx, question, chosen, votes) if votes is not None else (None, {})
         if votes is not None and votes.winner is not None:
@@ -192,9 +194,12 @@ def cite(ctx: RunContext, question: str, outcome: Answered, chosen: list[Passage
 def _sentence_with(passage: Passage, answer: str) -> str | None:
     if not answer or answer in ("yes", "no"):
         return None
+    # A short answer ("0", "-1") is matched as a whole token: `mentions` takes names of three letters or more.
+    short = re.compile(r"(?<![\w.-])" + re.escape(answer) + r"(?![\w.])") if len(answer) < 3 else None
     for start, end in sentence_spans(passage.text, 0, len(passage.text)):
-        if mentions(passage.text[start:end], answer):
-            return " ".join(passage.text[start:end].split())
+        sentence = passage.text[start:end]
+        if mentions(sentence, answer) or (short is not None and short.search(sentence)):
+            return " ".join(sentence.split())
     return None
 
 
