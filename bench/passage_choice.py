@@ -59,9 +59,13 @@ RARE_WORDS = 2
 # Hand verdicts where the proxy is wrong, on passages that decide a comparison (question id → passage id → holds
 # the answer). py-a10, the default of subprocess.run's `shell`: the What's New 3.7 note (HTML and source) is about
 # close_fds' default; the run() signature "shell=False" (HTML and source) is the answer.
+# pyf-a18 (fresh set), the exception for a local read before it is bound: the Built-in Exceptions entry "exception
+# UnboundLocalError — Raised when a reference is made to a local variable … but no value has been bound" says it
+# without the question's word "referenced".
 JUDGED: dict[str, dict[str, bool]] = {
     "py-a10": {"aaef43c56789c234": False, "016e86087a23786a": False, "fda1df01b16fea9c": True,
                "3d605fcfd86d6e16": True},
+    "pyf-a18": {"9348c44554998e9b": True},
 }
 
 

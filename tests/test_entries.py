@@ -36,6 +36,8 @@ def test_heads_are_name_lines_with_a_signature_or_a_type_and_never_a_sentence_or
     assert [h.name for h in entries.heads(METHODS)] == ["str.rsplit", "str.split", "str.splitlines"]
     assert entries.heads("class queue.Queue(maxsize=0)\n\nConstructor.")[0].name == "queue.Queue"
     assert entries.heads("pg_size_pretty ( bigint ) → text")[0].args == "( bigint )"
+    assert [h.name for h in entries.heads("exception UnboundLocalError\n\nRaised when…\n\nclass Foo:\n\n"
+                                          "def f(x):")] == ["UnboundLocalError"]  # code lines end with ":"
 
 
 def test_the_writer_reads_only_the_entry_the_question_names_in_any_case():
@@ -85,3 +87,10 @@ def test_the_agents_writer_sees_the_named_entry_not_its_neighbours(tmp_path: Pat
     assert answer.answer == "0.01" and answer.decided_by == "writer"
     prompts = [m["content"] for e in calls(events) for m in e["messages"] if m["role"] == "user"]
     assert prompts and all("0.005" not in p and "The default is 0.01" in p for p in prompts)
+
+
+def test_the_first_hop_looks_up_the_identifiers_and_qualified_names_the_question_gives(tmp_path: Path):
+    _, events, _ = run(tmp_path, {"writer": ["0.01"] * 3}, "what is the default of cpu_tuple_cost and str.split",
+                       extra=API)
+    lookups = [e["args"]["phrase"] for e in calls(events, "tool_call") if e["tool"] == "lookup"]
+    assert lookups[:2] == ["cpu_tuple_cost", "str.split"]  # in any case: the question is typed in lower case

@@ -134,6 +134,14 @@ def identifiers(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in _IDENTIFIER.finditer(text) if not m.group(0).isdigit()))
 
 
+_DOTTED = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b")  # json.dumps, http.client (not 3.10)
+
+
+def dotted_names(text: str) -> list[str]:
+    """Qualified names as code writes them (`json.dumps`, `queue.Queue`, `http.client`), in order, no repeats."""
+    return list(dict.fromkeys(_DOTTED.findall(text)))
+
+
 def key_terms(question: str) -> list[str]:
     """The question's words that name what it is about: identifiers, and the words of its names (capitalised
     words that do not start the sentence), three letters or more. These are what a passage about the question's

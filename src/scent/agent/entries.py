@@ -21,16 +21,15 @@ import re
 from dataclasses import dataclass
 
 from scent.agent.compare import Decision
-from scent.text import content_words
+from scent.text import content_words, dotted_names
 from scent.types import Passage
 
 # A head line: [".. method:: "] ["class "] NAME [(…)] [-> …]; NAME a dotted/snake identifier. Checked on one
 # stripped line at a time, so a sentence (spaces between words outside the parentheses) never matches.
-_HEAD = re.compile(r"(?:\.\.\s+[\w:-]+::\s+)?(?:(?:class|async|def|function|method)\s+)?"
+_HEAD = re.compile(r"(?P<kind>(?:\.\.\s+[\w:-]+::\s+)?(?:(?:class|exception|async|def|function|method)\s+)?)"
                    r"(?P<name>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)\s*(?P<args>\((?:[^()]|\([^()]*\))*\)|\[[^\]]*\])?"
                    r"\s*(?:(?:->|→)\s*[\w.\[\], |]+)?")
 _MAX_HEAD = 160
-_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # "name=value" inside a signature; the value up to the next top-level comma or the closing parenthesis.
 _PARAM = re.compile(r"(?:^|[(,\s*])(?P<param>[A-Za-z_]\w*)\s*=\s*(?P<value>[^,()\[\]]+|\([^()]*\)|\[[^\]]*\])")
 _DEFAULT = re.compile(r"\bdefaults?\b", re.I)
@@ -55,13 +54,14 @@ class Head:
 def heads(text: str) -> list[Head]:
     """The entry heads of a passage, in order, each entry running to the next head or the passage's end. A line
     counts as a head when it is short, is a name alone with an optional parenthesised part, and the name is
-    code-like (a dot or an underscore) or carries that part — "Tip" or "Examples" alone are not heads."""
+    code-like (a dot or an underscore), carries that part or follows a kind ("exception UnboundLocalError",
+    ".. data:: sys.maxsize") — "Tip" or "Examples" alone are not heads."""
     found: list[tuple[str, str, int]] = []
     pos = 0
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
         m = _HEAD.fullmatch(stripped) if 0 < len(stripped) <= _MAX_HEAD else None
-        if m is not None and ("." in m["name"] or "_" in m["name"] or m["args"]):
+        if m is not None and (m["kind"] or "." in m["name"] or "_" in m["name"] or m["args"]):
             found.append((m["name"], m["args"] or "", pos + line.index(stripped)))
         pos += len(line)
     return [Head(name, args, start, found[i + 1][2] if i + 1 < len(found) else len(text))
@@ -70,7 +70,7 @@ def heads(text: str) -> list[Head]:
 
 def asked_names(question: str) -> set[str]:
     """What the question may name, lower-cased: its content words and its dotted names ("queue.Queue")."""
-    return {w.lower() for w in _DOTTED.findall(question)} | {w.replace("-", "_") for w in content_words(question)}
+    return {w.lower() for w in dotted_names(question)} | {w.replace("-", "_") for w in content_words(question)}
 
 
 def names_entry(asked: set[str], head: Head) -> bool:

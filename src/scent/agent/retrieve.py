@@ -1,7 +1,8 @@
 """Relentless retrieval, driven by the program: the evidence pool is a superset of what one-shot RAG sees.
 
 1. Wide first hop: the question at `wide_k`, fused with exact-phrase lookups of the names it quotes or capitalises
-   (a title lookup finds the page *about* a name, which the whole question may rank low).
+   (a title lookup finds the page *about* a name, which the whole question may rank low) and of the identifiers
+   and qualified names it gives in any case (`cpu_tuple_cost`, `list.sort`: a manual's entry for them).
 2. The question's subject terms (rare words and identifiers, in any case) that the corpus does not hold are
    recorded (`Pool.absent`, `scent.agent.answerability`): a question about something the corpus never mentions is
    abstained on, whatever the writer would say.
@@ -25,7 +26,7 @@ from scent.agent.context import RunContext
 from scent.agent.prompts import data
 from scent.agent.relevance import rank_spans
 from scent.agent.tuning import HOP_RRF_K, HOP_WEIGHTS, PASSAGE_QUOTAS
-from scent.text import MONTHS, bare_title, mentions, names
+from scent.text import MONTHS, bare_title, dotted_names, identifiers, mentions, names
 from scent.types import Passage
 
 
@@ -57,8 +58,11 @@ def gather(ctx: RunContext, question: str, sub_questions: list[str] | None = Non
     for sub in sub_questions or []:
         _search(ctx, pool, "search", "plan", query=sub, k=config.k)
     if config.variants:
-        for name in names(question)[:4]:
+        quoted = names(question)[:4]
+        for name in quoted:
             _search(ctx, pool, "lookup", "phrase", phrase=name, k=config.k)
+        for name in [n for n in [*identifiers(question), *dotted_names(question)] if n not in quoted][:3]:
+            _search(ctx, pool, "lookup", "phrase", phrase=name, k=config.k)  # a manual's entry for it
     pool.absent = absent_terms(ctx, pool, question)
     if pool.absent:
         ctx.trace.emit("stop", question=question, reason="absent", terms=pool.absent)

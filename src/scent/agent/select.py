@@ -32,7 +32,7 @@ from scent.agent.tuning import (
     SHINGLE_WORDS,
     TITLE_BONUS,
 )
-from scent.text import bare_title, identifiers, mentions, title_name
+from scent.text import bare_title, dotted_names, identifiers, mentions, title_name
 from scent.types import Passage
 
 
@@ -68,14 +68,13 @@ def shingles(text: str) -> frozenset[str]:
     return frozenset(" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
 
 
-_DOTTED = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b")  # json.dumps, http.client (not 3.10)
 _ENTRY = re.compile(r"^\s*(?:\.\. [\w:]+:: )?(?:(?:class|exception|def|async|@) ?)*([\w.]+)", re.M)
 
 
 def entry_names(question: str) -> set[str]:
     """What the question names as a manual would: identifiers (`max_connections`) and dotted names
     (`subprocess.run`), lower-cased."""
-    return {n.lower() for n in [*identifiers(question), *_DOTTED.findall(question)]}
+    return {n.lower() for n in [*identifiers(question), *dotted_names(question)]}
 
 
 def defines(passage: Passage, names: set[str]) -> bool:
