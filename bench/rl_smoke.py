@@ -25,10 +25,10 @@ from typing import Any
 from scent import app
 from scent.config import RLConfig
 from scent.eval.datasets import load_questions
-from scent.rl.env import Episode
+from scent.rl.env import Episode, SearchEnv
 from scent.rl.export import read_rollouts, rollout, write_rollouts
 from scent.rl.rewards import COMPONENTS
-from scent.rl.trl_env import dataset_rows, environment_factory, reward_funcs
+from scent.rl.trl_env import dataset_rows, environment_factory, render_environment_tools, reward_funcs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,6 +119,9 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature of the rollouts")
     parser.add_argument("--abstain-needs-search", action="store_true", help="an abstention before any search or "
                         "lookup scores its abstention reward as a guess (scent.rl.rewards.abstention_reward)")
+    parser.add_argument("--trl-tool-schemas", action="store_true", help="render the tools as TRL lists them "
+                        "(alphabetically, schemas from the docstrings), as the runs before issue 27's second round "
+                        "did; by default the prompt shows SearchEnv.schemas(), as SFT and bench/rl_eval.py do")
     parser.add_argument("--max-minutes", type=float, default=12.0, help="stop after the step that passes this "
                         "(the steps done are still measured and plotted)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/trainer's last checkpoint (saved "
@@ -173,6 +176,8 @@ def main() -> None:
         def sink(episode: Episode) -> None:
             write_rollouts(rollouts, [rollout(episode, step=trainer.state.global_step + 1)])
 
+        if not args.trl_tool_schemas:  # the prompt the SFT demonstrations and the evaluation render
+            render_environment_tools(tokenizer, SearchEnv(index, rl).schemas())
         trainer = GRPOTrainer(model=policy, reward_funcs=rewards, args=grpo, processing_class=tokenizer,
                               train_dataset=Dataset.from_list(dataset_rows(tasks)),
                               environment_factory=environment_factory(index, rl, sink=sink,
@@ -188,6 +193,7 @@ def main() -> None:
                "tasks": str(args.tasks), "n_tasks": len(tasks), "steps": args.steps, "batch": args.batch,
                "generations": args.generations, "max_completion": args.max_completion, "rl": rl.model_dump(),
                "temperature": args.temperature, "abstain_needs_search": args.abstain_needs_search,
+               "tool_schemas": "trl" if args.trl_tool_schemas else "environment",
                "load_seconds": round(loaded, 1), "seconds": round(seconds, 1), "per_step": metrics,
                "chunks_seconds": [*(json.loads((args.out / "metrics.json").read_text()).get("chunks_seconds", [])
                                     if args.resume and (args.out / "metrics.json").exists() else []), seconds],

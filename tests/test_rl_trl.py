@@ -14,7 +14,7 @@ from rl_fixtures import BRIDGE, UNANSWERABLE, build_corpus_index
 from scent.config import RLConfig
 from scent.index import Index
 from scent.rl.env import Episode, SearchEnv
-from scent.rl.trl_env import dataset_rows, environment_factory, reward_funcs
+from scent.rl.trl_env import dataset_rows, environment_factory, render_environment_tools, reward_funcs
 
 pytest.importorskip("trl", reason="the rl extra (pip install -e '.[rl]')")
 
@@ -83,9 +83,9 @@ def qwen_tokenizer(tmp_path_factory: pytest.TempPathFactory):
     return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
 
 
-def scripted_model(tokenizer: Any, replies: list[str]) -> Any:
+def scripted_model(tokenizer: Any, replies: list[str], prompts: list[str] | None = None) -> Any:
     """A one-layer random Qwen2 whose `generate` writes replies[n] after the n-th tool response: the trainer's
-    real tool-call parsing, tool loop, reward and loss code runs on it."""
+    real tool-call parsing, tool loop, reward and loss code runs on it. `prompts` gets every text it was given."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -93,7 +93,10 @@ def scripted_model(tokenizer: Any, replies: list[str]) -> Any:
         def generate(self, input_ids: Any = None, attention_mask: Any = None, **kwargs: Any) -> Any:
             rows = []
             for ids in input_ids:
-                turn = min(tokenizer.decode(ids).count("<tool_response>"), len(replies) - 1)
+                text = tokenizer.decode(ids)
+                if prompts is not None:
+                    prompts.append(text)
+                turn = min(text.count("<tool_response>"), len(replies) - 1)
                 rows.append(tokenizer(replies[turn] + "<|im_end|>", add_special_tokens=False)["input_ids"])
             width = max(map(len, rows))
             pad = tokenizer.convert_tokens_to_ids("<|im_end|>")
@@ -148,7 +151,8 @@ def test_one_grpo_step_through_trl_with_a_scripted_model(tmp_path: Path, index: 
 def test_trl_reads_fenced_and_bare_json_calls_through_the_installed_parser(
         tmp_path: Path, index: Index, qwen_tokenizer: Any, monkeypatch: pytest.MonkeyPatch):
     """The formats the 0.5B model writes (a ```json fence, a bare object, a broken tag): with
-    `toolcalls.install(tokenizer)` TRL executes them, the environment answers the broken one and counts it."""
+    `toolcalls.install(tokenizer)` TRL executes them, the environment answers the broken one and counts it. With
+    `render_environment_tools` the prompt TRL renders is the one SFT and the evaluation render (search first)."""
     import copy
 
     from datasets import Dataset
@@ -169,11 +173,16 @@ def test_trl_reads_fenced_and_bare_json_calls_through_the_installed_parser(
                       max_steps=1, max_completion_length=768, max_tool_calling_iterations=4, beta=0.0,
                       reward_weights=weights, report_to="none", save_strategy="no", logging_steps=1, use_cpu=True,
                       bf16=False)
-    tokenizer = install(copy.deepcopy(qwen_tokenizer))
-    trainer = GRPOTrainer(model=scripted_model(tokenizer, replies), reward_funcs=funcs, args=args,
+    schemas = SearchEnv(index).schemas()
+    tokenizer = render_environment_tools(install(copy.deepcopy(qwen_tokenizer)), schemas)
+    prompts: list[str] = []
+    trainer = GRPOTrainer(model=scripted_model(tokenizer, replies, prompts), reward_funcs=funcs, args=args,
                           train_dataset=Dataset.from_list(dataset_rows([BRIDGE])), processing_class=tokenizer,
                           environment_factory=environment_factory(index, RLConfig(), sink=episodes.append))
     trainer.train()
+    rendered = qwen_tokenizer.apply_chat_template(dataset_rows([BRIDGE])[0]["prompt"], tools=schemas,
+                                                  add_generation_prompt=True, tokenize=False)
+    assert rendered in prompts[0] and prompts[0].index('"name": "search"') < prompts[0].index('"name": "abstain"')
     assert len(episodes) == 2
     for episode in episodes:
         assert [t.tool for t in episode.turns] == ["search", "invalid_call", "answer"]

@@ -14,6 +14,8 @@ tool call; that last reply is read as the answer when the model did not call `an
 TRL reads the calls with the tokenizer's `parse_response`; `scent.rl.toolcalls.install(tokenizer)` makes that
 the parser `SearchEnv.step_text` uses (Qwen tags, fenced or bare JSON, several per reply), so a call the model
 wrote in any of those formats is executed, and a malformed one is answered and counted by the environment.
+TRL lists the methods alphabetically with schemas of its own making; `render_environment_tools(tokenizer,
+env.schemas())` makes the prompt the one SFT demonstrations and evaluations render (search first).
 Nothing here imports TRL: it calls us.
 """
 
@@ -107,6 +109,24 @@ def environment_factory(index: Index, config: RLConfig | None = None, sink: Epis
     """GRPOTrainer's `environment_factory`: each call makes one environment over the shared open index. `sink`
     receives every finished episode once (to log or export it); `abstain_needs_search` as for `SearchEnv`."""
     return lambda: ScentSearchEnv(index, config, sink, abstain_needs_search=abstain_needs_search)
+
+
+def render_environment_tools(tokenizer: Any, schemas: list[dict[str, Any]]) -> Any:
+    """Make the tokenizer render the environment's own tool schemas (`SearchEnv.schemas()`) wherever TRL renders
+    the methods of `ScentSearchEnv`. GRPOTrainer lists an environment's methods alphabetically (abstain and answer
+    first, search last) and derives their schemas from the docstrings (no defaults, a `return` type, the
+    docstrings' line breaks), so its prompt is not the one the SFT demonstrations and the evaluation render
+    (search first): a policy warm-started on one is sampled on another. The tools TRL executes are unchanged."""
+    names = {schema["function"]["name"] for schema in schemas}
+    render = tokenizer.apply_chat_template
+
+    def apply_chat_template(conversation: Any, tools: Any = None, **kwargs: Any) -> Any:
+        if tools and all(callable(t) for t in tools) and {t.__name__ for t in tools} == names:
+            tools = schemas
+        return render(conversation, tools=tools, **kwargs)
+
+    tokenizer.apply_chat_template = apply_chat_template
+    return tokenizer
 
 
 def reward_funcs(config: RLConfig | None = None) -> tuple[list[Callable[..., list[float]]], list[float]]:
