@@ -62,6 +62,13 @@ def test_a_parameters_default_is_read_from_the_signature_of_the_entry_the_questi
     assert lower is not None and lower.answer == "False"
     queue = passage("class queue.Queue(maxsize=0)\n\nFIFO.\n\nclass queue.LifoQueue(maxsize=5)\n\nLIFO.", "q")
     assert entries.decide_default("What is the default maxsize of queue.Queue?", [queue]).answer == "0"  # type: ignore[union-attr]
+    # the text's own default wins over a placeholder in the signature; a text that repeats the signature's keeps it
+    ftp = passage("FTP.connect(host='', port=0, timeout=None)\n\nConnect to the given host and port. The default "
+                  "port number is 21, as specified by the FTP protocol specification.", "f")
+    assert entries.decide_default("What is the default port number used by ftplib's FTP.connect?", [ftp]) is None
+    counted = passage("enumerate(iterable, start=0)\n\nReturns a tuple containing a count (from start which "
+                      "defaults to 0) and the values.", "e")
+    assert entries.decide_default("what does the start argument of enumerate default to", [counted]).answer == "0"  # type: ignore[union-attr]
     # not a default question; a parameter the signature does not declare; two entries that disagree
     assert entries.decide_default("What does maxsplit of str.split do?", [passage(METHODS)]) is None
     assert entries.decide_default("What is the default sep of str.partition?", [passage(METHODS)]) is None

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from scent.agent.compare import Decision
-from scent.text import content_words, dotted_names
+from scent.text import content_words, dotted_names, sentence_spans
 from scent.types import Passage
 
 # A head line: [".. method:: "] ["class "] NAME [(…)] [-> …]; NAME a dotted/snake identifier. Checked on one
@@ -103,11 +103,29 @@ def signature_defaults(head: Head) -> dict[str, str]:
     return {m["param"].lower(): m["value"].strip() for m in _PARAM.finditer(inner)}
 
 
+_VALUE = re.compile(r"(?<![\w.])(?:-?\d+(?:\.\d+)?|None|True|False|'[^']*'|\"[^\"]*\")(?![\w.])")
+
+
+def stated_defaults(entry: str, param: str) -> set[str]:
+    """The values an entry's sentences give when they speak of `param` and its default: "(from *start* which
+    defaults to 0)" → {"0"}; "The default port number is 21" → {"21"}. The head line itself is not read."""
+    body = entry.split("\n", 1)[1] if "\n" in entry else ""
+    word = re.compile(r"(?<!\w)" + re.escape(param) + r"(?!\w)", re.I)
+    out: set[str] = set()
+    for start, end in sentence_spans(body, 0, len(body)):
+        sentence = body[start:end]
+        if _DEFAULT.search(sentence) and word.search(sentence):
+            out |= set(_VALUE.findall(sentence))
+    return out
+
+
 def decide_default(question: str, passages: list[Passage]) -> Decision | None:
     """A question about a parameter's default ("What is the default value of the maxsplit argument of
     str.split?"), answered from the signature of the entry it names: the value when every named entry that
     declares that parameter agrees on it; None when the question does not ask for a default, names no such entry,
-    or the entries disagree."""
+    the entries disagree, or an entry's text states the parameter's default as another value — a signature's 0 or
+    None is often a placeholder the text explains ("port=0 … The default port number is 21"): the writer reads
+    that entry."""
     if not _DEFAULT.search(question):
         return None
     asked = asked_names(question)
@@ -118,8 +136,9 @@ def decide_default(question: str, passages: list[Passage]) -> Decision | None:
                 continue
             for param, value in signature_defaults(head).items():
                 if param in asked and param != head.name.lower().rsplit(".", 1)[-1]:
-                    values.setdefault(value, []).append(p.id)
-    if len(values) != 1:
+                    stated = stated_defaults(p.text[head.start : head.end], param)
+                    values.setdefault(value if not stated or value in stated else "", []).append(p.id)
+    if len(values) != 1 or "" in values:
         return None
     (value, ids), = values.items()
     return Decision(value, list(dict.fromkeys(ids)), [value])
