@@ -154,7 +154,8 @@ def main() -> None:
     torch.manual_seed(0)
     started = time.monotonic()
     cfg = app.load(settings=["rl.k=2", "rl.observation_chars=900", *args.settings])
-    rl: RLConfig = cfg.rl
+    rl: RLConfig = cfg.rl.model_copy(update={"abstain_needs_search": args.abstain_needs_search or
+                                             cfg.rl.abstain_needs_search})
     tasks = load_questions(args.tasks, args.n_tasks)
     args.out.mkdir(parents=True, exist_ok=True)
     rollouts = args.out / "rollouts.jsonl"
@@ -180,8 +181,7 @@ def main() -> None:
             render_environment_tools(tokenizer, SearchEnv(index, rl).schemas())
         trainer = GRPOTrainer(model=policy, reward_funcs=rewards, args=grpo, processing_class=tokenizer,
                               train_dataset=Dataset.from_list(dataset_rows(tasks)),
-                              environment_factory=environment_factory(index, rl, sink=sink,
-                                                                       abstain_needs_search=args.abstain_needs_search),
+                              environment_factory=environment_factory(index, rl, sink=sink),
                               callbacks=[StopAfter()])
         trainer.train(resume_from_checkpoint=args.resume or None)
     if trainer.state.global_step >= trainer.state.max_steps:  # the trained policy, for evaluation
@@ -192,7 +192,7 @@ def main() -> None:
     summary = {"model": args.model or "embedded GGUF (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, dequantized)",
                "tasks": str(args.tasks), "n_tasks": len(tasks), "steps": args.steps, "batch": args.batch,
                "generations": args.generations, "max_completion": args.max_completion, "rl": rl.model_dump(),
-               "temperature": args.temperature, "abstain_needs_search": args.abstain_needs_search,
+               "temperature": args.temperature, "abstain_needs_search": rl.abstain_needs_search,
                "tool_schemas": "trl" if args.trl_tool_schemas else "environment",
                "load_seconds": round(loaded, 1), "seconds": round(seconds, 1), "per_step": metrics,
                "chunks_seconds": [*(json.loads((args.out / "metrics.json").read_text()).get("chunks_seconds", [])
@@ -207,7 +207,7 @@ def main() -> None:
     if args.plot:
         plot(metrics, args.plot, f"GRPO smoke run on CPU: {summary['model']}, {len(tasks)} tasks from "
                                  f"{args.tasks.name}, {args.batch} completions/step, temperature {args.temperature}"
-                                 + (", abstention needs a search" if args.abstain_needs_search else ""))
+                                 + (", abstention needs a search" if rl.abstain_needs_search else ""))
         print(f"plot: {args.plot}")
 
 

@@ -85,7 +85,7 @@ def test_abstaining_on_an_answerable_task(index: Index):
 
 def test_abstaining_needs_a_search_when_asked(index: Index):
     def abstention(task, *actions: Action, needs_search: bool = True) -> dict[str, float]:
-        env = SearchEnv(index, abstain_needs_search=needs_search)
+        env = SearchEnv(index, RLConfig(abstain_needs_search=needs_search))
         env.reset(task)
         for action in actions:
             env.step(action)

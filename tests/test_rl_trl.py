@@ -196,7 +196,7 @@ def test_trl_reads_fenced_and_bare_json_calls_through_the_installed_parser(
 def test_the_factory_passes_abstain_needs_search_to_each_environment(index: Index):
     rows = dataset_rows([UNANSWERABLE])
     funcs, _ = reward_funcs(RLConfig())
-    guessed, searched = (environment_factory(index, RLConfig(), abstain_needs_search=True)() for _ in range(2))
+    guessed, searched = (environment_factory(index, RLConfig(abstain_needs_search=True))() for _ in range(2))
     for env in (guessed, searched):
         env.reset(**rows[0])
     searched.lookup(phrase="closed for good")

@@ -370,6 +370,10 @@ class RLConfig(BaseModel):
     correct_metric: Literal["em", "cover_em"] = Field("cover_em", description="What counts as a correct answer "
                                                       "for the calibration term (as `eval.correct_metric`).")
     default_confidence: float = Field(1.0, ge=0, le=1, description="The confidence of an answer that states none.")
+    abstain_needs_search: bool = Field(False, description="An abstention before any search or lookup ran is a "
+                                       "guess: its abstention reward is scored as an answer's (0, not +1, on an "
+                                       "unanswerable task; -1 on an answerable one), so abstaining at once cannot "
+                                       "raise the reward (docs/rl.md).")
     require_quotes: bool = Field(False, description="A citation counts only with a quote that occurs verbatim in "
                                  "its passage (else a cited gold passage seen in the episode suffices).")
     max_tool_calls: int = Field(8, ge=1, description="Tool calls (search, lookup, open, find) per episode; the "

@@ -131,15 +131,11 @@ class Episode:
 
 
 class SearchEnv:
-    """reset(task) → observation; step(action) → observation, reward, done. One episode at a time.
+    """reset(task) → observation; step(action) → observation, reward, done. One episode at a time."""
 
-    `abstain_needs_search`: an abstention before any search or lookup ran scores its abstention reward as a guess
-    (`scent.rl.rewards.abstention_reward`); off by default."""
-
-    def __init__(self, index: Index, config: RLConfig | None = None, *, abstain_needs_search: bool = False) -> None:
+    def __init__(self, index: Index, config: RLConfig | None = None) -> None:
         self.index = index
         self.config = config or RLConfig()
-        self.abstain_needs_search = abstain_needs_search
         self.tools = Tools(index, max_k=self.config.k)
         self._episode: Episode | None = None
 
@@ -260,8 +256,7 @@ class SearchEnv:
                 outcome.passages[cited.id] = passage.text
 
     def _score(self) -> None:
-        self.episode.rewards = rewards(self.episode.task, self.episode.outcome, self.config,
-                                       abstain_needs_search=self.abstain_needs_search)
+        self.episode.rewards = rewards(self.episode.task, self.episode.outcome, self.config)
 
 
 def run_episode(task: Question, policy: Policy, index: Index | Path | str, config: ScentConfig | None = None

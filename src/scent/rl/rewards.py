@@ -85,17 +85,16 @@ def citation_reward(task: Question, outcome: Outcome, config: RLConfig) -> float
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def abstention_reward(task: Question, outcome: Outcome, config: RLConfig, *, abstain_needs_search: bool = False
-                      ) -> float:
+def abstention_reward(task: Question, outcome: Outcome, config: RLConfig) -> float:
     """Calibrated abstention: +1 for abstaining on an unanswerable task, 0 for abstaining on an answerable one; an
     answer scores the negative Brier term -(confidence - correct)², so a confident wrong answer (on an
     unanswerable task every answer is wrong) costs up to 1 and a right answer stated with confidence 1 costs 0.
 
-    With `abstain_needs_search`, an abstention before any search or lookup ran is a guess, not a finding: it is
+    With `rl.abstain_needs_search`, an abstention before any search or lookup ran is a guess, not a finding: it is
     scored like an answer stated at `rl.default_confidence` — the same Brier term, right on an unanswerable task
     (0 at confidence 1, instead of +1), wrong on an answerable one (-1, instead of 0). Searching first is then
     worth up to 1 whichever kind the task is, so a policy cannot raise its reward by abstaining at once."""
-    if outcome.abstained and not (abstain_needs_search and outcome.searches == 0):
+    if outcome.abstained and not (config.abstain_needs_search and outcome.searches == 0):
         return 1.0 if task.unanswerable else 0.0
     if not outcome.answered and not outcome.abstained:
         return 0.0
@@ -115,13 +114,9 @@ REWARD_FUNCTIONS = {"answer": answer_reward, "citation": citation_reward, "abste
                     "format": format_reward}
 
 
-def components(task: Question, outcome: Outcome, config: RLConfig, *, abstain_needs_search: bool = False
-               ) -> dict[str, float]:
-    """Every component's value, in COMPONENTS order (`abstain_needs_search`: see `abstention_reward`)."""
-    values = {name: REWARD_FUNCTIONS[name](task, outcome, config) for name in COMPONENTS}
-    if abstain_needs_search:
-        values["abstention"] = abstention_reward(task, outcome, config, abstain_needs_search=True)
-    return values
+def components(task: Question, outcome: Outcome, config: RLConfig) -> dict[str, float]:
+    """Every component's value, in COMPONENTS order."""
+    return {name: REWARD_FUNCTIONS[name](task, outcome, config) for name in COMPONENTS}
 
 
 def combine(values: Mapping[str, float], config: RLConfig) -> float:
@@ -130,10 +125,9 @@ def combine(values: Mapping[str, float], config: RLConfig) -> float:
     return float(sum(weights[name] * values[name] for name in COMPONENTS))
 
 
-def rewards(task: Question, outcome: Outcome, config: RLConfig, *, abstain_needs_search: bool = False
-            ) -> dict[str, float]:
+def rewards(task: Question, outcome: Outcome, config: RLConfig) -> dict[str, float]:
     """The components and their weighted `total`."""
-    values = components(task, outcome, config, abstain_needs_search=abstain_needs_search)
+    values = components(task, outcome, config)
     return {**values, "total": combine(values, config)}
 
 

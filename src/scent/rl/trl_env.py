@@ -67,9 +67,8 @@ class ScentSearchEnv:
     """One rollout's environment. Public methods are the policy's tools (TRL reads their signatures and
     docstrings); the scent episode is `episode`."""
 
-    def __init__(self, index: Index, config: RLConfig | None = None, sink: EpisodeSink | None = None, *,
-                 abstain_needs_search: bool = False) -> None:
-        self._env = SearchEnv(index, config, abstain_needs_search=abstain_needs_search)
+    def __init__(self, index: Index, config: RLConfig | None = None, sink: EpisodeSink | None = None) -> None:
+        self._env = SearchEnv(index, config)
         self._sink = sink
         self._reported = False
 
@@ -104,11 +103,11 @@ class ScentSearchEnv:
         return episode
 
 
-def environment_factory(index: Index, config: RLConfig | None = None, sink: EpisodeSink | None = None, *,
-                        abstain_needs_search: bool = False) -> Callable[[], ScentSearchEnv]:
+def environment_factory(index: Index, config: RLConfig | None = None, sink: EpisodeSink | None = None
+                        ) -> Callable[[], ScentSearchEnv]:
     """GRPOTrainer's `environment_factory`: each call makes one environment over the shared open index. `sink`
-    receives every finished episode once (to log or export it); `abstain_needs_search` as for `SearchEnv`."""
-    return lambda: ScentSearchEnv(index, config, sink, abstain_needs_search=abstain_needs_search)
+    receives every finished episode once (to log or export it)."""
+    return lambda: ScentSearchEnv(index, config, sink)
 
 
 def render_environment_tools(tokenizer: Any, schemas: list[dict[str, Any]]) -> Any:
