@@ -142,6 +142,12 @@ def dotted_names(text: str) -> list[str]:
     return list(dict.fromkeys(_DOTTED.findall(text)))
 
 
+def code_names(text: str) -> list[str]:
+    """The names `text` gives as code would: its identifiers, then its qualified names (`max_connections`,
+    `subprocess.run`) — what a manual has an entry for."""
+    return [*identifiers(text), *dotted_names(text)]
+
+
 def key_terms(question: str) -> list[str]:
     """The question's words that name what it is about: identifiers, and the words of its names (capitalised
     words that do not start the sentence), three letters or more. These are what a passage about the question's

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from scent.agent.compare import Decision
-from scent.text import content_words, dotted_names, sentence_spans
+from scent.text import content_words, dotted_names, mentions, sentence_spans
 from scent.types import Passage
 
 # A head line: [".. method:: "] ["class "] NAME [(…)] [-> …]; NAME a dotted/snake identifier. Checked on one
@@ -50,6 +50,11 @@ class Head:
     start: int
     end: int
 
+    @property
+    def last(self) -> str:
+        """The name's last part, lower-cased: "split" for "str.split"."""
+        return self.name.lower().rsplit(".", 1)[-1]
+
 
 def heads(text: str) -> list[Head]:
     """The entry heads of a passage, in order, each entry running to the next head or the passage's end. A line
@@ -77,9 +82,8 @@ def names_entry(asked: set[str], head: Head) -> bool:
     """The question names this entry: its name, or its name's last part ("split" for "str.split"), or a dotted
     name the question gives that ends with it ("queue.Queue" for the head "Queue")."""
     name = head.name.lower()
-    last = name.rsplit(".", 1)[-1]
-    return name in asked or (last in asked and last not in _RELATION_WORDS) or any(a.endswith("." + name)
-                                                                                  for a in asked)
+    return name in asked or (head.last in asked and head.last not in _RELATION_WORDS) or any(
+        a.endswith("." + name) for a in asked)
 
 
 def named(question: str, text: str) -> list[Head]:
@@ -110,11 +114,10 @@ def stated_defaults(entry: str, param: str) -> set[str]:
     """The values an entry's sentences give when they speak of `param` and its default: "(from *start* which
     defaults to 0)" → {"0"}; "The default port number is 21" → {"21"}. The head line itself is not read."""
     body = entry.split("\n", 1)[1] if "\n" in entry else ""
-    word = re.compile(r"(?<!\w)" + re.escape(param) + r"(?!\w)", re.I)
     out: set[str] = set()
     for start, end in sentence_spans(body, 0, len(body)):
         sentence = body[start:end]
-        if _DEFAULT.search(sentence) and word.search(sentence):
+        if _DEFAULT.search(sentence) and mentions(sentence, param):
             out |= set(_VALUE.findall(sentence))
     return out
 
@@ -135,10 +138,13 @@ def decide_default(question: str, passages: list[Passage]) -> Decision | None:
             if not names_entry(asked, head):
                 continue
             for param, value in signature_defaults(head).items():
-                if param in asked and param != head.name.lower().rsplit(".", 1)[-1]:
-                    stated = stated_defaults(p.text[head.start : head.end], param)
-                    values.setdefault(value if not stated or value in stated else "", []).append(p.id)
-    if len(values) != 1 or "" in values:
+                if param not in asked or param == head.last:
+                    continue
+                stated = stated_defaults(p.text[head.start : head.end], param)
+                if stated and value not in stated:
+                    return None  # the text says otherwise: the writer reads the entry
+                values.setdefault(value, []).append(p.id)
+    if len(values) != 1:
         return None
     (value, ids), = values.items()
     return Decision(value, list(dict.fromkeys(ids)), [value])

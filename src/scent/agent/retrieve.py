@@ -26,7 +26,7 @@ from scent.agent.context import RunContext
 from scent.agent.prompts import data
 from scent.agent.relevance import rank_spans
 from scent.agent.tuning import HOP_RRF_K, HOP_WEIGHTS, PASSAGE_QUOTAS
-from scent.text import MONTHS, bare_title, dotted_names, identifiers, mentions, names
+from scent.text import MONTHS, bare_title, code_names, mentions, names
 from scent.types import Passage
 
 
@@ -61,7 +61,7 @@ def gather(ctx: RunContext, question: str, sub_questions: list[str] | None = Non
         quoted = names(question)[:4]
         for name in quoted:
             _search(ctx, pool, "lookup", "phrase", phrase=name, k=config.k)
-        for name in [n for n in [*identifiers(question), *dotted_names(question)] if n not in quoted][:3]:
+        for name in [n for n in code_names(question) if n not in quoted][:3]:
             _search(ctx, pool, "lookup", "phrase", phrase=name, k=config.k)  # a manual's entry for it
     pool.absent = absent_terms(ctx, pool, question)
     if pool.absent:

@@ -32,7 +32,7 @@ from scent.agent.tuning import (
     SHINGLE_WORDS,
     TITLE_BONUS,
 )
-from scent.text import bare_title, dotted_names, identifiers, mentions, title_name
+from scent.text import bare_title, code_names, mentions, title_name
 from scent.types import Passage
 
 
@@ -74,7 +74,7 @@ _ENTRY = re.compile(r"^\s*(?:\.\. [\w:]+:: )?(?:(?:class|exception|def|async|@) 
 def entry_names(question: str) -> set[str]:
     """What the question names as a manual would: identifiers (`max_connections`) and dotted names
     (`subprocess.run`), lower-cased."""
-    return {n.lower() for n in [*identifiers(question), *dotted_names(question)]}
+    return {n.lower() for n in code_names(question)}
 
 
 def defines(passage: Passage, names: set[str]) -> bool:
